@@ -1,0 +1,273 @@
+"""The engine: `Function` (one primitive op, forward and backward side by side), `no_grad`,
+and the reverse-mode walk that `Tensor.backward` and `mg.grad` run over the graph."""
+
+import weakref
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class _GradMode:
+    """Whether new operations are recorded in the graph (switched off by `no_grad`)."""
+
+    enabled = True
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad are recorded for backward."""
+    return _GradMode.enabled
+
+
+@contextmanager
+def no_grad():
+    """Inside this block nothing is recorded: results do not require grad and hold no graph.
+
+    >>> import minigrad as mg
+    >>> x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with mg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    previous = _GradMode.enabled
+    _GradMode.enabled = False
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+class _ModuleScope:
+    """The modules whose call is running, outermost first (recorded on each node for drawings)."""
+
+    current = ()
+
+
+@contextmanager
+def module_scope(module):
+    """Mark the ops recorded inside this block as made by `module` (Module.__call__ uses it)."""
+    previous = _ModuleScope.current
+    _ModuleScope.current = previous + (module,)
+    try:
+        yield
+    finally:
+        _ModuleScope.current = previous
+
+
+@contextmanager
+def _grad_mode(enabled):
+    previous = _GradMode.enabled
+    _GradMode.enabled = enabled
+    try:
+        yield
+    finally:
+        _GradMode.enabled = previous
+
+
+class Function:
+    """One primitive op: `forward` on numpy arrays, `backward` on Tensors, side by side.
+
+    Subclass it and apply it with `MyOp.apply(*tensors, **settings)`:
+
+    - `forward(self, *arrays, **settings)` gets the inputs' numpy arrays and returns a numpy
+      array. It may save what backward needs as attributes of `self` (the instance is the
+      context of this one call).
+    - `backward(self, grad_out)` gets ∂L/∂y as a Tensor and returns a tuple with one Tensor
+      (or None) per tensor input: ∂L/∂xᵢ. It is written with Tensor ops, so that
+      `backward(create_graph=True)` can differentiate it again.
+
+    After `apply`, the node keeps `inputs` (the tensors), `settings` (the keyword arguments,
+    shown by the graph drawer), `needs_input_grad`, and `scope` (the modules whose call made
+    it, outermost first, used to group a drawing by layer). Set `saves_output = True` to read the
+    result as `self.output` in backward.
+    """
+
+    saves_output = False
+    released = False
+
+    @classmethod
+    def apply(cls, *inputs, **settings):
+        """Run `forward` on the inputs' arrays and record the node when a gradient is needed."""
+        fn = cls.__new__(cls)
+        try:
+            data = fn.forward(*[t.data for t in inputs], **settings)
+        except ValueError as error:
+            raise _explain(cls, inputs, error) from error
+        if type(data) is not np.ndarray:
+            data = np.asarray(data)
+        requires_grad = False
+        if _GradMode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        if not requires_grad:
+            return Tensor._wrap(data, False, None)
+        fn.inputs = inputs
+        fn.settings = settings
+        fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        fn.scope = _ModuleScope.current
+        out = Tensor._wrap(data, True, fn)
+        if cls.saves_output:
+            fn._output_ref = weakref.ref(out)
+        return out
+
+    @property
+    def output(self):
+        """The tensor this node produced (only for ops with `saves_output = True`)."""
+        return self._output_ref()
+
+    @property
+    def name(self):
+        """The op's name as shown in errors and drawings (the class name)."""
+        return type(self).__name__
+
+    def forward(self, *arrays, **settings):  # pragma: no cover - every op overrides it
+        raise NotImplementedError(f"{self.name} must define forward(self, *arrays)")
+
+    def backward(self, grad_out):  # pragma: no cover - every op overrides it
+        raise NotImplementedError(f"{self.name} must define backward(self, grad_out)")
+
+    def release(self):
+        """Drop what forward saved (the arrays), keeping the graph's shape for drawings."""
+        kept = {key: vars(self)[key] for key in ("inputs", "settings", "needs_input_grad", "scope")}
+        vars(self).clear()
+        vars(self).update(kept)
+        self.released = True
+
+
+def _explain(cls, inputs, error):
+    """Turn numpy's ValueError inside a forward into one that names the op and the shapes."""
+    shapes = ", ".join(str(t.shape) for t in inputs)
+    message = str(error)
+    if "broadcast" in message:
+        hint = (
+            "Element-wise ops broadcast like numpy: trailing dimensions must be equal or 1. "
+            "Reshape one operand (for example x.reshape(-1, 1)) or check the layer sizes."
+        )
+    elif "matmul" in message or "mismatch in its core dimension" in message:
+        hint = "For a @ b the last axis of a must equal the second-to-last axis of b."
+    else:
+        hint = ""
+    return ValueError(f"{cls.__name__} got inputs of shapes {shapes}: {message}. {hint}".rstrip())
+
+
+def toposort(root):
+    """Every tensor that requires grad and leads to `root`, inputs before the ops that use them.
+
+    A loop with an explicit stack (no recursion, so a 100 000-deep chain is fine), visiting
+    inputs in their order, so the result is the same on every run.
+    """
+    order = []
+    visited = set()  # tensors whose inputs have been pushed (marked when expanded, not pushed)
+    stack = [(root, False)]
+    while stack:
+        tensor, inputs_done = stack.pop()
+        if inputs_done:
+            order.append(tensor)
+            continue
+        if id(tensor) in visited:
+            continue
+        visited.add(id(tensor))
+        stack.append((tensor, True))
+        fn = tensor.grad_fn
+        if fn is None:
+            continue
+        for parent in reversed(fn.inputs):
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=False):
+    """Propagate ∂L/∂root = grad_root back through the graph of `root`.
+
+    With `inputs=None` the gradients are accumulated into the `.grad` of the leaves (and of
+    tensors that called `retain_grad()`); otherwise they are returned, one per input, and
+    no `.grad` changes. Each node's saved arrays are released after its backward unless
+    `retain_graph`; with `create_graph` the backward ops are recorded too.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    wanted = None if inputs is None else {id(t): None for t in inputs}
+    order = toposort(root)
+    grads = {id(root): grad_root}
+    with _grad_mode(create_graph):
+        for tensor in reversed(order):
+            grad = grads.pop(id(tensor), None)
+            if grad is None:
+                continue
+            if wanted is not None:
+                if id(tensor) in wanted:
+                    wanted[id(tensor)] = grad
+            elif tensor.grad_fn is None or tensor._retains_grad:
+                _accumulate(tensor, grad, create_graph)
+            fn = tensor.grad_fn
+            if fn is None:
+                continue
+            if fn.released:
+                raise RuntimeError(
+                    f"backward went through {fn.name} a second time, but its saved values "
+                    "were freed by the first backward. Pass retain_graph=True to the first "
+                    "backward() if you need to go through the same graph again."
+                )
+            input_grads = fn.backward(grad)
+            for parent, parent_grad in zip(fn.inputs, input_grads):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                if parent_grad.shape != parent.shape:
+                    raise RuntimeError(
+                        f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
+                        f"for an input of shape {parent.shape}; a gradient must have the "
+                        "shape of its input."
+                    )
+                key = id(parent)
+                if key in grads:
+                    grads[key] = grads[key] + parent_grad
+                else:
+                    grads[key] = parent_grad
+            if not retain_graph:
+                fn.release()
+    if wanted is not None:
+        return tuple(wanted[id(t)] for t in inputs)
+    return None
+
+
+def _accumulate(tensor, grad, create_graph):
+    """tensor.grad += grad. First-order gradients are stored as fresh arrays of the tensor's
+    dtype, so that no two leaves (nor the caller's upstream array) ever share memory."""
+    if not create_graph:
+        grad = Tensor._wrap(np.array(grad.data, dtype=tensor.data.dtype), False, None)
+    if tensor.grad is None:
+        tensor.grad = grad
+    else:
+        tensor.grad = tensor.grad + grad
+
+
+def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False):
+    """The gradients ∂L/∂xᵢ of `output` with respect to `inputs`, returned (no `.grad` is touched).
+
+    With `create_graph=True` the gradients are Tensors with a graph of their own, so they can
+    be differentiated again (higher-order gradients). An input the output does not depend on
+    gets None.
+
+    >>> import minigrad as mg
+    >>> x = mg.Tensor(3.0, requires_grad=True)
+    >>> (dy,) = mg.grad(x**3, [x], create_graph=True)    # 3x² = 27
+    >>> (d2y,) = mg.grad(dy, [x])                        # 6x = 18
+    >>> float(dy.item()), float(d2y.item())
+    (27.0, 18.0)
+    """
+    inputs = tuple(inputs)
+    for position, tensor in enumerate(inputs):
+        if not isinstance(tensor, Tensor) or not tensor.requires_grad:
+            raise ValueError(
+                f"mg.grad: input {position} does not require grad, so it has no gradient. "
+                "Create it with requires_grad=True."
+            )
+    grad_root = output._check_backward("mg.grad", grad_output)
+    return run_backward(output, grad_root, inputs, retain_graph, create_graph)
+
+
+# Imported last: tensor.py imports this module, and Tensor is only needed when ops run.
+from minigrad.tensor import Tensor

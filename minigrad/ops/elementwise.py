@@ -1,0 +1,313 @@
+"""Element-wise ops: + − × ÷ power, neg, exp, log, relu, tanh, sigmoid.
+
+Binary ops broadcast like numpy; their backward sums each gradient back to its input's shape
+with `unbroadcast` (the adjoint of broadcasting)."""
+
+import numbers
+
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.ops.reduce import unbroadcast
+from minigrad.tensor import Tensor, as_array
+
+
+def as_tensor(value, like=None):
+    """`value` as a Tensor; a Python number takes the dtype of `like` (no float64 promotion)."""
+    if isinstance(value, Tensor):
+        return value
+    if like is not None and isinstance(value, numbers.Number):
+        return Tensor._wrap(np.asarray(value, dtype=like.data.dtype), False, None)
+    return Tensor._wrap(as_array(value), False, None)
+
+
+def _pair(x, y):
+    """Both operands of a binary op as Tensors (numbers take the other operand's dtype)."""
+    if isinstance(x, Tensor):
+        return x, as_tensor(y, x)
+    y = as_tensor(y)
+    return as_tensor(x, y), y
+
+
+class Add(Function):
+    """x + y (broadcasting).
+
+    forward:  y = a + b
+    backward: ∂L/∂a = unbroadcast(g, a.shape),  ∂L/∂b = unbroadcast(g, b.shape)
+    """
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return unbroadcast(grad_out, a.shape), unbroadcast(grad_out, b.shape)
+
+
+class Sub(Function):
+    """a − b (broadcasting).
+
+    forward:  y = a − b
+    backward: ∂L/∂a = unbroadcast(g),  ∂L/∂b = −unbroadcast(g)
+    """
+
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_b = -unbroadcast(grad_out, b.shape) if self.needs_input_grad[1] else None
+        return unbroadcast(grad_out, a.shape), grad_b
+
+
+class Mul(Function):
+    """a · b element-wise (broadcasting).
+
+    forward:  y = a · b
+    backward: ∂L/∂a = unbroadcast(g · b),  ∂L/∂b = unbroadcast(g · a)
+    """
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad_out * b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad_out * a, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+class Div(Function):
+    """a / b element-wise (broadcasting).
+
+    forward:  y = a / b
+    backward: ∂L/∂a = unbroadcast(g / b),  ∂L/∂b = unbroadcast(−g · a / b²)
+    """
+
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = unbroadcast(grad_out / b, a.shape) if self.needs_input_grad[0] else None
+        grad_b = None
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast(-grad_out * a / (b * b), b.shape)
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """a ** b element-wise (broadcasting); b may be a number or a tensor.
+
+    forward:  y = a^b
+    backward: ∂L/∂a = unbroadcast(g · b · a^(b−1)),  ∂L/∂b = unbroadcast(g · y · log a)
+    (∂L/∂b is only computed when b requires grad: log a needs a > 0)
+    """
+
+    saves_output = True
+
+    def forward(self, a, b):
+        return a**b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        grad_a = grad_b = None
+        if self.needs_input_grad[0]:
+            grad_a = unbroadcast(grad_out * b * a ** (b - 1), a.shape)
+        if self.needs_input_grad[1]:
+            grad_b = unbroadcast(grad_out * self.output * log(a), b.shape)
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    """−x.
+
+    forward:  y = −x
+    backward: ∂L/∂x = −g
+    """
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, grad_out):
+        return (-grad_out,)
+
+
+class Exp(Function):
+    """e^x element-wise.
+
+    forward:  y = e^x
+    backward: ∂L/∂x = g · y
+    """
+
+    saves_output = True
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad_out):
+        return (grad_out * self.output,)
+
+
+class Log(Function):
+    """Natural logarithm element-wise.
+
+    forward:  y = log x
+    backward: ∂L/∂x = g / x
+    """
+
+    def forward(self, x):
+        return np.log(x)
+
+    def backward(self, grad_out):
+        return (grad_out / self.inputs[0],)
+
+
+class ReLU(Function):
+    """max(x, 0) element-wise.
+
+    forward:  y = max(x, 0)
+    backward: ∂L/∂x = g · [x > 0]   (the gradient at exactly 0 is taken as 0)
+    """
+
+    def forward(self, x):
+        self.mask = x > 0
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out):
+        return (grad_out * Tensor._wrap(self.mask.astype(grad_out.dtype), False, None),)
+
+
+class Tanh(Function):
+    """Hyperbolic tangent element-wise.
+
+    forward:  y = tanh x
+    backward: ∂L/∂x = g · (1 − y²)
+    """
+
+    saves_output = True
+
+    def forward(self, x):
+        return np.tanh(x)
+
+    def backward(self, grad_out):
+        y = self.output
+        return (grad_out * (1 - y * y),)
+
+
+class Sigmoid(Function):
+    """The logistic function element-wise, computed without overflow for large |x|.
+
+    forward:  y = 1 / (1 + e^−x)
+    backward: ∂L/∂x = g · y · (1 − y)
+    """
+
+    saves_output = True
+
+    def forward(self, x):
+        # e^(−|x|) never overflows; fold the sign back in afterwards.
+        z = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+    def backward(self, grad_out):
+        y = self.output
+        return (grad_out * y * (1 - y),)
+
+
+def add(a, b):
+    """a + b, broadcasting like numpy.
+
+    >>> add(Tensor([1.0, 2.0]), 1)
+    Tensor([2., 3.])
+    """
+    return Add.apply(*_pair(a, b))
+
+
+def sub(a, b):
+    """a − b, broadcasting like numpy.
+
+    >>> sub(Tensor([1.0, 2.0]), 1)
+    Tensor([0., 1.])
+    """
+    return Sub.apply(*_pair(a, b))
+
+
+def mul(a, b):
+    """a · b element-wise, broadcasting like numpy.
+
+    >>> mul(Tensor([1.0, 2.0]), Tensor([3.0, 4.0]))
+    Tensor([3., 8.])
+    """
+    return Mul.apply(*_pair(a, b))
+
+
+def div(a, b):
+    """a / b element-wise, broadcasting like numpy.
+
+    >>> div(Tensor([1.0, 2.0]), 2)
+    Tensor([0.5, 1. ])
+    """
+    return Div.apply(*_pair(a, b))
+
+
+def pow(a, b):
+    """a ** b element-wise; either may be a number or a tensor.
+
+    >>> pow(Tensor([2.0, 3.0]), 2)
+    Tensor([4., 9.])
+    """
+    return Pow.apply(*_pair(a, b))
+
+
+def neg(x):
+    """−x.
+
+    >>> neg(Tensor([1.0, -2.0]))
+    Tensor([-1.,  2.])
+    """
+    return Neg.apply(as_tensor(x))
+
+
+def exp(x):
+    """e^x element-wise.
+
+    >>> exp(Tensor([0.0]))
+    Tensor([1.])
+    """
+    return Exp.apply(as_tensor(x))
+
+
+def log(x):
+    """Natural logarithm element-wise.
+
+    >>> log(Tensor([1.0]))
+    Tensor([0.])
+    """
+    return Log.apply(as_tensor(x))
+
+
+def relu(x):
+    """max(x, 0) element-wise.
+
+    >>> relu(Tensor([-1.0, 2.0]))
+    Tensor([0., 2.])
+    """
+    return ReLU.apply(as_tensor(x))
+
+
+def tanh(x):
+    """Hyperbolic tangent element-wise.
+
+    >>> tanh(Tensor([0.0]))
+    Tensor([0.])
+    """
+    return Tanh.apply(as_tensor(x))
+
+
+def sigmoid(x):
+    """1 / (1 + e^−x) element-wise.
+
+    >>> sigmoid(Tensor([0.0]))
+    Tensor([0.5])
+    """
+    return Sigmoid.apply(as_tensor(x))

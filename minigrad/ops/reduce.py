@@ -1,0 +1,175 @@
+"""Reductions and broadcasting: sum, mean, max, and the adjoint pair broadcast_to ↔ sum_to.
+
+`unbroadcast` is the one helper every binary op uses to bring a gradient back to the shape of
+its input."""
+
+import builtins
+
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+
+
+def _axes(axis, ndim, op):
+    """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
+    normalized = []
+    for a in axes:
+        if not -ndim <= a < builtins.max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes.")
+        normalized.append(int(a) % builtins.max(ndim, 1))
+    return tuple(sorted(set(normalized)))
+
+
+def _kept_shape(shape, axes):
+    """The shape after reducing `axes` with keepdims=True."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """Sum over some axes.
+
+    forward:  y = Σ_axes x               (x ~ shape, y ~ shape without the axes)
+    backward: ∂L/∂x = broadcast_to(g with the axes kept as 1, x.shape)
+    """
+
+    def forward(self, x, axes, keepdims):
+        return np.sum(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        kept = _kept_shape(x.shape, self.settings["axes"])
+        return (broadcast_to(grad_out.reshape(kept), x.shape),)
+
+
+class Mean(Function):
+    """Mean over some axes.
+
+    forward:  y = (1/m) Σ_axes x         (m = the number of elements averaged)
+    backward: ∂L/∂x = broadcast_to(g, x.shape) / m
+    """
+
+    def forward(self, x, axes, keepdims):
+        self.count = int(np.prod([x.shape[a] for a in axes]))
+        return np.mean(x, axis=axes, keepdims=keepdims)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        kept = _kept_shape(x.shape, self.settings["axes"])
+        return (broadcast_to(grad_out.reshape(kept), x.shape) / self.count,)
+
+
+class Max(Function):
+    """Maximum over some axes. Ties share the gradient equally (each of m tied maxima gets g/m).
+
+    forward:  y = max_axes x
+    backward: ∂L/∂x = broadcast_to(g) · [x = y] / (number of maxima)
+    """
+
+    def forward(self, x, axes, keepdims):
+        y = np.max(x, axis=axes, keepdims=True)
+        is_max = x == y
+        self.share = is_max / np.sum(is_max, axis=axes, keepdims=True, dtype=x.dtype)
+        return y if keepdims else np.squeeze(y, axis=axes)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        kept = _kept_shape(x.shape, self.settings["axes"])
+        share = Tensor._wrap(self.share.astype(grad_out.dtype, copy=False), False, None)
+        return (broadcast_to(grad_out.reshape(kept), x.shape) * share,)
+
+
+class BroadcastTo(Function):
+    """Repeat x along new leading axes and axes of size 1 (numpy's broadcasting rules).
+
+    forward:  y = broadcast_to(x, shape)
+    backward: ∂L/∂x = sum_to(g, x.shape)     (its adjoint: sum over the repeated axes)
+    """
+
+    def forward(self, x, shape):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, grad_out):
+        return (sum_to(grad_out, self.inputs[0].shape),)
+
+
+class SumTo(Function):
+    """Sum the axes broadcasting added, so that the result has `shape`.
+
+    forward:  y = sum of x over its extra leading axes and the axes where shape has 1
+    backward: ∂L/∂x = broadcast_to(g, x.shape)   (its adjoint)
+    """
+
+    def forward(self, x, shape):
+        lead = x.ndim - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+
+    def backward(self, grad_out):
+        return (broadcast_to(grad_out, self.inputs[0].shape),)
+
+
+def sum(x, axis=None, keepdims=False):
+    """Σ x over `axis` (every axis when None).
+
+    >>> sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
+    Tensor([4., 6.])
+    """
+    return Sum.apply(x, axes=_axes(axis, x.ndim, "sum"), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Mean of x over `axis` (every axis when None).
+
+    >>> mean(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
+    Tensor([1.5, 3.5])
+    """
+    return Mean.apply(x, axes=_axes(axis, x.ndim, "mean"), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """Maximum of x over `axis`; tied maxima share the gradient equally.
+
+    >>> max(Tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
+    Tensor([5., 4.])
+    """
+    return Max.apply(x, axes=_axes(axis, x.ndim, "max"), keepdims=keepdims)
+
+
+def broadcast_to(x, shape):
+    """x repeated to `shape` by numpy's broadcasting rules.
+
+    >>> broadcast_to(Tensor([1.0, 2.0]), (2, 2))
+    Tensor([[1., 2.],
+            [1., 2.]])
+    """
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def sum_to(x, shape):
+    """Sum x down to `shape` (the adjoint of broadcast_to).
+
+    >>> sum_to(Tensor([[1.0, 2.0], [3.0, 4.0]]), (1, 2))
+    Tensor([[4., 6.]])
+    """
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return SumTo.apply(x, shape=shape)
+
+
+def unbroadcast(grad, shape):
+    """Bring the gradient of a broadcast result back to an input's `shape` (a no-op if equal).
+
+    A binary op's output has the broadcast shape of its inputs; the chain rule sums the
+    gradient over every axis along which an input was repeated.
+    """
+    return sum_to(grad, shape)

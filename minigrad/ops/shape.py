@@ -1,0 +1,300 @@
+"""Ops that move or select elements without arithmetic, each beside its adjoint:
+reshape ↔ reshape, transpose ↔ transpose, getitem ↔ scatter_add, concat ↔ slices, pad ↔ crop."""
+
+import numbers
+
+import numpy as np
+
+from minigrad.autograd import Function
+from minigrad.tensor import Tensor
+
+
+class Reshape(Function):
+    """The same elements, in row-major order, in a new shape.
+
+    forward:  y = reshape(x, shape)
+    backward: ∂L/∂x = reshape(g, x.shape)
+    """
+
+    def forward(self, x, shape):
+        return np.reshape(x, shape)
+
+    def backward(self, grad_out):
+        return (reshape(grad_out, self.inputs[0].shape),)
+
+
+class Transpose(Function):
+    """Permute the axes.
+
+    forward:  y = transpose(x, axes)         (y.shape[i] = x.shape[axes[i]])
+    backward: ∂L/∂x = transpose(g, argsort(axes))   (the inverse permutation)
+    """
+
+    def forward(self, x, axes):
+        return np.transpose(x, axes)
+
+    def backward(self, grad_out):
+        return (transpose(grad_out, *np.argsort(self.settings["axes"])),)
+
+
+class GetItem(Function):
+    """Indexing: ints, slices, None, Ellipsis, integer or boolean arrays — numpy's rules.
+
+    forward:  y = x[index]
+    backward: ∂L/∂x = scatter_add(g, index, x.shape)   (an element picked twice gets both)
+    """
+
+    def forward(self, x, index):
+        return x[index]
+
+    def backward(self, grad_out):
+        return (scatter_add(grad_out, self.settings["index"], self.inputs[0].shape),)
+
+
+class ScatterAdd(Function):
+    """Add g into a zero tensor of `shape` at `index` (repeated indices accumulate).
+
+    forward:  y = zeros(shape);  y[index] += g
+    backward: ∂L/∂g = (∂L/∂y)[index]          (its adjoint is getitem)
+    """
+
+    def forward(self, g, index, shape):
+        y = np.zeros(shape, dtype=g.dtype)
+        if _is_basic(index):
+            y[index] = g  # basic indices never repeat an element: a plain assignment
+        else:
+            np.add.at(y, index, g)
+        return y
+
+    def backward(self, grad_out):
+        return (getitem(grad_out, self.settings["index"]),)
+
+
+class Concat(Function):
+    """Join tensors along an existing axis.
+
+    forward:  y = concatenate(x₁, …, x_m, axis)
+    backward: ∂L/∂xᵢ = the slice of g that xᵢ filled
+    """
+
+    def forward(self, *arrays, axis):
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(self, grad_out):
+        axis = self.settings["axis"]
+        grads, start = [], 0
+        for x in self.inputs:
+            index = (slice(None),) * axis + (slice(start, start + x.shape[axis]),)
+            grads.append(getitem(grad_out, index))
+            start += x.shape[axis]
+        return tuple(grads)
+
+
+class Pad(Function):
+    """Surround the input with zeros.
+
+    forward:  y = x with pad_width[i] = (before_i, after_i) zeros added on axis i
+    backward: ∂L/∂x = crop(∂L/∂y, pad_width)   (padding only copies x, so its adjoint crops)
+    """
+
+    def forward(self, x, pad_width):
+        y = np.zeros([n + a + b for n, (a, b) in zip(x.shape, pad_width)], dtype=x.dtype)
+        y[_inner(y.shape, pad_width)] = x
+        return y
+
+    def backward(self, grad_out):
+        return (crop(grad_out, self.settings["pad_width"]),)
+
+
+class Crop(Function):
+    """Remove pad_width[i] = (before_i, after_i) elements from the two ends of each axis.
+
+    forward:  y = x[before_0 : n_0 − after_0, …]
+    backward: ∂L/∂x = pad(∂L/∂y, pad_width)    (its adjoint puts the zeros back)
+    """
+
+    def forward(self, x, pad_width):
+        return x[_inner(x.shape, pad_width)]
+
+    def backward(self, grad_out):
+        return (pad(grad_out, self.settings["pad_width"]),)
+
+
+def _inner(shape, pad_width):
+    """The slices that select the original tensor inside a padded one of `shape`.
+
+    Written `before : n − after` rather than `before : −after`, which breaks when after = 0.
+    """
+    return tuple(slice(before, n - after) for n, (before, after) in zip(shape, pad_width))
+
+
+def _is_basic(index):
+    """True when `index` uses only ints, slices, None and Ellipsis (no array indexing)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(
+        isinstance(part, numbers.Integral | slice) or part is None or part is Ellipsis
+        for part in parts
+    )
+
+
+def _plain_index(index):
+    """An index with Tensors replaced by their arrays and lists by integer arrays."""
+    if isinstance(index, tuple):
+        return tuple(_plain_index(part) for part in index)
+    if isinstance(index, Tensor):
+        return index.data.astype(np.intp)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def reshape(x, *shape):
+    """x with a new shape (same elements, row-major order); one entry may be -1.
+
+    >>> reshape(Tensor([1.0, 2.0, 3.0, 4.0]), 2, 2)
+    Tensor([[1., 2.],
+            [3., 4.]])
+    """
+    if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
+        shape = shape[0]
+    shape = tuple(int(n) for n in shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def vect(x):
+    """The notes' vect: flatten every axis into one, of size ∏ sᵢ (row-major order).
+
+    >>> vect(Tensor(np.zeros((2, 3, 4)))).shape
+    (24,)
+    """
+    return reshape(x, -1)
+
+
+def unvect(a, shape):
+    """The notes' unvect: the inverse of vect, back to `shape` (for example (h', w', c')).
+
+    >>> unvect(Tensor(np.arange(6.0)), (1, 2, 3)).shape
+    (1, 2, 3)
+    """
+    shape = tuple(shape)
+    if a.ndim != 1 or a.shape[0] != int(np.prod(shape)):
+        raise ValueError(
+            f"unvect: expected a vector of {int(np.prod(shape))} elements for shape {shape}; got "
+            f"shape {a.shape}. For a batch of vectors use nn.Unvect or x.reshape(n, *shape)."
+        )
+    return reshape(a, shape)
+
+
+def transpose(x, *axes):
+    """Permute the axes of x (reverse them when no axes are given).
+
+    >>> transpose(Tensor(np.zeros((2, 3, 4))), 2, 0, 1).shape
+    (4, 2, 3)
+    """
+    if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
+        axes = axes[0]
+    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(int(a) % x.ndim for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(
+            f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor "
+            f"of shape {x.shape}."
+        )
+    return Transpose.apply(x, axes=axes)
+
+
+def getitem(x, index):
+    """x[index] with numpy's rules (ints, slices, negative indices, integer arrays).
+
+    >>> getitem(Tensor([1.0, 2.0, 3.0]), [0, 0, 2])
+    Tensor([1., 1., 3.])
+    """
+    return GetItem.apply(x, index=_plain_index(index))
+
+
+def scatter_add(g, index, shape):
+    """A zero tensor of `shape` with g added at `index` (the adjoint of getitem).
+
+    >>> scatter_add(Tensor([1.0, 1.0]), np.array([0, 0]), (2,))
+    Tensor([2., 0.])
+    """
+    return ScatterAdd.apply(g, index=_plain_index(index), shape=tuple(shape))
+
+
+def concat(tensors, axis=0):
+    """Join tensors along an existing axis.
+
+    >>> concat([Tensor([1.0]), Tensor([2.0, 3.0])])
+    Tensor([1., 2., 3.])
+    """
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("concat needs at least one tensor.")
+    return Concat.apply(*tensors, axis=int(axis) % tensors[0].ndim)
+
+
+def stack(tensors, axis=0):
+    """Join tensors of equal shape along a new axis (composed: reshape each, then concat).
+
+    >>> stack([Tensor([1.0, 2.0]), Tensor([3.0, 4.0])], axis=1)
+    Tensor([[1., 3.],
+            [2., 4.]])
+    """
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor.")
+    shape = tensors[0].shape
+    for t in tensors:
+        if t.shape != shape:
+            raise ValueError(f"stack needs tensors of equal shape; got {shape} and {t.shape}.")
+    axis = int(axis) % (len(shape) + 1)
+    expanded = shape[:axis] + (1,) + shape[axis:]
+    return concat([reshape(t, expanded) for t in tensors], axis=axis)
+
+
+def pad_width_for(x, k, op="pad"):
+    """numpy-style pad_width for x: an int k pads h and w of (..., h, w, c); pairs pass through."""
+    if isinstance(k, numbers.Integral):
+        if x.ndim < 3:
+            raise ValueError(
+                f"{op}: an int k pads the h and w axes of an image (..., h, w, c); got shape "
+                f"{x.shape}. Add a channel axis (x.reshape(h, w, 1)) or give one "
+                "(before, after) pair per axis."
+            )
+        if k < 0:
+            raise ValueError(f"{op}: k must be ≥ 0; got {k}.")
+        return ((0, 0),) * (x.ndim - 3) + ((k, k), (k, k), (0, 0))
+    pairs = tuple(tuple(int(v) for v in pair) for pair in k)
+    if len(pairs) != x.ndim or any(len(p) != 2 or min(p) < 0 for p in pairs):
+        raise ValueError(
+            f"{op}: give one (before, after) pair of non-negative ints per axis — {x.ndim} pairs "
+            f"for shape {x.shape}; got {k}."
+        )
+    return pairs
+
+
+def pad(x, k):
+    """Zero-padding: an int k adds k zeros on each side of h and w of x ~ (..., h, w, c);
+    a sequence of (before, after) pairs, one per axis, pads any axes (as numpy.pad).
+
+    >>> pad(Tensor(np.ones((2, 2, 1), dtype=np.float32)), 1)[..., 0]
+    Tensor([[0., 0., 0., 0.],
+            [0., 1., 1., 0.],
+            [0., 1., 1., 0.],
+            [0., 0., 0., 0.]])
+    """
+    return Pad.apply(x, pad_width=pad_width_for(x, k))
+
+
+def crop(x, k):
+    """Remove what pad(x, k) added: the adjoint of pad.
+
+    >>> crop(Tensor(np.ones((4, 4, 1))), 1).shape
+    (2, 2, 1)
+    """
+    pad_width = pad_width_for(x, k, op="crop")
+    for n, (before, after) in zip(x.shape, pad_width):
+        if before + after > n:
+            raise ValueError(f"crop: cannot remove {before}+{after} elements from an axis of {n}.")
+    return Crop.apply(x, pad_width=pad_width)

@@ -1,0 +1,124 @@
+"""The notes' patches P_k(i, j) as one op, and fold, its adjoint (scatter-add of patches).
+
+Images are channels-last, (..., h, w, c); a patch has shape (s, s, c) with s = 2k + 1."""
+
+import numbers
+
+import numpy as np
+
+from minigrad.autograd import Function
+
+
+class Patches(Function):
+    """Every patch P_k(i, j) that lies fully inside x (im2col, channels-last).
+
+    forward:  x ~ (..., h, w, c) → y ~ (..., h', w', s, s, c),  h' = (h − s) // stride + 1,
+              y[..., i, j, a, b, :] = x[..., i·stride + a, j·stride + b, :]
+    backward: ∂L/∂x = fold(g, x.shape, k, stride)   (each pixel collects the gradient of every
+              patch it belongs to)
+
+    Fast because numpy builds the (h', w', s, s) windows as a strided *view* of x (no pixel
+    is copied, no Python loop) and `ascontiguousarray` then makes one copy in patch order.
+    """
+
+    def forward(self, x, k, stride):
+        s = 2 * k + 1
+        windows = np.lib.stride_tricks.sliding_window_view(x, (s, s), axis=(-3, -2))
+        windows = windows[..., ::stride, ::stride, :, :, :]  # (..., h', w', c, s, s), a view
+        return np.ascontiguousarray(np.moveaxis(windows, -3, -1))  # (..., h', w', s, s, c)
+
+    def backward(self, grad_out):
+        settings = self.settings
+        return (fold(grad_out, self.inputs[0].shape, settings["k"], settings["stride"]),)
+
+
+class Fold(Function):
+    """Scatter-add patches back into an image: the adjoint of `patches`.
+
+    forward:  p ~ (..., h', w', s, s, c) → y ~ shape = (..., h, w, c), zeros, then
+              y[..., i·stride + a, j·stride + b, :] += p[..., i, j, a, b, :]
+    backward: ∂L/∂p = patches(g, k, stride)
+
+    One slice-add per patch offset (a, b): s² numpy additions, never a loop over pixels.
+    """
+
+    def forward(self, p, shape, k, stride):
+        s = 2 * k + 1
+        h_out, w_out = p.shape[-5], p.shape[-4]
+        y = np.zeros(shape, dtype=p.dtype)
+        for a in range(s):
+            rows = slice(a, a + stride * (h_out - 1) + 1, stride)
+            for b in range(s):
+                columns = slice(b, b + stride * (w_out - 1) + 1, stride)
+                y[..., rows, columns, :] += p[..., :, :, a, b, :]
+        return y
+
+    def backward(self, grad_out):
+        settings = self.settings
+        return (patches(grad_out, settings["k"], settings["stride"]),)
+
+
+def _check_window(op, shape, k, stride):
+    """Validate k and stride against an image shape (..., h, w, c); return (h', w')."""
+    if len(shape) < 3:
+        raise ValueError(
+            f"{op}: expects an image (..., h, w, c) with at least 3 axes; got shape {shape}. "
+            "Add a channel axis with x.reshape(h, w, 1)."
+        )
+    if not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"{op}: k (the patch radius) must be an int ≥ 0; got {k!r}.")
+    if not isinstance(stride, numbers.Integral) or stride < 1:
+        raise ValueError(f"{op}: stride must be an int ≥ 1; got {stride!r}.")
+    h, w = shape[-3], shape[-2]
+    s = 2 * k + 1
+    if s > h or s > w:
+        largest = (min(h, w) - 1) // 2
+        raise ValueError(
+            f"{op}: k={k} means patches of size s = 2k + 1 = {s}, which do not fit in an image "
+            f"with h={h}, w={w} (shape {shape}). The largest valid k here is {largest}; or "
+            f"zero-pad first: mg.pad(x, {k})."
+        )
+    return (h - s) // stride + 1, (w - s) // stride + 1
+
+
+def patches(x, k, stride=1):
+    """Every patch P_k(i, j) of x ~ (..., h, w, c) that fits: (..., h', w', s, s, c), s = 2k + 1.
+
+    Element [..., i, j, :, :, :] is P_k(i·stride + k, j·stride + k) of the notes.
+
+    >>> from minigrad import Tensor
+    >>> x = Tensor(np.arange(16, dtype=np.float32).reshape(4, 4, 1))
+    >>> p = patches(x, 1)
+    >>> p.shape
+    (2, 2, 3, 3, 1)
+    >>> p[0, 0, :, :, 0]
+    Tensor([[ 0.,  1.,  2.],
+            [ 4.,  5.,  6.],
+            [ 8.,  9., 10.]])
+    """
+    _check_window("patches", x.shape, k, stride)
+    return Patches.apply(x, k=int(k), stride=int(stride))
+
+
+def fold(p, shape, k, stride=1):
+    """Scatter-add patches p ~ (..., h', w', s, s, c) into an image of `shape` (..., h, w, c).
+
+    The adjoint of `patches`: a pixel covered by several patches receives their sum.
+
+    >>> from minigrad import Tensor
+    >>> fold(Tensor(np.ones((2, 2, 3, 3, 1), dtype=np.float32)), (4, 4, 1), 1)[..., 0]
+    Tensor([[1., 2., 2., 1.],
+            [2., 4., 4., 2.],
+            [2., 4., 4., 2.],
+            [1., 2., 2., 1.]])
+    """
+    shape = tuple(int(n) for n in shape)
+    h_out, w_out = _check_window("fold", shape, k, stride)
+    s = 2 * k + 1
+    expected = shape[:-3] + (h_out, w_out, s, s, shape[-1])
+    if p.shape != expected:
+        raise ValueError(
+            f"fold: patches of an image of shape {shape} with k={k}, stride={stride} have shape "
+            f"{expected}; got {p.shape}."
+        )
+    return Fold.apply(p, shape=shape, k=int(k), stride=int(stride))

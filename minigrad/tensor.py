@@ -1,0 +1,290 @@
+"""Tensor: a numpy array, its gradient, and the node of the graph that produced it.
+
+Operators and methods are thin: each one calls a function of `minigrad.ops`, which applies
+a primitive `Function` (or composes several)."""
+
+import numpy as np
+
+DEFAULT_DTYPE = np.float32
+
+
+def as_array(data, dtype=None):
+    """Convert `data` to a float numpy array following minigrad's dtype rules.
+
+    Python numbers and lists become float32; numpy float arrays keep their dtype; integers
+    and booleans become float32; strings, objects and complex numbers are refused.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Tensor dtype must be a float type such as float32; got {dtype}.")
+    if isinstance(data, np.ndarray | np.generic):
+        array = np.asarray(data)
+        if array.dtype.kind == "f":
+            return array if dtype is None else array.astype(dtype, copy=False)
+    else:
+        try:
+            array = np.asarray(data)
+        except ValueError as error:
+            raise TypeError(
+                f"Tensor data must be numeric and rectangular (a number, a nested list of "
+                f"equal-length rows, or a numpy array); got {type(data).__name__}: {error}"
+            ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"Tensor data must be numeric; got {type(data).__name__} with numpy dtype "
+            f"{array.dtype}. Convert it with float(...) or np.asarray(..., dtype=float) first."
+        )
+    return array.astype(dtype or DEFAULT_DTYPE, copy=False)
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed, for reverse-mode autodiff.
+
+    `data` is the numpy array, `grad` the Tensor ∂L/∂self (None until a backward reaches it),
+    `grad_fn` the `Function` node that produced it (None for leaves).
+
+    >>> import minigrad as mg
+    >>> x = mg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> loss = (x * x).sum()
+    >>> loss.backward()
+    >>> x.grad
+    Tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("__weakref__", "_retains_grad", "data", "grad", "grad_fn", "name", "requires_grad")
+    __array_ufunc__ = None  # `array + tensor` calls Tensor.__radd__ instead of numpy's loop
+
+    def __init__(self, data, requires_grad=False, dtype=None, name=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.grad_fn = None
+        self.name = name
+        self._retains_grad = False
+
+    @classmethod
+    def _wrap(cls, data, requires_grad, grad_fn):
+        """Fast constructor for the engine: `data` is already a float ndarray."""
+        tensor = object.__new__(cls)
+        tensor.data = data
+        tensor.grad = None
+        tensor.requires_grad = requires_grad
+        tensor.grad_fn = grad_fn
+        tensor.name = None
+        tensor._retains_grad = False
+        return tensor
+
+    # ---- what it is -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        """The shape of `data`, a tuple."""
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        """The number of axes."""
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        """The numpy dtype of `data`."""
+        return self.data.dtype
+
+    @property
+    def size(self):
+        """The number of elements."""
+        return self.data.size
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user (no `grad_fn`): their `.grad` is kept."""
+        return self.grad_fn is None
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        extras = []
+        if self.data.dtype != DEFAULT_DTYPE:
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn.name}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "Tensor(" + ", ".join([body, *extras]) + ")"
+
+    # ---- leaving the graph ------------------------------------------------------------------
+    def detach(self):
+        """The same data as a new leaf that does not require grad (shares memory)."""
+        return Tensor._wrap(self.data, False, None)
+
+    def numpy(self):
+        """The underlying numpy array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with exactly one element; this one has shape "
+                f"{self.shape}. Reduce it first (for example .sum() or .mean())."
+            )
+        return self.data.item()
+
+    def retain_grad(self):
+        """Keep `.grad` for this intermediate tensor too (leaves always keep it)."""
+        self._retains_grad = True
+        return self
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (`.grad` becomes None)."""
+        self.grad = None
+
+    # ---- backward ---------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=None, create_graph=False):
+        """Compute ∂self/∂x for every leaf x in the graph and add it to `x.grad`.
+
+        `grad` is ∂L/∂self (a Tensor, array or number); it may be omitted when self has one
+        element. The graph's saved values are freed afterwards unless `retain_graph`
+        (default: `create_graph`). With `create_graph=True` the gradients get graphs of
+        their own, so they can be differentiated again.
+        """
+        grad_root = self._check_backward("backward", grad)
+        autograd.run_backward(self, grad_root, None, retain_graph, create_graph)
+
+    def _check_backward(self, caller, grad):
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"{caller}: this tensor does not require grad, so there is no graph to go back "
+                "through. Create the leaves you want gradients for with requires_grad=True "
+                "(and make sure the computation did not run inside mg.no_grad())."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"{caller}: the gradient can only be implied for a tensor with one element; "
+                    f"this one has shape {self.shape}. Reduce it to a scalar loss first (for "
+                    "example y.sum() or y.mean()), or pass grad=∂L/∂y with the same shape."
+                )
+            return Tensor._wrap(np.ones_like(self.data), False, None)
+        grad = grad if isinstance(grad, Tensor) else Tensor(as_array(grad, self.dtype))
+        if grad.shape != self.shape:
+            raise ValueError(
+                f"{caller}: grad has shape {grad.shape} but the tensor has shape {self.shape}; "
+                "they must be equal."
+            )
+        return grad
+
+    # ---- operators (each line is the op it calls) -------------------------------------------
+    def __add__(self, other):
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        return ops.sub(self, other)
+
+    def __rsub__(self, other):
+        return ops.sub(other, self)
+
+    def __mul__(self, other):
+        return ops.mul(self, other)
+
+    def __rmul__(self, other):
+        return ops.mul(other, self)
+
+    def __truediv__(self, other):
+        return ops.div(self, other)
+
+    def __rtruediv__(self, other):
+        return ops.div(other, self)
+
+    def __pow__(self, exponent):
+        return ops.pow(self, exponent)
+
+    def __rpow__(self, base):
+        return ops.pow(base, self)
+
+    def __matmul__(self, other):
+        return ops.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return ops.matmul(other, self)
+
+    def __neg__(self):
+        return ops.neg(self)
+
+    def __getitem__(self, index):
+        return ops.getitem(self, index)
+
+    # ---- methods ----------------------------------------------------------------------------
+    def sum(self, axis=None, keepdims=False):
+        """Sum over `axis` (all axes when None)."""
+        return ops.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        """Mean over `axis` (all axes when None)."""
+        return ops.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """Maximum over `axis`; ties share the gradient equally."""
+        return ops.max(self, axis, keepdims)
+
+    def exp(self):
+        """e ** self, element-wise."""
+        return ops.exp(self)
+
+    def log(self):
+        """Natural logarithm, element-wise."""
+        return ops.log(self)
+
+    def relu(self):
+        """max(self, 0), element-wise."""
+        return ops.relu(self)
+
+    def tanh(self):
+        """Hyperbolic tangent, element-wise."""
+        return ops.tanh(self)
+
+    def sigmoid(self):
+        """1 / (1 + e^-self), element-wise."""
+        return ops.sigmoid(self)
+
+    def reshape(self, *shape):
+        """The same elements in a new shape (one -1 is inferred): x.reshape(2, -1)."""
+        return ops.reshape(self, *shape)
+
+    def vect(self):
+        """The notes' vect: flatten to one axis of size ∏ sᵢ."""
+        return ops.vect(self)
+
+    def transpose(self, *axes):
+        """Permute the axes (reverse them when none are given)."""
+        return ops.transpose(self, *axes)
+
+    @property
+    def T(self):
+        """The transpose (axes reversed)."""
+        return ops.transpose(self)
+
+    def broadcast_to(self, shape):
+        """Repeat along axes of size 1 (and new leading axes) to reach `shape`."""
+        return ops.broadcast_to(self, shape)
+
+    def pad(self, k):
+        """Zero-padding: k zeros around h and w (an int), or numpy-style pairs per axis."""
+        return ops.pad(self, k)
+
+    def patches(self, k, stride=1):
+        """Every patch P_k(i, j) that fits: (..., h, w, c) -> (..., h', w', s, s, c)."""
+        return ops.patches(self, k, stride)
+
+
+from minigrad import autograd, ops
