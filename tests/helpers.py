@@ -1,0 +1,92 @@
+"""Helpers shared by the test files: random float64 data, hypothesis strategies for shapes and
+images, and `check_op` (forward against numpy, then first- and second-order gradcheck)."""
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+
+def rand(*shape, seed=0, low=-1.0, high=1.0):
+    """A float64 array of `shape` with entries uniform in [low, high), reproducible by `seed`."""
+    return np.random.default_rng(seed).uniform(low, high, size=shape)
+
+
+def away_from_zero(*shape, seed=0, low=0.3, high=1.5):
+    """A float64 array whose entries have |v| in [low, high) and a random sign (no kinks at 0)."""
+    rng = np.random.default_rng(seed)
+    signs = rng.choice([-1.0, 1.0], size=shape)
+    return signs * rng.uniform(low, high, size=shape)
+
+
+def distinct(*shape, seed=0, gap=0.1):
+    """A float64 array of `shape` with all entries distinct and at least `gap` apart (no ties)."""
+    size = int(np.prod(shape, dtype=int))
+    values = np.random.default_rng(seed).permutation(size) * gap - size * gap / 2
+    return values.reshape(shape)
+
+
+def leaf(array, name=None):
+    """A float64 leaf tensor that requires grad (the dtype gradcheck works in)."""
+    return mg.Tensor(np.asarray(array, dtype=np.float64), requires_grad=True, name=name)
+
+
+def check_op(fn, *arrays, expected=None, second_order=True, atol=1e-5, rtol=1e-3):
+    """Check an op on float64 `arrays`: fn(*tensors) equals `expected` (a numpy result, if
+    given), its backward passes `mg.gradcheck`, and (if `second_order`) `mg.gradgradcheck`.
+
+    Returns the forward result, so a test can check more about it.
+    """
+    tensors = [leaf(a) for a in arrays]
+    out = fn(*tensors)
+    assert isinstance(out, mg.Tensor)
+    if expected is not None:
+        expected = np.asarray(expected)
+        assert out.shape == expected.shape
+        np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    assert mg.gradcheck(fn, *tensors, atol=atol, rtol=rtol)
+    if second_order:
+        assert mg.gradgradcheck(fn, *tensors, atol=atol, rtol=rtol)
+    return out
+
+
+def inner(a, b):
+    """<a, b> = Σ a·b for two arrays of the same shape (used by the adjoint tests)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    return float(np.sum(a * b))
+
+
+# ---- hypothesis strategies -------------------------------------------------------------------
+seeds = st.integers(0, 2**16)
+
+
+def shapes(min_dims=0, max_dims=3, min_side=1, max_side=3):
+    """Array shapes small enough for element-by-element numerical gradients."""
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+def broadcast_pairs(max_dims=3, max_side=3):
+    """Two shapes that broadcast together (numpy's rules), for binary element-wise ops."""
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=2, min_dims=0, max_dims=max_dims, min_side=1, max_side=max_side
+    ).map(lambda result: result.input_shapes)
+
+
+@st.composite
+def images(draw, max_batch_dims=1, max_side=5, max_c=2, max_k=2):
+    """(shape, k, stride) for patches/fold: x ~ (*batch, h, w, c) with s = 2k + 1 ≤ h and w.
+
+    Covers batch of 1, no batch axis, non-square images, k = 0, s equal to h or w, stride > 1.
+    """
+    k = draw(st.integers(0, max_k))
+    s = 2 * k + 1
+    h = draw(st.integers(s, max(s, max_side)))
+    w = draw(st.integers(s, max(s, max_side)))
+    c = draw(st.integers(1, max_c))
+    batch = draw(st.lists(st.integers(1, 2), min_size=0, max_size=max_batch_dims))
+    stride = draw(st.integers(1, 3))
+    return (*batch, h, w, c), k, stride

@@ -1,0 +1,136 @@
+"""Tests of the element-wise ops: forward against numpy, first- and second-order gradcheck over
+random (broadcasting) shapes, dtype handling, and the broadcasting error."""
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import away_from_zero, broadcast_pairs, check_op, leaf, rand, seeds, shapes
+from hypothesis import given
+
+import minigrad as mg
+
+BINARY = {
+    "add": (mg.add, np.add),
+    "sub": (mg.sub, np.subtract),
+    "mul": (mg.mul, np.multiply),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(pair=broadcast_pairs(), seed=seeds)
+def test_binary_op_broadcasts_and_has_right_gradients(name, pair, seed):
+    op, reference = BINARY[name]
+    a, b = rand(*pair[0], seed=seed), rand(*pair[1], seed=seed + 1)
+    out = check_op(op, a, b, expected=reference(a, b))
+    assert out.grad_fn.name == name.capitalize()
+
+
+@given(pair=broadcast_pairs(), seed=seeds)
+def test_div_broadcasts_and_has_right_gradients(pair, seed):
+    a, b = rand(*pair[0], seed=seed), away_from_zero(*pair[1], seed=seed + 1)
+    check_op(mg.div, a, b, expected=a / b)
+
+
+@given(pair=broadcast_pairs(), seed=seeds)
+def test_pow_with_tensor_exponent(pair, seed):
+    base = rand(*pair[0], seed=seed, low=0.5, high=2.0)  # log(base) needs base > 0
+    exponent = rand(*pair[1], seed=seed + 1, low=-2.0, high=2.0)
+    check_op(mg.pow, base, exponent, expected=base**exponent)
+
+
+@pytest.mark.parametrize("exponent", [2, 3, -1, 0.5, 0])
+@given(shape=shapes(), seed=seeds)
+def test_pow_with_number_exponent(exponent, shape, seed):
+    x = rand(*shape, seed=seed, low=0.5, high=2.0)
+    check_op(lambda t: t**exponent, x, expected=x**exponent)
+
+
+def test_pow_integer_exponent_of_negative_base():
+    x = np.array([-1.5, -0.5, 0.7])
+    out = check_op(lambda t: t**3, x, expected=x**3)
+    assert out.dtype == np.float64
+
+
+def test_number_to_the_power_of_a_tensor():
+    x = np.array([-1.0, 0.0, 1.5])
+    check_op(lambda t: 2.0**t, x, expected=2.0**x)
+
+
+UNARY = {
+    "neg": (mg.neg, np.negative, rand),
+    "exp": (mg.exp, np.exp, rand),
+    "log": (mg.log, np.log, lambda *shape, seed: rand(*shape, seed=seed, low=0.2, high=3.0)),
+    "relu": (mg.relu, lambda x: np.maximum(x, 0), away_from_zero),
+    "tanh": (mg.tanh, np.tanh, lambda *shape, seed: rand(*shape, seed=seed, low=-3, high=3)),
+    "sigmoid": (
+        mg.sigmoid,
+        lambda x: 1 / (1 + np.exp(-x)),
+        lambda *shape, seed: rand(*shape, seed=seed, low=-4, high=4),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(shape=shapes(), seed=seeds)
+def test_unary_op_matches_numpy_and_has_right_gradients(name, shape, seed):
+    op, reference, data = UNARY[name]
+    x = data(*shape, seed=seed)
+    # relu away from its kink: the second derivative is 0 there, and gradgradcheck checks it.
+    check_op(op, x, expected=reference(x))
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_method_is_the_same_op(name):
+    op = UNARY[name][0]
+    x = mg.Tensor([0.5, 1.5])
+    method = {"neg": lambda t: -t}.get(name, lambda t: getattr(t, name)())
+    np.testing.assert_array_equal(method(x).data, op(x).data)
+
+
+def test_relu_gradient_at_zero_is_zero():
+    x = leaf([-1.0, 0.0, 2.0])
+    mg.relu(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_does_not_overflow_for_large_inputs(dtype):
+    x = mg.Tensor(np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0], dtype=dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = mg.sigmoid(x)
+        y.sum().backward()
+    assert y.dtype == dtype
+    np.testing.assert_allclose(y.data, [0.0, 0.0, 0.5, 1.0, 1.0], atol=1e-7)
+    assert np.all(np.isfinite(x.grad.data))
+
+
+@pytest.mark.parametrize("op", [mg.add, mg.sub, mg.mul, mg.div, mg.pow])
+def test_binary_ops_with_a_number_keep_float32(op):
+    x = mg.Tensor([1.0, 2.0])
+    assert op(x, 2.5).dtype == np.float32
+    assert op(2.5, x).dtype == np.float32
+
+
+def test_binary_op_without_grad_records_nothing():
+    y = mg.add(mg.Tensor([1.0]), mg.Tensor([2.0]))
+    assert y.grad_fn is None and not y.requires_grad
+
+
+def test_gradient_of_only_one_operand_is_computed():
+    a = leaf([1.0, 2.0])
+    b = mg.Tensor(np.array([3.0, 4.0]))
+    (a * b + a / b - b).sum().backward()
+    np.testing.assert_allclose(a.grad.data, [3.0 + 1 / 3, 4.0 + 1 / 4])
+    assert b.grad is None
+
+
+@pytest.mark.parametrize("op", [mg.add, mg.sub, mg.mul, mg.div, mg.pow])
+def test_broadcast_mismatch_names_the_op_and_both_shapes(op):
+    with pytest.raises(ValueError) as info:
+        op(mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((4,))))
+    message = str(info.value)
+    assert op.__name__.capitalize() in message
+    assert "(2, 3)" in message and "(4,)" in message
+    assert "broadcast" in message
