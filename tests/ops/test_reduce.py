@@ -1,0 +1,124 @@
+"""Tests of the reductions (sum, mean, max with its tie rule) and of the adjoint pair
+broadcast_to ↔ sum_to: forward against numpy, gradcheck, gradgradcheck, errors."""
+
+import numpy as np
+import pytest
+from helpers import check_op, distinct, inner, leaf, rand, seeds, shapes
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+
+
+@st.composite
+def shape_and_axis(draw):
+    """A shape and an axis argument for it: None, an int (maybe negative) or a tuple of axes."""
+    shape = draw(shapes(min_dims=1))
+    ndim = len(shape)
+    axis = draw(
+        st.one_of(
+            st.none(),
+            st.integers(-ndim, ndim - 1),
+            st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(tuple),
+        )
+    )
+    return shape, axis
+
+
+REDUCTIONS = {"sum": (mg.sum, np.sum), "mean": (mg.mean, np.mean), "max": (mg.max, np.max)}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(case=shape_and_axis(), keepdims=st.booleans(), seed=seeds)
+def test_reduction_matches_numpy_and_has_right_gradients(name, case, keepdims, seed):
+    op, reference = REDUCTIONS[name]
+    shape, axis = case
+    x = distinct(*shape, seed=seed)  # no ties, so max is differentiable
+    out = check_op(
+        lambda t: op(t, axis, keepdims), x, expected=reference(x, axis, keepdims=keepdims)
+    )
+    assert out.grad_fn.name == name.capitalize()
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_reduction_method_is_the_same_op(name):
+    x = mg.Tensor(rand(2, 3))
+    method = getattr(x, name)
+    np.testing.assert_array_equal(
+        method(axis=1, keepdims=True).data, REDUCTIONS[name][0](x, 1, True).data
+    )
+    np.testing.assert_array_equal(method().data, REDUCTIONS[name][1](x.data))
+
+
+def test_max_ties_share_the_gradient_equally():
+    x = leaf([1.0, 3.0, 3.0, 2.0])
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5, 0.0])
+
+
+def test_max_ties_along_an_axis():
+    x = leaf([[5.0, 5.0, 5.0], [1.0, 4.0, 2.0], [7.0, 0.0, 7.0]])
+    y = x.max(axis=1)
+    np.testing.assert_array_equal(y.data, [5.0, 4.0, 7.0])
+    y.backward(np.array([3.0, 1.0, 2.0]))
+    np.testing.assert_allclose(x.grad.data, [[1.0, 1.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
+
+
+def test_mean_gradient_is_one_over_count():
+    x = leaf(np.zeros((2, 5)))
+    x.mean(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.data, np.full((2, 5), 0.2))
+
+
+@pytest.mark.parametrize("op", [mg.sum, mg.mean, mg.max])
+def test_axis_out_of_range_is_an_error(op):
+    with pytest.raises(ValueError, match=r"axis 2 is out of range for a tensor with 2 axes"):
+        op(mg.Tensor(np.ones((2, 3))), axis=2)
+
+
+@st.composite
+def broadcast_target(draw):
+    """(small shape, big shape) with small broadcastable to big."""
+    big = draw(shapes(max_dims=4))
+    kept = big[draw(st.integers(0, len(big))) :]  # drop some leading axes
+    ones = draw(st.lists(st.booleans(), min_size=len(kept), max_size=len(kept)))
+    small = tuple(1 if one else n for n, one in zip(kept, ones))
+    return small, big
+
+
+@given(case=broadcast_target(), seed=seeds)
+def test_broadcast_to_matches_numpy_and_has_right_gradients(case, seed):
+    small, big = case
+    x = rand(*small, seed=seed)
+    check_op(lambda t: mg.broadcast_to(t, big), x, expected=np.broadcast_to(x, big))
+
+
+@given(case=broadcast_target(), seed=seeds)
+def test_sum_to_matches_numpy_and_has_right_gradients(case, seed):
+    small, big = case
+    y = rand(*big, seed=seed)
+    lead = len(big) - len(small)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(small) if n == 1 and big[lead + i] != 1
+    )
+    expected = y.sum(axis=axes, keepdims=True).reshape(small)
+    check_op(lambda t: mg.sum_to(t, small), y, expected=expected)
+
+
+@given(case=broadcast_target(), seed=seeds)
+def test_sum_to_is_the_adjoint_of_broadcast_to(case, seed):
+    small, big = case
+    x, y = rand(*small, seed=seed), rand(*big, seed=seed + 1)
+    left = inner(mg.broadcast_to(mg.Tensor(x), big).data, y)
+    right = inner(x, mg.sum_to(mg.Tensor(y), small).data)
+    assert left == pytest.approx(right, rel=1e-12, abs=1e-12)
+
+
+def test_broadcast_to_the_same_shape_is_the_tensor_itself():
+    x = mg.Tensor([1.0, 2.0])
+    assert mg.broadcast_to(x, (2,)) is x and mg.sum_to(x, (2,)) is x
+
+
+def test_broadcast_to_an_incompatible_shape_names_the_op_and_shapes():
+    with pytest.raises(ValueError, match=r"BroadcastTo got inputs of shapes \(3,\)"):
+        mg.broadcast_to(mg.Tensor([1.0, 2.0, 3.0]), (2, 4))
