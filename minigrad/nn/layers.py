@@ -1,0 +1,330 @@
+"""The notes' three layers, composed from primitives with no backward of their own: Dense (on
+vect(X)), Local (one W_ij per pixel) and Conv2D (one shared W); plus Vect, Unvect, activations."""
+
+import numbers
+
+import numpy as np
+
+from minigrad import ops
+from minigrad.nn.init import initial_weight
+from minigrad.nn.module import Module, Parameter
+
+PADDINGS = ("same", "valid")
+
+
+def kernel_radius(layer, kernel_size):
+    """k for an odd kernel size s = 2k + 1; an error naming `layer` for anything else."""
+    if not isinstance(kernel_size, numbers.Integral) or kernel_size < 1 or kernel_size % 2 == 0:
+        raise ValueError(
+            f"{layer}: kernel_size must be an odd int s = 2k + 1 (1, 3, 5, …) so that each "
+            f"patch P_k(i, j) is centred on its pixel, as in the notes; got {kernel_size!r}. "
+            f"Use {kernel_size + 1 if isinstance(kernel_size, int) else 3} instead."
+        )
+    return (int(kernel_size) - 1) // 2
+
+
+def check_padding(layer, padding):
+    """Refuse a padding other than "same" and "valid"."""
+    if padding not in PADDINGS:
+        raise ValueError(
+            f"{layer}: padding must be 'same' (k zeros around the image: output (h, w, c')) "
+            f"or 'valid' (no zeros: output (h − 2k, w − 2k, c')); got {padding!r}."
+        )
+
+
+def check_image(layer, x, channels=None):
+    """Refuse anything but a batch (n, h, w, c) with `channels` channels, with a hint."""
+    if x.ndim != 4:
+        hint = ""
+        if x.ndim == 3:
+            hint = " For a single image, add a batch axis: x.reshape(1, h, w, c)."
+        elif x.ndim == 2:
+            hint = " A flat batch (n, features) goes to Dense; reshape images to (n, h, w, c)."
+        raise ValueError(
+            f"{layer} expects a batch of images (n, h, w, c) with 4 axes; got shape "
+            f"{x.shape}.{hint}"
+        )
+    if channels is not None and x.shape[-1] != channels:
+        hint = ""
+        if x.shape[1] == channels:
+            hint = (
+                " minigrad is channels-last: this looks like a channels-first (n, c, h, w) "
+                "batch; use x.transpose(0, 2, 3, 1)."
+            )
+        raise ValueError(
+            f"{layer} expects input (n, h, w, c) with c={channels}; got shape {x.shape} "
+            f"(c={x.shape[-1]}).{hint}"
+        )
+
+
+def check_fits(layer, x, kernel_size):
+    """Refuse an image whose h or w is smaller than the kernel (with padding="valid")."""
+    h, w = x.shape[1], x.shape[2]
+    if h < kernel_size or w < kernel_size:
+        raise ValueError(
+            f"{layer}: padding='valid' needs an image of at least s×s = {kernel_size}×"
+            f"{kernel_size} pixels; got h={h}, w={w} (input shape {x.shape}). Use "
+            "padding='same' or a smaller kernel_size."
+        )
+
+
+class Dense(Module):
+    """Fully connected: y = x W + b (the notes' row-vector convention), for any leading axes.
+
+    x ~ (..., in_features) → y ~ (..., out_features); W ~ (in_features, out_features), b ~
+    (out_features,). Parameters: in·out + out. On an image, put nn.Vect() before it.
+
+    >>> import minigrad as mg
+    >>> layer = Dense(4, 3, seed=0)
+    >>> layer.weight.shape, layer(mg.Tensor(np.ones((2, 4)))).shape
+    ((4, 3), (2, 3))
+    """
+
+    def __init__(self, in_features, out_features, bias=True, init="he", seed=None):
+        super().__init__()
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        shape = (self.in_features, self.out_features)
+        self.weight = Parameter(
+            initial_weight(init, shape, self.in_features, self.out_features, seed, "Dense")
+        )
+        self.bias = Parameter(np.zeros(self.out_features, dtype=np.float32)) if bias else None
+
+    def forward(self, x):
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            hint = ""
+            if x.ndim >= 3:
+                hint = " Flatten each example first: put nn.Vect() before Dense."
+            raise ValueError(
+                f"Dense expects input (..., in_features) with in_features={self.in_features}; "
+                f"got shape {x.shape}.{hint}"
+            )
+        y = x @ self.weight  # (..., out_features)
+        return y + self.bias if self.bias is not None else y
+
+    def formula(self):
+        """The parameter count in symbols and in numbers."""
+        i, o = self.in_features, self.out_features
+        if self.bias is None:
+            return "in·out", f"{i}·{o}"
+        return "in·out + out", f"{i}·{o} + {o}"
+
+    def extra_repr(self):
+        return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
+
+
+class Conv2D(Module):
+    """H_ij = vect(P_k(i, j))ᵀ W + bᵀ, with W ~ (s²c, c') shared by every pixel, s = 2k + 1.
+
+    x ~ (n, h, w, c) → (n, h, w, c') with padding="same" (k zeros around; ⌈h/t⌉ × ⌈w/t⌉ with
+    stride t), (n, h − 2k, w − 2k, c') with "valid". Rows of W are in patch order
+    (a·s + b)·c + channel. Parameters: s²·c·c' + c'. Composed: pad → patches → matmul → + b.
+
+    >>> import minigrad as mg
+    >>> conv = Conv2D(1, 8, kernel_size=3, seed=0)
+    >>> conv.weight.shape, conv(mg.Tensor(np.ones((2, 6, 6, 1)))).shape
+    ((9, 8), (2, 6, 6, 8))
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        padding="same",
+        bias=True,
+        stride=1,
+        init="he",
+        seed=None,
+    ):
+        super().__init__()
+        self.k = kernel_radius("Conv2D", kernel_size)
+        check_padding("Conv2D", padding)
+        if not isinstance(stride, numbers.Integral) or stride < 1:
+            raise ValueError(f"Conv2D: stride must be an int ≥ 1; got {stride!r}.")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size, self.padding, self.stride = int(kernel_size), padding, int(stride)
+        s, c, c_out = self.kernel_size, self.in_channels, self.out_channels
+        shape = (s * s * c, c_out)
+        self.weight = Parameter(
+            initial_weight(init, shape, s * s * c, s * s * c_out, seed, "Conv2D")
+        )
+        self.bias = Parameter(np.zeros(c_out, dtype=np.float32)) if bias else None
+
+    def forward(self, x):
+        check_image("Conv2D", x, self.in_channels)
+        if self.padding == "same":
+            x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
+        else:
+            check_fits("Conv2D", x, self.kernel_size)
+        p = ops.patches(x, self.k, self.stride)  # (n, h', w', s, s, c)
+        n, h_out, w_out = p.shape[:3]
+        cols = p.reshape(n * h_out * w_out, -1)  # (n·h'·w', s²c)
+        y = cols @ self.weight  # (n·h'·w', c')
+        if self.bias is not None:
+            y = y + self.bias
+        return y.reshape(n, h_out, w_out, self.out_channels)  # (n, h', w', c')
+
+    def formula(self):
+        """The parameter count in symbols and in numbers."""
+        s2, c, c_out = self.kernel_size**2, self.in_channels, self.out_channels
+        if self.bias is None:
+            return "s²·c·c'", f"{s2}·{c}·{c_out}"
+        return "s²·c·c' + c'", f"{s2}·{c}·{c_out} + {c_out}"
+
+    def extra_repr(self):
+        text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+        text += f"padding={self.padding!r}"
+        if self.stride != 1:
+            text += f", stride={self.stride}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Local(Module):
+    """k-local layer: H_ij = vect(P_k(i, j))ᵀ W_ij + b_ij, one W_ij ~ (s²c, c') per pixel.
+
+    in_shape = (h, w, c) is fixed (each pixel has its own weights). x ~ (n, h, w, c) →
+    (n, h', w', c') with h' = h − 2k ("valid") or h ("same"). weight ~ (h', w', s²c, c'),
+    bias ~ (h', w', c'). Parameters: h'·w'·s²·c·c' + h'·w'·c'. Composed: patches, then one
+    batched matmul over the pixels (no Python loop).
+
+    >>> import minigrad as mg
+    >>> layer = Local((5, 5, 1), 2, kernel_size=3, seed=0)
+    >>> layer.weight.shape, layer(mg.Tensor(np.ones((4, 5, 5, 1)))).shape
+    ((3, 3, 9, 2), (4, 3, 3, 2))
+    """
+
+    def __init__(
+        self, in_shape, out_channels, kernel_size, padding="valid", bias=True, init="he", seed=None
+    ):
+        super().__init__()
+        self.k = kernel_radius("Local", kernel_size)
+        check_padding("Local", padding)
+        if len(tuple(in_shape)) != 3:
+            raise ValueError(
+                f"Local: in_shape must be (h, w, c) of one image (no batch axis); got {in_shape}."
+            )
+        self.in_shape = tuple(int(n) for n in in_shape)
+        self.in_channels, self.out_channels = self.in_shape[2], int(out_channels)
+        self.kernel_size, self.padding, self.stride = int(kernel_size), padding, 1
+        h, w, c = self.in_shape
+        s, k, c_out = self.kernel_size, self.k, self.out_channels
+        if padding == "valid" and (h < s or w < s):
+            raise ValueError(
+                f"Local: padding='valid' needs in_shape of at least s×s = {s}×{s}; got "
+                f"{self.in_shape}. Use padding='same' or a smaller kernel_size."
+            )
+        self.out_shape = (h, w, c_out) if padding == "same" else (h - 2 * k, w - 2 * k, c_out)
+        h_out, w_out = self.out_shape[:2]
+        shape = (h_out, w_out, s * s * c, c_out)
+        self.weight = Parameter(
+            initial_weight(init, shape, s * s * c, s * s * c_out, seed, "Local")
+        )
+        self.bias = Parameter(np.zeros(self.out_shape, dtype=np.float32)) if bias else None
+
+    def forward(self, x):
+        check_image("Local", x, self.in_channels)
+        if x.shape[1:3] != self.in_shape[:2]:
+            raise ValueError(
+                f"Local was built for images (h, w) = {self.in_shape[:2]} (in_shape "
+                f"{self.in_shape}); got input shape {x.shape}. A local layer has one W_ij per "
+                "pixel, so it only takes images of that size (a Conv2D takes any size)."
+            )
+        if self.padding == "same":
+            x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
+        p = ops.patches(x, self.k)  # (n, h', w', s, s, c)
+        n, h_out, w_out = p.shape[:3]
+        cols = p.reshape(n, h_out, w_out, -1)  # (n, h', w', s²c)
+        cols = cols.transpose(1, 2, 0, 3)  # (h', w', n, s²c): one matrix per pixel
+        y = cols @ self.weight  # (h', w', n, c'): a batched matmul over pixels
+        y = y.transpose(2, 0, 1, 3)  # (n, h', w', c')
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def formula(self):
+        """The parameter count in symbols and in numbers."""
+        h_out, w_out, c_out = self.out_shape
+        s2, c = self.kernel_size**2, self.in_channels
+        symbols, numbers_ = "h'·w'·s²·c·c'", f"{h_out}·{w_out}·{s2}·{c}·{c_out}"
+        if self.bias is None:
+            return symbols, numbers_
+        return symbols + " + h'·w'·c'", numbers_ + f" + {h_out}·{w_out}·{c_out}"
+
+    def extra_repr(self):
+        text = f"in_shape={self.in_shape}, out_channels={self.out_channels}, "
+        text += f"kernel_size={self.kernel_size}, padding={self.padding!r}"
+        return text + ("" if self.bias is not None else ", bias=False")
+
+
+class Vect(Module):
+    """The notes' vect for each example of a batch: (n, h, w, c) → (n, h·w·c).
+
+    >>> import minigrad as mg
+    >>> Vect()(mg.Tensor(np.zeros((2, 3, 3, 4)))).shape
+    (2, 36)
+    """
+
+    def forward(self, x):
+        if x.ndim < 1:
+            raise ValueError("Vect expects a batch (n, ...); got a scalar tensor.")
+        return x.reshape(x.shape[0], -1)  # (n, h·w·c)
+
+
+class Unvect(Module):
+    """The inverse of Vect: (n, h'·w'·c') → (n, h', w', c'); `shape` has no batch axis.
+
+    >>> import minigrad as mg
+    >>> Unvect((3, 3, 2))(mg.Tensor(np.zeros((4, 18)))).shape
+    (4, 3, 3, 2)
+    """
+
+    def __init__(self, shape):
+        super().__init__()
+        self.shape = tuple(int(n) for n in shape)
+
+    def forward(self, x):
+        size = int(np.prod(self.shape))
+        if x.ndim != 2 or x.shape[1] != size:
+            raise ValueError(
+                f"Unvect{self.shape} expects a batch of vectors (n, {size}); got shape {x.shape}."
+            )
+        return x.reshape(x.shape[0], *self.shape)  # (n, h', w', c')
+
+    def extra_repr(self):
+        return str(self.shape)
+
+
+class ReLU(Module):
+    """A(x) = max(x, 0), element-wise.
+
+    >>> import minigrad as mg
+    >>> ReLU()(mg.Tensor([-1.0, 2.0]))
+    Tensor([0., 2.])
+    """
+
+    def forward(self, x):
+        return ops.relu(x)
+
+
+class Tanh(Module):
+    """A(x) = tanh(x), element-wise.
+
+    >>> import minigrad as mg
+    >>> Tanh()(mg.Tensor([0.0]))
+    Tensor([0.])
+    """
+
+    def forward(self, x):
+        return ops.tanh(x)
+
+
+class Sigmoid(Module):
+    """A(x) = 1 / (1 + e^−x), element-wise.
+
+    >>> import minigrad as mg
+    >>> Sigmoid()(mg.Tensor([0.0]))
+    Tensor([0.5])
+    """
+
+    def forward(self, x):
+        return ops.sigmoid(x)

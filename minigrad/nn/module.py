@@ -1,0 +1,174 @@
+"""Module (a layer or a model: parameters and submodules registered on assignment), Parameter
+(a trainable Tensor) and Sequential (layers applied one after the other)."""
+
+from minigrad.autograd import module_scope
+from minigrad.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor a Module trains: it always requires grad and is registered on assignment.
+
+    >>> import numpy as np
+    >>> p = Parameter(np.zeros((2, 3), dtype=np.float32))
+    >>> p.requires_grad, p.shape
+    (True, (2, 3))
+    """
+
+    def __init__(self, data, name=None):
+        super().__init__(data, requires_grad=True, name=name)
+
+    def __repr__(self):
+        return "Parameter" + super().__repr__()[len("Tensor") :].replace(", requires_grad=True", "")
+
+
+class _CallRecorder:
+    """While `calls` is a list, every Module call appends (module, output shape) to it
+    (nn.summary uses it to learn each layer's output shape)."""
+
+    calls = None
+
+
+class Module:
+    """Base class of layers and models: `forward` computes, `module(x)` calls it.
+
+    Assigning a Parameter or a Module to an attribute registers it, in definition order, so
+    `parameters()`, `named_parameters()` ("conv1.weight"), `named_modules()` and
+    `zero_grad()` find it. Subclasses call `super().__init__()` first and define `forward`.
+
+    >>> import numpy as np
+    >>> class Scale(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.factor = Parameter(np.ones(1, dtype=np.float32))
+    ...     def forward(self, x):
+    ...         return x * self.factor
+    >>> [name for name, _ in Scale().named_parameters()]
+    ['factor']
+    """
+
+    def __init__(self):
+        object.__setattr__(self, "_members", {})
+
+    def __setattr__(self, name, value):
+        members = self.__dict__.get("_members")
+        if members is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: call super().__init__() at the start of __init__, "
+                f"before assigning self.{name}."
+            )
+        if isinstance(value, Parameter | Module):
+            members[name] = value
+        else:
+            members.pop(name, None)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._members.pop(name, None)
+        object.__delattr__(self, name)
+
+    def forward(self, *args, **kwargs):
+        """What the module computes; every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, x).")
+
+    def __call__(self, *args, **kwargs):
+        # The scope marks every op recorded inside as made by this module (for graph drawings).
+        with module_scope(self):
+            out = self.forward(*args, **kwargs)
+        if _CallRecorder.calls is not None:
+            _CallRecorder.calls.append((self, getattr(out, "shape", None)))
+        return out
+
+    # ---- what it holds ----------------------------------------------------------------------
+    def named_parameters(self, prefix=""):
+        """(dotted name, Parameter) pairs, in definition order, submodules included."""
+        for name, member in self._members.items():
+            if isinstance(member, Parameter):
+                yield prefix + name, member
+            else:
+                yield from member.named_parameters(prefix + name + ".")
+
+    def parameters(self):
+        """Every Parameter of the module and its submodules, in definition order."""
+        return [p for _, p in self.named_parameters()]
+
+    def children(self):
+        """The direct submodules, in definition order."""
+        return [m for m in self._members.values() if isinstance(m, Module)]
+
+    def named_children(self):
+        """(name, submodule) pairs of the direct submodules."""
+        return [(n, m) for n, m in self._members.items() if isinstance(m, Module)]
+
+    def named_modules(self, prefix=""):
+        """("", self) first, then ("conv1", module), ("block.0", module), … dotted, in order."""
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def zero_grad(self):
+        """Forget the gradients of every parameter (`.grad` becomes None)."""
+        for p in self.parameters():
+            p.grad = None
+
+    def num_parameters(self):
+        """The number of trainable numbers: Σ over parameters of their sizes."""
+        return sum(p.size for p in self.parameters())
+
+    # ---- how it prints ----------------------------------------------------------------------
+    def extra_repr(self):
+        """The settings shown between the parentheses of repr (layers override it)."""
+        return ""
+
+    def __repr__(self):
+        children = self.named_children()
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}("]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+class Sequential(Module):
+    """Layers applied in order: y = f_m(… f_2(f_1(x))).
+
+    Layers are named "0", "1", … unless given as keywords or as (name, layer) pairs.
+
+    >>> from minigrad import nn
+    >>> model = Sequential(nn.Dense(4, 3, seed=0), nn.ReLU(), nn.Dense(3, 2, seed=0))
+    >>> [name for name, _ in model.named_parameters()]
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+
+    def __init__(self, *layers, **named_layers):
+        super().__init__()
+        pairs = []
+        for position, layer in enumerate(layers):
+            if isinstance(layer, tuple) and len(layer) == 2 and isinstance(layer[0], str):
+                pairs.append(layer)
+            else:
+                pairs.append((str(position), layer))
+        pairs += list(named_layers.items())
+        for name, layer in pairs:
+            if not isinstance(layer, Module):
+                raise TypeError(
+                    f"Sequential: layer {name!r} is a {type(layer).__name__}, not a Module. "
+                    "Pass layer objects such as nn.Dense(4, 3) or nn.ReLU() (note the ())."
+                )
+            setattr(self, name, layer)
+
+    def forward(self, x):
+        for layer in self.children():
+            x = layer(x)
+        return x
+
+    def __getitem__(self, index):
+        return self.children()[index]
+
+    def __len__(self):
+        return len(self.children())
+
+    def __iter__(self):
+        return iter(self.children())
