@@ -1,0 +1,218 @@
+"""Tests of the ops that move elements: reshape, vect/unvect, transpose, indexing and its adjoint
+scatter_add, concat, stack, pad and its adjoint crop."""
+
+import numpy as np
+import pytest
+from helpers import check_op, inner, leaf, rand, seeds, shapes
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+
+
+# ---- reshape, vect, unvect, transpose ---------------------------------------------------------
+@given(shape=shapes(max_dims=4), seed=seeds, data=st.data())
+def test_reshape_matches_numpy_and_has_right_gradients(shape, seed, data):
+    x = rand(*shape, seed=seed)
+    size = x.size
+    first = data.draw(st.sampled_from([d for d in range(1, size + 1) if size % d == 0]))
+    new_shape = (first, -1)
+    check_op(lambda t: t.reshape(*new_shape), x, expected=x.reshape(new_shape))
+    check_op(lambda t: mg.reshape(t, (size,)), x, expected=x.reshape(size))
+
+
+@given(shape=shapes(max_dims=4), seed=seeds)
+def test_vect_then_unvect_round_trips(shape, seed):
+    x = rand(*shape, seed=seed)
+    out = check_op(mg.vect, x, expected=x.reshape(-1))
+    assert out.ndim == 1
+    check_op(lambda t: mg.unvect(mg.vect(t), shape), x, expected=x)
+    np.testing.assert_array_equal(leaf(x).vect().data, x.reshape(-1))
+
+
+def test_unvect_with_the_wrong_size_says_what_was_expected():
+    with pytest.raises(ValueError, match=r"unvect: expected a vector of 6 elements for shape"):
+        mg.unvect(mg.Tensor(np.zeros(5)), (1, 2, 3))
+    with pytest.raises(ValueError, match=r"got shape \(2, 3\)"):
+        mg.unvect(mg.Tensor(np.zeros((2, 3))), (2, 3))
+
+
+@given(shape=shapes(min_dims=1, max_dims=4), seed=seeds, data=st.data())
+def test_transpose_matches_numpy_and_has_right_gradients(shape, seed, data):
+    x = rand(*shape, seed=seed)
+    axes = tuple(data.draw(st.permutations(range(len(shape)))))
+    check_op(lambda t: mg.transpose(t, *axes), x, expected=np.transpose(x, axes))
+    check_op(lambda t: t.transpose(axes), x, expected=np.transpose(x, axes))
+    check_op(lambda t: t.T, x, expected=x.T)
+
+
+def test_transpose_with_negative_axes_and_no_axes():
+    x = mg.Tensor(rand(2, 3, 4))
+    assert mg.transpose(x, -1, 0, 1).shape == (4, 2, 3)
+    assert x.transpose().shape == (4, 3, 2)
+
+
+def test_transpose_with_bad_axes_is_an_error():
+    with pytest.raises(ValueError, match=r"not a permutation of the 3 axes"):
+        mg.transpose(mg.Tensor(np.zeros((2, 3, 4))), 0, 0, 1)
+
+
+# ---- indexing ---------------------------------------------------------------------------------
+X = rand(3, 4, 2, seed=7)
+INDICES = {
+    "int": 1,
+    "negative int": -1,
+    "slice": slice(1, None),
+    "negative slice with step": slice(None, -1, 2),
+    "tuple of ints and slices": (slice(None), -2, 0),
+    "ellipsis and None": (Ellipsis, None, 1),
+    "int array with repeats": np.array([0, 2, 0, 0]),
+    "list with repeats": [2, 2, -1],
+    "two int arrays": (np.array([0, 1, 1]), np.array([3, 3, 0])),
+    "boolean mask": X > 0,
+    "boolean mask on first axis": np.array([True, False, True]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INDICES))
+def test_getitem_matches_numpy_and_has_right_gradients(name):
+    index = INDICES[name]
+    check_op(lambda t: t[index], X, expected=X[index])
+
+
+def test_getitem_with_repeated_indices_accumulates_gradients():
+    x = leaf([10.0, 20.0, 30.0])
+    x[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+
+
+def test_getitem_with_a_tensor_index():
+    x = leaf([10.0, 20.0, 30.0])
+    y = x[mg.Tensor([2, 2])]
+    np.testing.assert_array_equal(y.data, [30.0, 30.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 2.0])
+
+
+@pytest.mark.parametrize("name", sorted(INDICES))
+def test_scatter_add_is_the_adjoint_of_getitem(name):
+    index = INDICES[name]
+    y = rand(*X[index].shape, seed=3)
+    left = inner(mg.getitem(mg.Tensor(X), index).data, y)
+    right = inner(X, mg.scatter_add(mg.Tensor(y), index, X.shape).data)
+    assert left == pytest.approx(right, rel=1e-12)
+
+
+def test_scatter_add_accumulates_repeated_indices_and_has_right_gradients():
+    g = np.array([1.0, 2.0, 3.0])
+    index = np.array([1, 1, 0])
+    check_op(lambda t: mg.scatter_add(t, index, (3,)), g, expected=[3.0, 3.0, 0.0])
+
+
+# ---- concat and stack -------------------------------------------------------------------------
+@given(
+    shape=shapes(min_dims=1),
+    sizes=st.lists(st.integers(1, 3), min_size=1, max_size=3),
+    seed=seeds,
+    data=st.data(),
+)
+def test_concat_matches_numpy_and_has_right_gradients(shape, sizes, seed, data):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    arrays = []
+    for i, size in enumerate(sizes):
+        piece = list(shape)
+        piece[axis] = size
+        arrays.append(rand(*piece, seed=seed + i))
+    expected = np.concatenate(arrays, axis=axis)
+    check_op(lambda *ts: mg.concat(ts, axis), *arrays, expected=expected)
+
+
+@given(shape=shapes(), count=st.integers(1, 3), seed=seeds, data=st.data())
+def test_stack_matches_numpy_and_has_right_gradients(shape, count, seed, data):
+    axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
+    arrays = [rand(*shape, seed=seed + i) for i in range(count)]
+    check_op(lambda *ts: mg.stack(ts, axis), *arrays, expected=np.stack(arrays, axis=axis))
+
+
+def test_concat_and_stack_errors():
+    with pytest.raises(ValueError, match="at least one tensor"):
+        mg.concat([])
+    with pytest.raises(ValueError, match="at least one tensor"):
+        mg.stack([])
+    with pytest.raises(ValueError, match=r"equal shape; got \(2,\) and \(3,\)"):
+        mg.stack([mg.Tensor(np.zeros(2)), mg.Tensor(np.zeros(3))])
+    with pytest.raises(ValueError, match=r"Concat got inputs of shapes \(2, 3\), \(2, 4\)"):
+        mg.concat([mg.Tensor(np.zeros((2, 3))), mg.Tensor(np.zeros((2, 4)))], axis=0)
+
+
+# ---- pad and crop -----------------------------------------------------------------------------
+@st.composite
+def pad_cases(draw):
+    """An array shape and a pad argument: an int k (image of ≥ 3 axes) or one pair per axis."""
+    shape = draw(shapes(min_dims=1, max_dims=4))
+    if len(shape) >= 3 and draw(st.booleans()):
+        k = draw(st.integers(0, 2))
+        pad_width = [(0, 0)] * (len(shape) - 3) + [(k, k), (k, k), (0, 0)]
+        return shape, k, pad_width
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, 2), st.integers(0, 2)),
+            min_size=len(shape),
+            max_size=len(shape),
+        )
+    )
+    return shape, tuple(pairs), pairs
+
+
+@given(case=pad_cases(), seed=seeds)
+def test_pad_matches_numpy_and_has_right_gradients(case, seed):
+    shape, k, pad_width = case
+    x = rand(*shape, seed=seed)
+    check_op(lambda t: mg.pad(t, k), x, expected=np.pad(x, pad_width))
+    check_op(lambda t: t.pad(k), x, expected=np.pad(x, pad_width))
+
+
+@given(case=pad_cases(), seed=seeds)
+def test_crop_is_the_adjoint_of_pad_and_has_right_gradients(case, seed):
+    shape, k, pad_width = case
+    x = rand(*shape, seed=seed)
+    y = rand(*np.pad(x, pad_width).shape, seed=seed + 1)
+    left = inner(mg.pad(mg.Tensor(x), k).data, y)
+    cropped = check_op(lambda t: mg.crop(t, k), y)
+    assert cropped.shape == x.shape
+    assert left == pytest.approx(inner(x, cropped.data), rel=1e-12, abs=1e-12)
+    np.testing.assert_array_equal(mg.crop(mg.pad(mg.Tensor(x), k), k).data, x)
+
+
+def test_pad_an_int_pads_h_and_w_of_a_batch():
+    x = mg.Tensor(np.ones((2, 3, 4, 5)))
+    assert mg.pad(x, 1).shape == (2, 5, 6, 5)
+    assert mg.pad(x, 0).shape == (2, 3, 4, 5)
+
+
+def test_pad_with_zero_on_one_side():
+    x = leaf([[1.0, 2.0], [3.0, 4.0]])
+    y = mg.pad(x, ((0, 1), (2, 0)))
+    np.testing.assert_array_equal(y.data, [[0, 0, 1, 2], [0, 0, 3, 4], [0, 0, 0, 0]])
+    (y * mg.Tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[2.0, 3.0], [6.0, 7.0]])
+
+
+@pytest.mark.parametrize(
+    ("shape", "k", "message"),
+    [
+        ((3, 3), 1, r"pad: an int k pads the h and w axes .* got shape \(3, 3\)"),
+        ((3, 3, 1), -1, r"pad: k must be ≥ 0; got -1"),
+        ((3, 3), ((1, 1),), r"pad: give one \(before, after\) pair .* 2 pairs for shape \(3, 3\)"),
+        ((3, 3), ((1, 1), (1, -1)), r"non-negative"),
+        ((3, 3), ((1, 1), (1, 1, 1)), r"one \(before, after\) pair"),
+    ],
+)
+def test_pad_errors(shape, k, message):
+    with pytest.raises(ValueError, match=message):
+        mg.pad(mg.Tensor(np.zeros(shape)), k)
+
+
+def test_crop_more_than_the_axis_is_an_error():
+    with pytest.raises(ValueError, match=r"crop: cannot remove 2\+2 elements from an axis of 3"):
+        mg.crop(mg.Tensor(np.zeros((3, 5, 1))), 2)
