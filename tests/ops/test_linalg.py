@@ -1,0 +1,89 @@
+"""Tests of matmul: 2-D, batched with broadcasting, 1-D operands on either or both sides
+(all compared with np.matmul), gradients of first and second order, and the shape errors."""
+
+import numpy as np
+import pytest
+from helpers import check_op, rand, seeds
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import minigrad as mg
+
+sides = st.integers(1, 3)
+
+
+@given(m=sides, n=sides, p=sides, seed=seeds)
+def test_matmul_2d(m, n, p, seed):
+    a, b = rand(m, n, seed=seed), rand(n, p, seed=seed + 1)
+    out = check_op(mg.matmul, a, b, expected=np.matmul(a, b))
+    assert out.grad_fn.name == "MatMul"
+    check_op(lambda x, y: x @ y, a, b, expected=a @ b)
+
+
+@given(
+    batch=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=2),
+    m=sides,
+    n=sides,
+    p=sides,
+    seed=seeds,
+)
+def test_matmul_batched_with_broadcasting(batch, m, n, p, seed):
+    batch_a, batch_b = batch.input_shapes
+    a, b = rand(*batch_a, m, n, seed=seed), rand(*batch_b, n, p, seed=seed + 1)
+    check_op(mg.matmul, a, b, expected=np.matmul(a, b))
+
+
+@given(batch=st.lists(st.integers(1, 2), max_size=2), m=sides, n=sides, seed=seeds)
+def test_matmul_vector_on_the_left(batch, m, n, seed):
+    a, b = rand(n, seed=seed), rand(*batch, n, m, seed=seed + 1)
+    out = check_op(mg.matmul, a, b, expected=np.matmul(a, b))
+    assert out.shape == (*batch, m)
+
+
+@given(batch=st.lists(st.integers(1, 2), max_size=2), m=sides, n=sides, seed=seeds)
+def test_matmul_vector_on_the_right(batch, m, n, seed):
+    a, b = rand(*batch, m, n, seed=seed), rand(n, seed=seed + 1)
+    out = check_op(mg.matmul, a, b, expected=np.matmul(a, b))
+    assert out.shape == (*batch, m)
+
+
+@given(n=sides, seed=seeds)
+def test_matmul_two_vectors_is_their_inner_product(n, seed):
+    a, b = rand(n, seed=seed), rand(n, seed=seed + 1)
+    out = check_op(mg.matmul, a, b, expected=np.matmul(a, b))
+    assert out.shape == ()
+
+
+def test_matmul_with_a_numpy_array_on_either_side():
+    a = mg.Tensor(np.eye(2, dtype=np.float32))
+    b = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    left, right = b @ a, a @ b
+    assert isinstance(left, mg.Tensor) and isinstance(right, mg.Tensor)
+    np.testing.assert_array_equal(left.data, b)
+    np.testing.assert_array_equal(right.data, b)
+
+
+def test_matmul_inner_mismatch_names_the_op_both_shapes_and_a_hint():
+    with pytest.raises(ValueError) as info:
+        mg.Tensor(np.zeros((2, 3))) @ mg.Tensor(np.zeros((4, 5)))
+    message = str(info.value)
+    assert "matmul" in message and "(2, 3)" in message and "(4, 5)" in message
+    assert "last axis of a must equal the second-to-last axis of b" in message
+
+
+def test_matmul_vector_mismatch_is_an_error():
+    with pytest.raises(ValueError, match=r"matmul: shapes \(3,\) and \(4,\) do not fit"):
+        mg.matmul(mg.Tensor(np.zeros(3)), mg.Tensor(np.zeros(4)))
+
+
+def test_matmul_batch_mismatch_names_the_op_and_both_shapes():
+    with pytest.raises(ValueError) as info:
+        mg.matmul(mg.Tensor(np.zeros((2, 3, 4))), mg.Tensor(np.zeros((5, 4, 2))))
+    message = str(info.value)
+    assert "MatMul" in message and "(2, 3, 4)" in message and "(5, 4, 2)" in message
+
+
+def test_matmul_of_a_scalar_is_an_error_with_a_hint():
+    with pytest.raises(ValueError, match=r"at least one axis; got shapes \(\) and \(2,\)"):
+        mg.matmul(mg.Tensor(2.0), mg.Tensor([1.0, 2.0]))

@@ -1,0 +1,134 @@
+"""Tests of patches (against the notes' P_k(i, j), written as a plain loop) and of fold, its
+adjoint: shapes, values, gradients of first and second order, edge cases and errors."""
+
+import numpy as np
+import pytest
+from helpers import check_op, images, inner, leaf, rand, seeds
+from hypothesis import given
+
+import minigrad as mg
+
+
+def patches_by_the_notes(x, k, stride):
+    """The notes' patches, one pixel at a time: out[..., i, j] = P_k(i·stride + k, j·stride + k)
+    with P_k(i, j) = X[i−k : i+k, j−k : j+k, :] inclusive, i.e. X[i-k : i+k+1, j-k : j+k+1]."""
+    h, w = x.shape[-3], x.shape[-2]
+    s = 2 * k + 1
+    h_out, w_out = (h - s) // stride + 1, (w - s) // stride + 1
+    out = np.zeros((*x.shape[:-3], h_out, w_out, s, s, x.shape[-1]))
+    for i in range(h_out):
+        for j in range(w_out):
+            ci, cj = i * stride + k, j * stride + k  # the centre of the patch
+            out[..., i, j, :, :, :] = x[..., ci - k : ci + k + 1, cj - k : cj + k + 1, :]
+    return out
+
+
+def fold_by_loop(p, shape, k, stride):
+    """Scatter-add every patch back to where it came from, one patch at a time."""
+    s = 2 * k + 1
+    y = np.zeros(shape)
+    for i in range(p.shape[-5]):
+        for j in range(p.shape[-4]):
+            top, left = i * stride, j * stride
+            y[..., top : top + s, left : left + s, :] += p[..., i, j, :, :, :]
+    return y
+
+
+@given(case=images(), seed=seeds)
+def test_patches_are_the_notes_patches(case, seed):
+    shape, k, stride = case
+    x = rand(*shape, seed=seed)
+    expected = patches_by_the_notes(x, k, stride)
+    out = check_op(lambda t: mg.patches(t, k, stride), x, expected=expected)
+    s = 2 * k + 1
+    h_out, w_out = (shape[-3] - s) // stride + 1, (shape[-2] - s) // stride + 1
+    assert out.shape == (*shape[:-3], h_out, w_out, s, s, shape[-1])
+
+
+@given(case=images(), seed=seeds)
+def test_fold_matches_a_loop_and_has_right_gradients(case, seed):
+    shape, k, stride = case
+    p_shape = patches_by_the_notes(np.zeros(shape), k, stride).shape
+    p = rand(*p_shape, seed=seed)
+    check_op(lambda t: mg.fold(t, shape, k, stride), p, expected=fold_by_loop(p, shape, k, stride))
+
+
+@given(case=images(max_batch_dims=2, max_side=6, max_c=3), seed=seeds)
+def test_fold_is_the_adjoint_of_patches(case, seed):
+    shape, k, stride = case
+    x = rand(*shape, seed=seed)
+    px = mg.patches(mg.Tensor(x), k, stride)
+    p = rand(*px.shape, seed=seed + 1)
+    right = inner(x, mg.fold(mg.Tensor(p), shape, k, stride).data)
+    assert inner(px.data, p) == pytest.approx(right, rel=1e-12, abs=1e-12)
+
+
+EDGE_CASES = {
+    "k = 0": ((4, 3, 2), 0, 1),
+    "kernel as large as the image": ((3, 3, 1), 1, 1),
+    "kernel as tall as a wide image": ((5, 7, 1), 2, 1),
+    "batch of 1": ((1, 4, 4, 2), 1, 1),
+    "non-square image": ((3, 6, 1), 1, 1),
+    "stride 2 with a remainder": ((6, 5, 1), 1, 2),
+    "stride larger than the kernel": ((7, 7, 1), 0, 3),
+    "two batch axes": ((2, 1, 4, 3, 1), 1, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EDGE_CASES))
+def test_patches_and_fold_edge_cases(name):
+    shape, k, stride = EDGE_CASES[name]
+    x = rand(*shape, seed=1)
+    expected = patches_by_the_notes(x, k, stride)
+    out = check_op(lambda t: mg.patches(t, k, stride), x, expected=expected)
+    p = rand(*out.shape, seed=2)
+    check_op(lambda t: mg.fold(t, shape, k, stride), p, expected=fold_by_loop(p, shape, k, stride))
+
+
+def test_patches_method_and_the_docstring_example():
+    x = mg.Tensor(np.arange(16, dtype=np.float32).reshape(4, 4, 1))
+    p = x.patches(1)
+    assert p.shape == (2, 2, 3, 3, 1) and p.dtype == np.float32
+    np.testing.assert_array_equal(p.data[1, 0, :, :, 0], [[4, 5, 6], [8, 9, 10], [12, 13, 14]])
+
+
+def test_pad_then_patches_keeps_the_image_size():
+    x = mg.Tensor(rand(1, 5, 4, 3))
+    assert mg.patches(mg.pad(x, 2), 2).shape == (1, 5, 4, 5, 5, 3)
+
+
+def test_patches_gradient_counts_how_many_patches_hold_each_pixel():
+    x = leaf(np.zeros((4, 4, 1)))
+    mg.patches(x, 1).sum().backward()
+    np.testing.assert_array_equal(
+        x.grad.data[..., 0], [[1, 2, 2, 1], [2, 4, 4, 2], [2, 4, 4, 2], [1, 2, 2, 1]]
+    )
+
+
+def test_patches_with_k_too_large_gives_the_shapes_and_the_largest_valid_k():
+    with pytest.raises(ValueError) as info:
+        mg.patches(mg.Tensor(np.zeros((2, 5, 7, 3))), 3)
+    message = str(info.value)
+    assert "patches" in message and "(2, 5, 7, 3)" in message
+    assert "s = 2k + 1 = 7" in message
+    assert "largest valid k here is 2" in message
+    assert "mg.pad(x, 3)" in message
+
+
+@pytest.mark.parametrize(
+    ("shape", "k", "stride", "message"),
+    [
+        ((4, 4), 1, 1, r"at least 3 axes; got shape \(4, 4\)"),
+        ((4, 4, 1), -1, 1, r"k \(the patch radius\) must be an int ≥ 0; got -1"),
+        ((4, 4, 1), 1.0, 1, r"must be an int ≥ 0; got 1.0"),
+        ((4, 4, 1), 1, 0, r"stride must be an int ≥ 1; got 0"),
+    ],
+)
+def test_patches_argument_errors(shape, k, stride, message):
+    with pytest.raises(ValueError, match=message):
+        mg.patches(mg.Tensor(np.zeros(shape)), k, stride)
+
+
+def test_fold_with_patches_of_the_wrong_shape_is_an_error():
+    with pytest.raises(ValueError, match=r"have shape \(2, 2, 3, 3, 1\); got \(2, 2, 3, 3, 2\)"):
+        mg.fold(mg.Tensor(np.zeros((2, 2, 3, 3, 2))), (4, 4, 1), 1)
