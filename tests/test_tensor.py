@@ -1,0 +1,177 @@
+"""Tests of Tensor itself: dtype rules, refusing non-numeric data, repr, item, detach, numpy,
+len, .T, and every operator with its reflected form (numbers and numpy arrays on the left)."""
+
+import operator
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+# ---- dtype rules ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "data",
+    [1, 2.5, True, [1, 2], [[1.0, 2.0], [3.0, 4.0]], np.array([1, 2]), np.array([True])],
+    ids=["int", "float", "bool", "int list", "float list", "int array", "bool array"],
+)
+def test_numbers_lists_ints_and_bools_become_float32(data):
+    x = mg.Tensor(data)
+    assert x.dtype == np.float32
+    np.testing.assert_array_equal(x.data, np.asarray(data, dtype=np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_float_arrays_keep_their_dtype(dtype):
+    array = np.array([1.0, 2.0], dtype=dtype)
+    assert mg.Tensor(array).dtype == dtype
+    assert mg.Tensor(dtype(3.0)).dtype == dtype
+
+
+def test_an_explicit_dtype_wins_and_must_be_a_float():
+    assert mg.Tensor([1, 2], dtype=np.float64).dtype == np.float64
+    assert mg.Tensor(np.zeros(2), dtype="float32").dtype == np.float32
+    with pytest.raises(TypeError, match=r"dtype must be a float type .* got int64"):
+        mg.Tensor([1, 2], dtype=np.int64)
+
+
+def test_tensor_function_is_the_constructor():
+    x = mg.tensor([1, 2], requires_grad=True, name="x")
+    assert isinstance(x, mg.Tensor) and x.requires_grad and x.name == "x"
+    assert x.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "data",
+    ["abc", ["a", "b"], None, object(), {"a": 1}, np.array(["x"]), 1 + 2j, np.array([1j])],
+    ids=["str", "str list", "None", "object", "dict", "str array", "complex", "complex array"],
+)
+def test_non_numeric_data_is_refused_with_a_type_error(data):
+    with pytest.raises(TypeError, match=r"Tensor data must be numeric"):
+        mg.Tensor(data)
+
+
+def test_ragged_lists_are_refused_with_a_type_error():
+    with pytest.raises(TypeError, match=r"numeric and rectangular"):
+        mg.Tensor([[1.0, 2.0], [3.0]])
+
+
+OPERATORS = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "**": operator.pow,
+}
+
+
+@pytest.mark.parametrize("symbol", sorted(OPERATORS))
+@pytest.mark.parametrize("number", [2, 2.5, np.float64(2.5)], ids=["int", "float", "np.float64"])
+def test_a_scalar_never_promotes_float32(symbol, number):
+    op = OPERATORS[symbol]
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    assert op(x, number).dtype == np.float32
+    assert op(number, x).dtype == np.float32
+
+
+def test_float64_tensor_stays_float64_with_scalars():
+    x = mg.Tensor(np.array([1.0, 2.0]))
+    assert (x * 2 + 1).dtype == np.float64
+    assert (2 / x).dtype == np.float64
+
+
+# ---- operators --------------------------------------------------------------------------------
+A = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+B = np.array([0.5, 4.0], dtype=np.float32)
+
+
+@pytest.mark.parametrize("symbol", sorted(OPERATORS))
+def test_operators_and_reflected_operators_match_numpy(symbol):
+    op = OPERATORS[symbol]
+    a, b = mg.Tensor(A), mg.Tensor(B)
+    np.testing.assert_allclose(op(a, b).data, op(A, B), rtol=1e-6)
+    np.testing.assert_allclose(op(a, 3.0).data, op(A, np.float32(3.0)), rtol=1e-6)
+    np.testing.assert_allclose(op(3.0, a).data, op(np.float32(3.0), A), rtol=1e-6)
+    # a numpy array on the left: the tensor's reflected operator runs and returns a Tensor
+    result = op(B, a)
+    assert isinstance(result, mg.Tensor)
+    np.testing.assert_allclose(result.data, op(B, A), rtol=1e-6)
+
+
+def test_matmul_and_negation_operators():
+    a = mg.Tensor(A)
+    np.testing.assert_array_equal((a @ mg.Tensor(B)).data, A @ B)
+    np.testing.assert_array_equal((B @ a).data, B @ A)
+    np.testing.assert_array_equal((-a).data, -A)
+
+
+def test_numpy_array_plus_tensor_is_a_tensor_with_a_graph():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = np.array([10.0, 20.0], dtype=np.float32) + x
+    assert isinstance(y, mg.Tensor)
+    assert y.grad_fn.name == "Add"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+
+
+def test_reflected_operators_have_the_right_gradients():
+    x = mg.Tensor(np.array([2.0, 4.0]), requires_grad=True)
+    (10 - x + 8 / x + 3 * x + 2**x).sum().backward()
+    expected = -1 - 8 / x.data**2 + 3 + 2**x.data * np.log(2)
+    np.testing.assert_allclose(x.grad.data, expected)
+
+
+# ---- what a tensor is -------------------------------------------------------------------------
+def test_shape_ndim_size_len_and_T():
+    x = mg.Tensor(np.zeros((2, 3, 4)))
+    assert x.shape == (2, 3, 4) and x.ndim == 3 and x.size == 24 and len(x) == 2
+    assert x.T.shape == (4, 3, 2)
+    assert x.is_leaf and (x + 1).is_leaf
+
+
+def test_repr_shows_dtype_only_when_not_float32_and_the_graph():
+    assert repr(mg.Tensor([1.0, 2.0])) == "Tensor([1., 2.])"
+    assert repr(mg.Tensor(np.array([1.0]))) == "Tensor([1.], dtype=float64)"
+    x = mg.Tensor([1.0], requires_grad=True, name="x")
+    assert repr(x) == "Tensor([1.], requires_grad=True, name='x')"
+    assert repr(x * 2) == "Tensor([2.], grad_fn=Mul)"
+
+
+def test_item_returns_a_python_number():
+    value = mg.Tensor([[3.5]]).item()
+    assert value == 3.5 and type(value) is float
+
+
+def test_item_of_several_elements_says_how_to_reduce():
+    with pytest.raises(ValueError, match=r"exactly one element; this one has shape \(2,\).*sum"):
+        mg.Tensor([1.0, 2.0]).item()
+
+
+def test_detach_shares_data_and_leaves_the_graph():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    d = y.detach()
+    assert d.data is y.data
+    assert not d.requires_grad and d.grad_fn is None and d.grad is None
+    (d * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+
+
+def test_numpy_returns_the_underlying_array():
+    x = mg.Tensor([1.0, 2.0])
+    assert x.numpy() is x.data
+    assert isinstance(x.numpy(), np.ndarray)
+
+
+def test_zero_grad_forgets_the_gradient():
+    x = mg.Tensor([1.0], requires_grad=True)
+    (x * 3).sum().backward()
+    x.zero_grad()
+    assert x.grad is None
+
+
+def test_tensor_from_a_tensor_copies_its_values():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = mg.Tensor(x)
+    np.testing.assert_array_equal(y.data, x.data)
+    assert not y.requires_grad and y.grad_fn is None
