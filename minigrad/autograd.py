@@ -82,31 +82,48 @@ class Function:
     result as `self.output` in backward.
     """
 
+    # The engine's bookkeeping lives in slots; what an op's forward saves goes to its __dict__,
+    # so releasing the saved values is one dict.clear().
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_output_ref",
+        "inputs",
+        "needs_input_grad",
+        "released",
+        "scope",
+        "settings",
+    )
     saves_output = False
-    released = False
 
     @classmethod
     def apply(cls, *inputs, **settings):
         """Run `forward` on the inputs' arrays and record the node when a gradient is needed."""
-        fn = cls.__new__(cls)
+        fn = object.__new__(cls)
+        # One- and two-input ops (nearly all calls) skip building lists: this is the hot path of
+        # every small-tensor op, forward and backward (see benchmarks/, per-op overhead).
         try:
-            data = fn.forward(*[t.data for t in inputs], **settings)
+            if len(inputs) == 2:
+                a, b = inputs
+                data = fn.forward(a.data, b.data, **settings)
+                needs_input_grad = (a.requires_grad, b.requires_grad)
+            elif len(inputs) == 1:
+                data = fn.forward(inputs[0].data, **settings)
+                needs_input_grad = (inputs[0].requires_grad,)
+            else:
+                data = fn.forward(*[t.data for t in inputs], **settings)
+                needs_input_grad = tuple([t.requires_grad for t in inputs])
         except ValueError as error:
             raise _explain(cls, inputs, error) from error
-        if type(data) is not np.ndarray:
-            data = np.asarray(data)
-        requires_grad = False
-        if _GradMode.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    requires_grad = True
-                    break
-        if not requires_grad:
+        if data.__class__ is not np.ndarray:
+            data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from some calls
+        if True not in needs_input_grad or not _GradMode.enabled:
             return Tensor._wrap(data, False, None)
         fn.inputs = inputs
         fn.settings = settings
-        fn.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        fn.needs_input_grad = needs_input_grad
         fn.scope = _ModuleScope.current
+        fn.released = False
         out = Tensor._wrap(data, True, fn)
         if cls.saves_output:
             fn._output_ref = weakref.ref(out)
@@ -130,9 +147,7 @@ class Function:
 
     def release(self):
         """Drop what forward saved (the arrays), keeping the graph's shape for drawings."""
-        kept = {key: vars(self)[key] for key in ("inputs", "settings", "needs_input_grad", "scope")}
-        vars(self).clear()
-        vars(self).update(kept)
+        self.__dict__.clear()
         self.released = True
 
 
@@ -189,20 +204,22 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     """
     if retain_graph is None:
         retain_graph = create_graph
-    wanted = None if inputs is None else {id(t): None for t in inputs}
-    order = toposort(root)
-    grads = {id(root): grad_root}
+    collect = inputs is None  # into .grad, or returned
+    wanted = {} if collect else {id(t): None for t in inputs}
+    grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over every use
+    sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
     with _grad_mode(create_graph):
-        for tensor in reversed(order):
+        for tensor in reversed(toposort(root)):
             grad = grads.pop(id(tensor), None)
             if grad is None:
                 continue
-            if wanted is not None:
-                if id(tensor) in wanted:
-                    wanted[id(tensor)] = grad
-            elif tensor.grad_fn is None or tensor._retains_grad:
-                _accumulate(tensor, grad, create_graph)
+            sums.pop(id(grad), None)
             fn = tensor.grad_fn
+            if collect:
+                if fn is None or tensor._retains_grad:
+                    _accumulate(tensor, grad, create_graph)
+            elif id(tensor) in wanted:
+                wanted[id(tensor)] = grad
             if fn is None:
                 continue
             if fn.released:
@@ -211,26 +228,30 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     "were freed by the first backward. Pass retain_graph=True to the first "
                     "backward() if you need to go through the same graph again."
                 )
-            input_grads = fn.backward(grad)
-            for parent, parent_grad in zip(fn.inputs, input_grads):
+            for parent, parent_grad in zip(fn.inputs, fn.backward(grad)):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if parent_grad.shape != parent.shape:
+                if parent_grad.data.shape != parent.data.shape:
                     raise RuntimeError(
                         f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
                         f"for an input of shape {parent.shape}; a gradient must have the "
                         "shape of its input."
                     )
                 key = id(parent)
-                if key in grads:
-                    grads[key] = grads[key] + parent_grad
-                else:
+                previous = grads.get(key)
+                if previous is None:
                     grads[key] = parent_grad
+                elif id(previous) in sums:
+                    np.add(previous.data, parent_grad.data, out=previous.data)
+                else:
+                    total = grads[key] = previous + parent_grad
+                    if not create_graph:
+                        sums[id(total)] = total
             if not retain_graph:
                 fn.release()
-    if wanted is not None:
-        return tuple(wanted[id(t)] for t in inputs)
-    return None
+    if collect:
+        return None
+    return tuple(wanted[id(t)] for t in inputs)
 
 
 def _accumulate(tensor, grad, create_graph):

@@ -17,14 +17,30 @@ def as_tensor(value, like=None):
     if isinstance(value, Tensor):
         return value
     if like is not None and isinstance(value, numbers.Number):
-        return Tensor._wrap(np.asarray(value, dtype=like.data.dtype), False, None)
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     return Tensor._wrap(as_array(value), False, None)
+
+
+_constants = {}
+
+
+def _constant(value, dtype):
+    """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
+    because backward formulas such as g · (1 − y²) would otherwise build them on every call."""
+    key = (value, dtype)
+    array = _constants.get(key)
+    if array is None:
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        if len(_constants) < 1024:
+            _constants[key] = array
+    return array
 
 
 def _pair(x, y):
     """Both operands of a binary op as Tensors (numbers take the other operand's dtype)."""
     if isinstance(x, Tensor):
-        return x, as_tensor(y, x)
+        return x, (y if isinstance(y, Tensor) else as_tensor(y, x))
     y = as_tensor(y)
     return as_tensor(x, y), y
 
@@ -41,7 +57,9 @@ class Add(Function):
 
     def backward(self, grad_out):
         a, b = self.inputs
-        return unbroadcast(grad_out, a.shape), unbroadcast(grad_out, b.shape)
+        grad_a = unbroadcast(grad_out, a.shape) if self.needs_input_grad[0] else None
+        grad_b = unbroadcast(grad_out, b.shape) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 class Sub(Function):
@@ -56,8 +74,9 @@ class Sub(Function):
 
     def backward(self, grad_out):
         a, b = self.inputs
+        grad_a = unbroadcast(grad_out, a.shape) if self.needs_input_grad[0] else None
         grad_b = -unbroadcast(grad_out, b.shape) if self.needs_input_grad[1] else None
-        return unbroadcast(grad_out, a.shape), grad_b
+        return grad_a, grad_b
 
 
 class Mul(Function):
