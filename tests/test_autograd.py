@@ -1,0 +1,361 @@
+"""Tests of the engine: graph shapes (diamonds, reuse, a 100 000-deep chain), accumulation,
+no_grad, released graphs and retain_graph, higher-order gradients, mg.grad, retain_grad,
+fresh gradient arrays, a deterministic topological order, custom Functions, and the errors."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.autograd import is_grad_enabled, module_scope, toposort
+
+
+def leaf(values):
+    return mg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
+
+
+# ---- graph shapes -----------------------------------------------------------------------------
+def test_diamond_graph_adds_both_paths():
+    x = leaf([0.5, -1.0])
+    y = x * 3  # y feeds two branches that meet again in z
+    z = y.tanh() * y.exp()
+    z.sum().backward()
+    v = 3 * x.data
+    dz_dv = (1 - np.tanh(v) ** 2) * np.exp(v) + np.tanh(v) * np.exp(v)
+    np.testing.assert_allclose(x.grad.data, 3 * dz_dv)
+
+
+def test_a_node_used_many_times():
+    x = leaf([2.0])
+    y = x
+    for _ in range(9):
+        y = y + x  # y = 10x
+    (y * x).sum().backward()  # 10x²
+    np.testing.assert_allclose(x.grad.data, [40.0])
+
+
+def test_the_same_tensor_on_both_sides_of_an_op():
+    x = leaf([3.0])
+    (x * x * x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [27.0])
+
+
+def test_a_100000_deep_chain_runs_backward_without_recursion():
+    x = mg.Tensor(np.array([1.0], dtype=np.float32), requires_grad=True)
+    y = x
+    for _ in range(100_000):
+        y = y + 1.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0])
+    np.testing.assert_array_equal(y.data, [100_001.0])
+
+
+def test_gradients_accumulate_across_two_backward_calls():
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [2.0 + 3, 4.0 + 3])
+
+
+def test_backward_twice_through_a_retained_graph_accumulates():
+    x = leaf([1.0, 2.0])
+    loss = (x * x).sum()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, [4.0, 8.0])
+
+
+def test_backward_of_a_leaf():
+    x = mg.Tensor(5.0, requires_grad=True)
+    x.backward()
+    assert x.grad.item() == 1.0
+
+
+@pytest.mark.parametrize(
+    "grad",
+    [np.array([1.0, -2.0]), [1.0, -2.0], mg.Tensor([1.0, -2.0])],
+    ids=["array", "list", "Tensor"],
+)
+def test_backward_with_an_explicit_grad(grad):
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).backward(grad)
+    np.testing.assert_allclose(x.grad.data, [3.0, -6.0])
+
+
+def test_backward_with_a_number_as_grad():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward(2.0)
+    np.testing.assert_allclose(x.grad.data, [6.0, 6.0])
+
+
+def test_inputs_that_do_not_require_grad_get_no_grad():
+    x = leaf([1.0])
+    c = mg.Tensor([2.0])
+    (x * c).sum().backward()
+    assert c.grad is None
+    assert x.grad is not None
+
+
+def test_intermediates_keep_no_grad_unless_retained():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    z = (x * 3).retain_grad()
+    (y * z).sum().backward()
+    assert y.grad is None
+    np.testing.assert_allclose(z.grad.data, y.data)  # ∂(y·z)/∂z = y
+    np.testing.assert_allclose(x.grad.data, 12 * x.data)
+
+
+# ---- no_grad ----------------------------------------------------------------------------------
+def test_no_grad_records_nothing_and_is_restored():
+    x = leaf([1.0])
+    assert is_grad_enabled()
+    with mg.no_grad():
+        assert not is_grad_enabled()
+        y = x * 2
+        with mg.no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert (x * 2).requires_grad
+
+
+def test_no_grad_is_restored_after_an_exception():
+    with pytest.raises(KeyError), mg.no_grad():
+        raise KeyError("inside no_grad")
+    assert is_grad_enabled()
+
+
+# ---- released graphs --------------------------------------------------------------------------
+def test_second_backward_through_a_freed_graph_says_to_retain_it():
+    x = leaf([1.0, 2.0])
+    loss = (x.exp() * 2).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError) as info:
+        loss.backward()
+    message = str(info.value)
+    assert "retain_graph=True" in message
+    assert "Sum" in message  # names the op where it hit a freed node
+    assert "freed" in message
+
+
+def test_backward_releases_saved_values_but_keeps_the_graph_shape():
+    x = leaf([1.0])
+    y = x.exp()
+    node = y.grad_fn
+    y.sum().backward()
+    assert node.released
+    assert node.inputs == (x,) and node.name == "Exp"
+
+
+def test_retain_graph_keeps_the_nodes():
+    x = leaf([1.0])
+    y = x.exp()
+    y.sum().backward(retain_graph=True)
+    assert not y.grad_fn.released
+
+
+def test_create_graph_retains_the_graph_by_default():
+    x = leaf([2.0])
+    loss = (x * x).sum()
+    loss.backward(create_graph=True)
+    loss.backward()  # would fail if the first backward had freed the graph
+    np.testing.assert_allclose(x.grad.data, [8.0])
+
+
+# ---- higher order -----------------------------------------------------------------------------
+def test_third_order_gradients_of_a_cube():
+    x = leaf([2.0, -1.0])
+    (dy,) = mg.grad((x**3).sum(), [x], create_graph=True)
+    np.testing.assert_allclose(dy.data, 3 * x.data**2)
+    (d2y,) = mg.grad(dy.sum(), [x], create_graph=True)
+    np.testing.assert_allclose(d2y.data, 6 * x.data)
+    (d3y,) = mg.grad(d2y.sum(), [x])
+    np.testing.assert_allclose(d3y.data, [6.0, 6.0])
+
+
+def test_backward_with_create_graph_gives_grads_with_a_graph():
+    x = leaf([2.0])
+    (x**3).sum().backward(create_graph=True)
+    grad = x.grad
+    assert grad.requires_grad and grad.grad_fn is not None
+    np.testing.assert_allclose(grad.data, [12.0])
+    x.grad = None
+    grad.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [12.0])  # 6x
+
+
+def test_first_order_grads_have_no_graph():
+    x = leaf([2.0])
+    (x**3).sum().backward()
+    assert not x.grad.requires_grad and x.grad.grad_fn is None
+
+
+# ---- mg.grad ----------------------------------------------------------------------------------
+def test_mg_grad_leaves_dot_grad_untouched():
+    x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    w.grad = mg.Tensor(np.array([9.0, 9.0]))
+    gx, gw = mg.grad((x * w).sum(), [x, w])
+    np.testing.assert_allclose(gx.data, [3.0, 4.0])
+    np.testing.assert_allclose(gw.data, [1.0, 2.0])
+    assert x.grad is None
+    np.testing.assert_array_equal(w.grad.data, [9.0, 9.0])
+
+
+def test_mg_grad_of_an_unused_input_is_none():
+    x, unused = leaf([1.0]), leaf([1.0])
+    gx, g_unused = mg.grad((x * 2).sum(), [x, unused])
+    np.testing.assert_allclose(gx.data, [2.0])
+    assert g_unused is None
+
+
+def test_mg_grad_with_respect_to_an_intermediate():
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    (gy,) = mg.grad((y * y).sum(), [y])
+    np.testing.assert_allclose(gy.data, 2 * y.data)
+
+
+def test_mg_grad_refuses_inputs_that_do_not_require_grad():
+    x = leaf([1.0])
+    with pytest.raises(ValueError, match=r"input 1 does not require grad.*requires_grad=True"):
+        mg.grad((x * 2).sum(), [x, mg.Tensor([1.0])])
+
+
+# ---- fresh gradient arrays --------------------------------------------------------------------
+def test_leaf_grads_do_not_alias_each_other_or_the_upstream_array():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    upstream = np.array([1.0, 1.0])
+    (a + b).backward(upstream)  # the same gradient object reaches both leaves
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.data, upstream)
+    a.grad.data[0] = 100.0
+    assert b.grad.data[0] == 1.0 and upstream[0] == 1.0
+
+
+def test_a_leaf_root_grad_does_not_alias_the_upstream_array():
+    x = leaf([1.0, 2.0])
+    upstream = np.array([5.0, 6.0])
+    x.backward(upstream)
+    assert not np.shares_memory(x.grad.data, upstream)
+
+
+def test_grad_dtype_follows_the_leaf():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).backward(np.array([1.0, 1.0]))  # a float64 upstream for a float32 leaf
+    assert x.grad.dtype == np.float32
+
+
+# ---- topological order ------------------------------------------------------------------------
+def build_graph():
+    a, b = leaf([1.0]), leaf([2.0])
+    c = a * b
+    d = c + a
+    e = d.exp() * c.tanh()
+    return e.sum(), (a, b)
+
+
+def test_topological_order_puts_inputs_first_and_is_deterministic():
+    root, leaves = build_graph()
+    order = toposort(root)
+    position = {id(t): i for i, t in enumerate(order)}
+    assert order[-1] is root and len(position) == len(order)
+    for t in order:
+        if t.grad_fn is not None:
+            for parent in t.grad_fn.inputs:
+                if parent.requires_grad:
+                    assert position[id(parent)] < position[id(t)]
+    names = [t.grad_fn.name if t.grad_fn else "leaf" for t in order]
+    for _ in range(3):
+        again, _ = build_graph()
+        assert [t.grad_fn.name if t.grad_fn else "leaf" for t in toposort(again)] == names
+    assert order[0] is leaves[0]  # inputs are visited in their order: a before b
+
+
+# ---- errors -----------------------------------------------------------------------------------
+def test_backward_on_a_non_scalar_without_grad_says_how_to_fix():
+    y = leaf([1.0, 2.0]) * 2
+    with pytest.raises(RuntimeError) as info:
+        y.backward()
+    message = str(info.value)
+    assert "(2,)" in message and "y.sum()" in message and "grad=" in message
+
+
+def test_backward_on_a_tensor_that_does_not_require_grad():
+    with pytest.raises(RuntimeError, match=r"does not require grad.*requires_grad=True"):
+        (mg.Tensor([1.0]) * 2).sum().backward()
+
+
+def test_backward_inside_no_grad_mentions_no_grad():
+    x = leaf([1.0])
+    with mg.no_grad():
+        y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match=r"mg.no_grad\(\)"):
+        y.backward()
+
+
+def test_backward_with_a_grad_of_the_wrong_shape():
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\) but the tensor has shape \(2,\)"):
+        (leaf([1.0, 2.0]) * 2).backward(np.ones(3))
+
+
+# ---- custom Functions -------------------------------------------------------------------------
+class Cube(mg.Function):
+    """y = x³ with its settings recorded; backward: 3x² · g."""
+
+    def forward(self, x, scale):
+        return scale * x**3
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (grad_out * self.settings["scale"] * 3 * x * x,)
+
+
+class WrongShape(mg.Function):
+    """A broken op whose backward returns a gradient of the wrong shape."""
+
+    def forward(self, x):
+        return x.sum()
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+def test_a_custom_function_records_its_node_and_differentiates_twice():
+    x = leaf([2.0])
+    y = Cube.apply(x, scale=2.0)
+    node = y.grad_fn
+    assert node.name == "Cube" and node.inputs == (x,) and node.settings == {"scale": 2.0}
+    assert node.scope == ()
+    (dy,) = mg.grad(y.sum(), [x], create_graph=True)
+    np.testing.assert_allclose(dy.data, [24.0])
+    (d2y,) = mg.grad(dy.sum(), [x])
+    np.testing.assert_allclose(d2y.data, [24.0])  # 12 · scale · x
+
+
+def test_module_scope_is_recorded_on_nodes():
+    outer, inner = object(), object()
+    x = leaf([1.0])
+    with module_scope(outer):
+        with module_scope(inner):
+            y = x * 2
+        z = y + 1
+    w = z * 1
+    assert y.grad_fn.scope == (outer, inner)
+    assert z.grad_fn.scope == (outer,)
+    assert w.grad_fn.scope == ()
+
+
+def test_a_gradient_of_the_wrong_shape_names_the_op():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward returned a gradient of shape"):
+        WrongShape.apply(x).backward()
+
+
+def test_a_value_error_in_forward_names_the_op_and_shapes():
+    class Fails(mg.Function):
+        def forward(self, x):
+            raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match=r"Fails got inputs of shapes \(2,\): bad input"):
+        Fails.apply(leaf([1.0, 2.0]))
