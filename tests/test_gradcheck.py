@@ -1,0 +1,204 @@
+"""Tests of the checker itself: wrong backwards (transposed, doubled, wrong in one element,
+wrong only in second order) must fail and say where; correct ones pass; params= checks the
+tensors a function closes over and restores them."""
+
+import re
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def leaf(values, name=None):
+    return mg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True, name=name)
+
+
+class MatVec(mg.Function):
+    """y = W x with the right backward: ∂L/∂W = g xᵀ, ∂L/∂x = Wᵀ g."""
+
+    def forward(self, w, x):
+        return w @ x
+
+    def backward(self, grad_out):
+        w, x = self.inputs
+        grad_w = grad_out.reshape(-1, 1) @ x.reshape(1, -1)
+        return grad_w, w.T @ grad_out
+
+
+class MatVecTransposed(MatVec):
+    """The same forward, but ∂L/∂x forgets the transpose: W g instead of Wᵀ g."""
+
+    def backward(self, grad_out):
+        w, x = self.inputs
+        grad_w = grad_out.reshape(-1, 1) @ x.reshape(1, -1)
+        return grad_w, w @ grad_out
+
+
+class DoubledExp(mg.Function):
+    """y = eˣ with a backward that is twice too large."""
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad_out):
+        return (2 * grad_out * self.inputs[0].exp(),)
+
+
+class OneWrongElement(mg.Function):
+    """y = x with a backward that is wrong only at index (1, 2)."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad_out):
+        mask = np.ones(grad_out.shape)
+        mask[1, 2] = 3.0
+        return (grad_out * mg.Tensor(mask),)
+
+
+class Reverse(mg.Function):
+    """y = x[::-1] with a backward that does not reverse g: right only for a constant g."""
+
+    def forward(self, x):
+        return x[::-1].copy()
+
+    def backward(self, grad_out):
+        return (grad_out * 1.0,)
+
+
+class SquareDetached(mg.Function):
+    """y = x² whose backward 2x·g is right in value but uses x as a constant, so its own
+    derivative (the second order) is lost."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (grad_out * 2 * x.detach(),)
+
+
+class Square(mg.Function):
+    """y = x² with a backward written in Tensor ops (differentiable again)."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (grad_out * 2 * x,)
+
+
+W = np.array([[1.0, 2.0, 0.5], [-1.0, 0.3, 4.0], [0.7, -2.0, 1.0]])
+X = np.array([0.5, -1.5, 2.0])
+
+
+def test_a_correct_custom_function_passes_both_checks():
+    assert mg.gradcheck(MatVec.apply, leaf(W), leaf(X)) is True
+    assert mg.gradgradcheck(MatVec.apply, leaf(W), leaf(X)) is True
+    assert mg.gradgradcheck(Square.apply, leaf([0.5, -2.0])) is True
+
+
+def test_a_transposed_gradient_fails_and_names_the_input():
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(MatVecTransposed.apply, leaf(W), leaf(X))
+    message = str(info.value)
+    assert "input 1" in message and "shape (3,)" in message
+    assert re.search(r"Worst at index \(\d,\)", message)
+    assert "analytic" in message and "numeric" in message
+
+
+def test_a_doubled_gradient_fails_with_both_values():
+    x = leaf([0.0, 1.0], name="x")
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(DoubledExp.apply, x)
+    message = str(info.value)
+    assert "input 0 ('x')" in message and "2 of 2 elements are off" in message
+
+
+def test_the_message_points_at_the_wrong_element():
+    x = leaf(np.arange(12.0).reshape(3, 4))
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(OneWrongElement.apply, x)
+    message = str(info.value)
+    assert "1 of 12 elements are off" in message
+    assert "Worst at index (1, 2)" in message
+
+
+def test_a_random_upstream_gradient_catches_what_all_ones_would_miss():
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    # with an all-ones upstream gradient the wrong backward gives the right answer
+    Reverse.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.ones(4))
+    with pytest.raises(mg.GradcheckError):
+        mg.gradcheck(Reverse.apply, leaf([1.0, 2.0, 3.0, 4.0]))
+
+
+def test_a_wrong_second_order_is_caught_by_gradgradcheck_only():
+    x = leaf([0.5, -2.0, 1.5])
+    assert mg.gradcheck(SquareDetached.apply, x)
+    with pytest.raises(mg.GradcheckError, match=r"input 0"):
+        mg.gradgradcheck(SquareDetached.apply, x)
+
+
+def test_gradcheck_works_in_float64_for_float32_inputs():
+    x = mg.Tensor([0.3, -0.7, 1.1], requires_grad=True)
+    assert mg.gradcheck(lambda t: (t * t).tanh(), x, atol=1e-9, rtol=1e-7)
+    assert x.dtype == np.float32 and x.grad is None  # the input itself is untouched
+
+
+def test_gradcheck_with_params_checks_closed_over_tensors_and_restores_them():
+    w = mg.Tensor(W.astype(np.float32), name="w")  # float32, does not require grad
+
+    def layer(x):
+        return MatVec.apply(w, x).tanh()
+
+    assert mg.gradcheck(layer, leaf(X), params=[w])
+    assert w.dtype == np.float32 and not w.requires_grad
+    np.testing.assert_array_equal(w.data, W.astype(np.float32))
+    assert mg.gradgradcheck(layer, leaf(X), params={"w": w})
+    assert w.dtype == np.float32 and not w.requires_grad
+
+
+class WrongWeightGrad(MatVec):
+    """The right ∂L/∂x, but ∂L/∂W is transposed."""
+
+    def backward(self, grad_out):
+        grad_w, grad_x = super().backward(grad_out)
+        return grad_w.T, grad_x
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [("list", "parameter 'params[0]'"), ("dict", "parameter 'weight'")],
+)
+def test_a_wrong_parameter_gradient_names_the_parameter_and_restores_it(params, name):
+    w = mg.Tensor(W.astype(np.float32), requires_grad=True)
+    given = [w] if params == "list" else {"weight": w}
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(lambda x: WrongWeightGrad.apply(w, x), leaf(X), params=given)
+    assert name in str(info.value)
+    assert w.dtype == np.float32 and w.requires_grad
+
+
+def test_an_unchecked_closed_over_tensor_is_not_reported():
+    w = mg.Tensor(W)  # a constant: a wrong gradient for it is never computed nor checked
+    assert mg.gradcheck(lambda x: WrongWeightGrad.apply(w, x), leaf(X))
+
+
+def test_gradcheck_passes_non_tensor_arguments_through():
+    assert mg.gradcheck(lambda x, k: x**k, leaf([1.5, 2.0]), 3)
+
+
+def test_an_input_the_output_does_not_use_has_zero_gradient():
+    assert mg.gradcheck(lambda x, unused: x * 2, leaf([1.0]), leaf([1.0]))
+    with pytest.raises(mg.GradcheckError, match="input 1"):
+        mg.gradcheck(lambda x, y: x * 2 + mg.Tensor(y.data.copy()) ** 2, leaf([1.0]), leaf([3.0]))
+
+
+def test_gradcheck_without_tensors_or_returning_a_non_tensor_is_an_error():
+    with pytest.raises(ValueError, match=r"no Tensor inputs or params"):
+        mg.gradcheck(lambda k: mg.Tensor([k]), 2.0)
+    with pytest.raises(TypeError, match=r"fn must return a Tensor; got ndarray"):
+        mg.gradcheck(lambda x: x.data * 2, leaf([1.0]))
