@@ -52,3 +52,8 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
     dtype('float32')
     """
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
+
+
+# mg.data is exposed too: train imports it (`from minigrad import data` would clash with
+# the argument of tensor()).
+from minigrad import models, nn, optim, train

@@ -1,0 +1,206 @@
+"""Data sets that ship with minigrad (the UCI 8×8 digits, procedural shapes), a loader for MNIST
+IDX files you already have, and `batches`, the mini-batch iterator. Images are (n, h, w, c)."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.tensor import Tensor
+
+DATASETS = Path(__file__).parent / "datasets"
+
+
+def load_digits():
+    """The UCI optical-recognition handwritten digits: 1 797 images of 8×8 pixels, 10 classes.
+
+    Returns (X_train, y_train), (X_test, y_test): X float32 (n, 8, 8, 1) in [0, 1] (the
+    original counts 0…16 divided by 16), y int64 in 0…9. The split is fixed: every fourth
+    image (index 0, 4, 8, …) is a test image (450), the rest train (1 347). Source and
+    licence (CC BY 4.0): minigrad/datasets/README.md.
+
+    >>> (X_train, y_train), (X_test, y_test) = load_digits()
+    >>> X_train.shape, X_test.shape, y_train.dtype
+    ((1347, 8, 8, 1), (450, 8, 8, 1), dtype('int64'))
+    """
+    with np.load(DATASETS / "digits.npz") as archive:
+        images, labels = archive["images"], archive["labels"]
+    X = (images.astype(np.float32) / 16.0)[..., None]  # (1797, 8, 8, 1)
+    y = labels.astype(np.int64)
+    test = np.arange(len(y)) % 4 == 0
+    return (X[~test], y[~test]), (X[test], y[test])
+
+
+SHAPES = {
+    "plus": [[0, 1, 0], [1, 1, 1], [0, 1, 0]],
+    "cross": [[1, 0, 1], [0, 1, 0], [1, 0, 1]],
+    "square": [[1, 1, 1], [1, 0, 1], [1, 1, 1]],
+    "corner": [[1, 1, 1], [1, 0, 0], [1, 0, 0]],
+}
+"""The 3×3 patterns of `load_shapes`; class i is the i-th name."""
+
+
+def shape_region(region, size):
+    """The ranges of top-left corners (rows, columns), inclusive, for a named region or pairs.
+
+    "left"/"right" halve the columns, "top"/"bottom" the rows, "anywhere" uses the whole
+    image; or give ((row_min, row_max), (col_min, col_max)) yourself.
+
+    >>> shape_region("left", 12)
+    ((0, 9), (0, 3))
+    """
+    last = size - 3  # the largest top-left coordinate of a 3×3 pattern
+    half = size // 2
+    named = {
+        "anywhere": ((0, last), (0, last)),
+        "left": ((0, last), (0, half - 3)),
+        "right": ((0, last), (half, last)),
+        "top": ((0, half - 3), (0, last)),
+        "bottom": ((half, last), (0, last)),
+    }
+    if isinstance(region, str):
+        if region not in named:
+            raise ValueError(
+                f"load_shapes: region must be one of {sorted(named)} or ((row_min, row_max), "
+                f"(col_min, col_max)); got {region!r}."
+            )
+        return named[region]
+    (r0, r1), (c0, c1) = region
+    if not (0 <= r0 <= r1 <= last and 0 <= c0 <= c1 <= last):
+        raise ValueError(
+            f"load_shapes: region {region} must give top-left corners within 0 … {last} "
+            f"(a 3×3 pattern in a {size}×{size} image), with min ≤ max."
+        )
+    return (int(r0), int(r1)), (int(c0), int(c1))
+
+
+def _draw_shapes(n, size, region, noise, rng):
+    (r0, r1), (c0, c1) = region
+    patterns = np.array(list(SHAPES.values()), dtype=np.float32)  # (classes, 3, 3)
+    y = rng.integers(0, len(patterns), size=n)
+    rows = rng.integers(r0, r1 + 1, size=n)
+    columns = rng.integers(c0, c1 + 1, size=n)
+    X = rng.uniform(0, noise, size=(n, size, size)).astype(np.float32)
+    for i in range(n):
+        X[i, rows[i] : rows[i] + 3, columns[i] : columns[i] + 3] += patterns[y[i]]
+    return np.clip(X, 0, 1)[..., None], y.astype(np.int64)  # (n, size, size, 1)
+
+
+def load_shapes(
+    n_train=800,
+    n_test=400,
+    size=12,
+    train_region="left",
+    test_region="right",
+    noise=0.1,
+    seed=0,
+):
+    """Procedural images (size, size, 1) of 3×3 patterns (`SHAPES`: plus, cross, square,
+    corner) on faint noise: for translation equivariance, train with the pattern in one region
+    and test with it in another (see `shape_region`). Seeded: the same arguments give the same
+    data. Returns (X_train, y_train), (X_test, y_test), X float32 in [0, 1], y int64.
+
+    >>> (X, y), (X_test, y_test) = load_shapes(n_train=10, n_test=5)
+    >>> X.shape, X_test.shape, sorted(set(y.tolist())) <= [0, 1, 2, 3]
+    ((10, 12, 12, 1), (5, 12, 12, 1), True)
+    """
+    if size < 6:
+        raise ValueError(f"load_shapes: size must be ≥ 6 to fit two 3×3 regions; got {size}.")
+    rng = np.random.default_rng(seed)
+    train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, rng)
+    test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, rng)
+    return train, test
+
+
+def batches(X, y, batch_size, shuffle=True, seed=None):
+    """Mini-batches (X_batch as a Tensor, y_batch as a numpy array) covering X once.
+
+    With shuffle, the order is a permutation drawn from `seed` (an int, a Generator, or None).
+    The last batch is smaller when batch_size does not divide n.
+
+    >>> X, y = np.zeros((5, 2), dtype=np.float32), np.arange(5)
+    >>> [yb.tolist() for _, yb in batches(X, y, 2, shuffle=False)]
+    [[0, 1], [2, 3], [4]]
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(X) != len(y):
+        raise ValueError(
+            f"batches: X and y need one row per example; got {len(X)} images and {len(y)} labels."
+        )
+    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be an int ≥ 1; got {batch_size!r}.")
+    order = np.arange(len(X))
+    if shuffle:
+        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        index = order[start : start + batch_size]
+        yield Tensor(X[index]), y[index]
+
+
+MNIST_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def read_idx(path):
+    """The array stored in one IDX file (the MNIST format), plain or gzipped.
+
+    Header: two zero bytes, a type code (0x08 = unsigned byte), the number of axes d, then d
+    big-endian int32 sizes; the data follow in row-major order.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as file:
+        raw = file.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(
+            f"read_idx: {path} is not an IDX file of unsigned bytes (it should start with "
+            "0x00 0x00 0x08). Is it an MNIST file, and not an HTML error page?"
+        )
+    ndim = raw[3]
+    shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(
+            f"read_idx: {path} declares shape {shape} ({int(np.prod(shape))} values) but holds "
+            f"{data.size}; the file is truncated or corrupt."
+        )
+    return data.reshape(shape)
+
+
+def _find(directory, name):
+    for candidate in (directory / name, directory / (name + ".gz")):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError(
+        f"load_mnist: {name} (or {name}.gz) is missing from {directory}. The folder needs the "
+        "four MNIST IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (minigrad does not download them)."
+    )
+
+
+def load_mnist(path):
+    """MNIST from the four IDX files in the folder `path` (plain or .gz; nothing is downloaded).
+
+    Returns (X_train, y_train), (X_test, y_test): X float32 (n, 28, 28, 1) in [0, 1], y int64.
+    """
+    directory = Path(path)
+    if not directory.is_dir():
+        raise FileNotFoundError(
+            f"load_mnist: folder {directory} does not exist. Download the four MNIST IDX files "
+            "(train-images-idx3-ubyte, …) into one folder and pass its path."
+        )
+    result = []
+    for images_name, labels_name in MNIST_FILES.values():
+        images = read_idx(_find(directory, images_name))
+        labels = read_idx(_find(directory, labels_name))
+        if images.ndim != 3 or labels.shape != images.shape[:1]:
+            raise ValueError(
+                f"load_mnist: {images_name} has shape {images.shape} and {labels_name} "
+                f"{labels.shape}; expected (n, h, w) images and (n,) labels."
+            )
+        X = (images.astype(np.float32) / 255.0)[..., None]  # (n, h, w, 1)
+        result.append((X, labels.astype(np.int64)))
+    return tuple(result)

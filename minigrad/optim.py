@@ -1,0 +1,118 @@
+"""Optimizers: SGD (with momentum and weight decay) and Adam, with PyTorch's update rules.
+
+Each `step()` updates the parameters' `.data` in place, under no_grad, from their `.grad`."""
+
+import numpy as np
+
+from minigrad.autograd import no_grad
+from minigrad.tensor import Tensor
+
+
+class Optimizer:
+    """Holds the parameters to update; subclasses define `update(p, grad, state)`."""
+
+    def __init__(self, params, lr):
+        self.params = list(params)
+        name = type(self).__name__
+        if not self.params:
+            raise ValueError(
+                f"{name} got no parameters to optimize. Pass model.parameters() after the model "
+                "has layers (a model with only ReLU/Vect/pooling has nothing to train)."
+            )
+        for position, p in enumerate(self.params):
+            if not isinstance(p, Tensor) or not p.requires_grad:
+                raise TypeError(
+                    f"{name}: parameter {position} is not a Tensor that requires grad (got "
+                    f"{type(p).__name__}). Pass model.parameters() or tensors made with "
+                    "requires_grad=True."
+                )
+        if not lr > 0:
+            raise ValueError(f"{name}: the learning rate lr must be > 0; got {lr}.")
+        self.lr = lr
+        self.state = [{} for _ in self.params]
+
+    def step(self):
+        """Update every parameter that has a gradient (those without one are left alone)."""
+        with no_grad():
+            for p, state in zip(self.params, self.state):
+                if p.grad is not None:
+                    self.update(p, p.grad.data, state)
+
+    def zero_grad(self):
+        """Forget every parameter's gradient (`.grad` becomes None) before the next backward."""
+        for p in self.params:
+            p.grad = None
+
+    def update(self, p, grad, state):  # pragma: no cover - every optimizer overrides it
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, PyTorch's rule (dampening 0, no Nesterov):
+
+        g ← ∇p + λ·p                    (λ = weight_decay)
+        b ← g at the first step, then b ← μ·b + g   (μ = momentum; only when μ > 0)
+        p ← p − lr·b                     (b = g when μ = 0)
+
+    >>> import minigrad as mg
+    >>> w = mg.Tensor([1.0], requires_grad=True)
+    >>> (w * 3).sum().backward()
+    >>> SGD([w], lr=0.1).step()
+    >>> w
+    Tensor([0.7], requires_grad=True)
+    """
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        super().__init__(params, lr)
+        self.momentum, self.weight_decay = momentum, weight_decay
+
+    def update(self, p, grad, state):
+        if self.weight_decay:
+            grad = grad + self.weight_decay * p.data
+        if self.momentum:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = np.array(grad, dtype=p.dtype)
+            else:
+                state["momentum_buffer"] = self.momentum * state["momentum_buffer"] + grad
+            grad = state["momentum_buffer"]
+        p.data -= (self.lr * grad).astype(p.dtype, copy=False)
+
+
+class Adam(Optimizer):
+    """Adam, PyTorch's rule (L2 weight decay added to the gradient), at step t = 1, 2, …:
+
+        g ← ∇p + λ·p
+        m ← β₁·m + (1 − β₁)·g,        v ← β₂·v + (1 − β₂)·g²        (m, v start at 0)
+        m̂ = m / (1 − β₁ᵗ),           v̂ = v / (1 − β₂ᵗ)
+        p ← p − lr·m̂ / (√v̂ + ε)
+
+    >>> import minigrad as mg
+    >>> w = mg.Tensor([1.0], requires_grad=True)
+    >>> (w * 3).sum().backward()
+    >>> Adam([w], lr=0.1).step()     # the first step moves each weight by about lr
+    >>> w
+    Tensor([0.9], requires_grad=True)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        super().__init__(params, lr)
+        beta1, beta2 = betas
+        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
+            raise ValueError(f"Adam: betas must lie in [0, 1); got {betas}.")
+        self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
+
+    def update(self, p, grad, state):
+        beta1, beta2 = self.betas
+        if self.weight_decay:
+            grad = grad + self.weight_decay * p.data
+        if not state:
+            state["step"] = 0
+            state["m"] = np.zeros_like(p.data)
+            state["v"] = np.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        state["m"] = beta1 * state["m"] + (1 - beta1) * grad
+        state["v"] = beta2 * state["v"] + (1 - beta2) * grad * grad
+        m_hat = state["m"] / (1 - beta1**t)
+        v_hat = state["v"] / (1 - beta2**t)
+        p.data -= (self.lr * m_hat / (np.sqrt(v_hat) + self.eps)).astype(p.dtype, copy=False)

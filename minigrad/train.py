@@ -1,0 +1,239 @@
+"""A small training loop (`fit`) with a plain-text progress bar, `evaluate`, and plots of the
+history and of learned conv filters (matplotlib when installed; otherwise the numbers as text)."""
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from minigrad.autograd import no_grad
+from minigrad.data import batches
+from minigrad.nn.functional import cross_entropy
+from minigrad.tensor import Tensor
+
+PLOT_HINT = "install it with: pip install 'minigrad-course[plot]' (or pip install matplotlib)"
+
+
+def _is_classification(y):
+    return np.asarray(y).dtype.kind in "iu"
+
+
+def evaluate(model, X, y, loss=cross_entropy, batch_size=256):
+    """(mean loss, accuracy) of `model` on X, y, without recording a graph.
+
+    Accuracy is the fraction of argmax(logits) == y; it is None when y is not integer labels.
+
+    >>> import minigrad as mg
+    >>> model = mg.nn.Sequential(mg.nn.Vect(), mg.nn.Dense(64, 10, seed=0))
+    >>> (X, y), _ = mg.data.load_digits()
+    >>> loss, accuracy = evaluate(model, X[:100], y[:100])
+    >>> 0 <= accuracy <= 1
+    True
+    """
+    total_loss, correct = 0.0, 0
+    with no_grad():
+        for xb, yb in batches(X, y, batch_size, shuffle=False):
+            out = model(xb)
+            total_loss += loss(out, yb).item() * len(yb)
+            if _is_classification(y):
+                correct += int((out.data.argmax(axis=-1) == yb).sum())
+    accuracy = correct / len(y) if _is_classification(y) else None
+    return total_loss / len(y), accuracy
+
+
+class ProgressBar:
+    """One line per epoch: `epoch 3/15 [#####.....] 42/42 loss 0.1066 acc 0.968 …`.
+
+    On a terminal the line is redrawn after every batch (with a carriage return); elsewhere
+    (a pipe, a log file, a test) only the finished line is printed.
+    """
+
+    def __init__(self, epochs, steps, stream=None, width=20):
+        self.epochs, self.steps, self.width = epochs, steps, width
+        self.stream = stream or sys.stdout
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def line(self, epoch, step, metrics):
+        filled = self.width * step // self.steps
+        bar = "#" * filled + "." * (self.width - filled)
+        digits = len(str(self.epochs))
+        text = f"epoch {epoch:>{digits}}/{self.epochs} [{bar}] {step:>{len(str(self.steps))}}"
+        text += f"/{self.steps}"
+        for name, value in metrics.items():
+            if value is not None:
+                text += f"  {name} {value:.4f}" if "loss" in name else f"  {name} {value:.3f}"
+        return text
+
+    def update(self, epoch, step, metrics):
+        if self.live:
+            self.stream.write("\r" + self.line(epoch, step, metrics))
+            self.stream.flush()
+
+    def finish(self, epoch, metrics, seconds):
+        text = self.line(epoch, self.steps, metrics) + f"  {seconds:.1f}s"
+        self.stream.write(("\r" if self.live else "") + text + "\n")
+        self.stream.flush()
+
+
+def fit(
+    model,
+    optimizer,
+    X,
+    y,
+    epochs,
+    batch_size=32,
+    loss=cross_entropy,
+    validation=None,
+    seed=None,
+    progress=True,
+):
+    """Train `model` with `optimizer` on X, y for `epochs` passes in shuffled mini-batches.
+
+    Each step: loss(model(X_batch), y_batch), zero_grad, backward, optimizer.step().
+    Returns the history, a dict of per-epoch lists: "loss" and "accuracy" (on the training
+    batches, as they were seen), "val_loss" and "val_accuracy" (on `validation` = (X, y),
+    when given), "seconds". Accuracy is None unless y holds integer labels.
+
+    >>> import minigrad as mg
+    >>> (X, y), test = mg.data.load_digits()
+    >>> model = mg.nn.Sequential(mg.nn.Vect(), mg.nn.Dense(64, 10, seed=0))
+    >>> history = fit(model, mg.optim.Adam(model.parameters(), lr=0.01), X, y, epochs=2,
+    ...               validation=test, seed=0, progress=False)
+    >>> history["val_accuracy"][-1] > 0.8
+    True
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    rng = np.random.default_rng(seed)
+    steps = -(-len(X) // batch_size)
+    bar = ProgressBar(epochs, steps) if progress else None
+    history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}
+    classification = _is_classification(y)
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        seen, total_loss, correct = 0, 0.0, 0
+        metrics = {}
+        for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
+            out = model(xb)
+            batch_loss = loss(out, yb if classification else Tensor(yb, dtype=out.dtype))
+            optimizer.zero_grad()
+            batch_loss.backward()
+            optimizer.step()
+            seen += len(yb)
+            total_loss += batch_loss.item() * len(yb)
+            if classification:
+                correct += int((out.data.argmax(axis=-1) == yb).sum())
+            metrics = {"loss": total_loss / seen, "acc": correct / seen if classification else None}
+            if bar:
+                bar.update(epoch, step, metrics)
+        history["loss"].append(metrics["loss"])
+        history["accuracy"].append(metrics["acc"])
+        if validation is not None:
+            val_loss, val_accuracy = evaluate(model, *validation, loss=loss)
+            history["val_loss"].append(val_loss)
+            history["val_accuracy"].append(val_accuracy)
+            metrics.update(val_loss=val_loss, val_acc=val_accuracy)
+        history["seconds"].append(time.perf_counter() - start)
+        if bar:
+            bar.finish(epoch, metrics, history["seconds"][-1])
+    return history
+
+
+def _matplotlib_figure():
+    """A matplotlib Figure (object API: no global backend is changed), or None if missing."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    return Figure
+
+
+def plot_history(history, path):
+    """Plot loss and accuracy per epoch (train and validation) to `path` (a PNG).
+
+    Without matplotlib, write the numbers to `path` with suffix .csv instead and say so.
+    Returns the path written.
+    """
+    path = Path(path)
+    Figure = _matplotlib_figure()
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    if Figure is None:
+        path = path.with_suffix(".csv")
+        columns = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if history.get(k)]
+        lines = [",".join(["epoch", *columns])]
+        for i, epoch in enumerate(epochs):
+            lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
+        path.write_text("\n".join(lines) + "\n")
+        print(
+            f"matplotlib is not installed, so the history was written as numbers to {path}; "
+            f"to get a plot, {PLOT_HINT}."
+        )
+        return path
+    figure = Figure(figsize=(9, 3.5))
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        if history.get(key):
+            loss_axes.plot(epochs, history[key], marker="o", label=label)
+    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+        if history.get(key) and history[key][0] is not None:
+            accuracy_axes.plot(epochs, history[key], marker="o", label=label)
+    loss_axes.set(xlabel="epoch", ylabel="loss", title="loss")
+    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    return path
+
+
+def filters_of(conv):
+    """The learned filters of a Conv2D as an array (c', c, s, s): W ~ (s²c, c') unvected.
+
+    >>> import minigrad as mg
+    >>> filters_of(mg.nn.Conv2D(2, 4, 3, seed=0)).shape
+    (4, 2, 3, 3)
+    """
+    s, c = conv.kernel_size, conv.in_channels
+    w = conv.weight.data.reshape(s, s, c, conv.out_channels)  # rows were (a·s + b)·c + channel
+    return w.transpose(3, 2, 0, 1)  # (c', c, s, s)
+
+
+def plot_filters(conv, path, max_channels=8):
+    """Draw each filter of a Conv2D (one column per output channel c', one row per input
+    channel, at most `max_channels` rows) to `path` (a PNG).
+
+    Without matplotlib, write the numbers to `path` with suffix .txt instead and say so.
+    Returns the path written.
+    """
+    path = Path(path)
+    filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
+    c_out, rows = filters.shape[:2]
+    Figure = _matplotlib_figure()
+    if Figure is None:
+        path = path.with_suffix(".txt")
+        blocks = []
+        for o in range(c_out):
+            for i in range(rows):
+                numbers = "\n".join(" ".join(f"{v:+.3f}" for v in row) for row in filters[o, i])
+                blocks.append(f"filter c'={o}, input channel {i}:\n{numbers}")
+        path.write_text("\n\n".join(blocks) + "\n")
+        print(
+            f"matplotlib is not installed, so the filters were written as numbers to {path}; "
+            f"to get a picture, {PLOT_HINT}."
+        )
+        return path
+    figure = Figure(figsize=(max(1.0 * c_out, 4), 1.1 * rows + 0.6))
+    grid = figure.subplots(rows, c_out, squeeze=False)
+    limit = float(np.abs(filters).max()) or 1.0
+    for o in range(c_out):
+        for i in range(rows):
+            axes = grid[i, o]
+            axes.imshow(filters[o, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            axes.set_xticks([])
+            axes.set_yticks([])
+            if i == 0:
+                axes.set_title(str(o), fontsize=8)
+    figure.suptitle(f"learned filters ({conv.kernel_size}×{conv.kernel_size}); blue < 0 < red")
+    figure.savefig(path)
+    return path
