@@ -107,9 +107,9 @@ def test_patches_gradient_counts_how_many_patches_hold_each_pixel():
 
 def test_patches_with_k_too_large_gives_the_shapes_and_the_largest_valid_k():
     with pytest.raises(ValueError) as info:
-        mg.patches(mg.Tensor(np.zeros((2, 5, 7, 3))), 3)
+        mg.patches(mg.Tensor(np.zeros((2, 6, 7, 3))), 3)
     message = str(info.value)
-    assert "patches" in message and "(2, 5, 7, 3)" in message
+    assert "patches" in message and "(2, 6, 7, 3)" in message
     assert "s = 2k + 1 = 7" in message
     assert "largest valid k here is 2" in message
     assert "mg.pad(x, 3)" in message
