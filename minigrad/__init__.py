@@ -56,4 +56,4 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
 
 # mg.data is exposed too: train imports it (`from minigrad import data` would clash with
 # the argument of tensor()).
-from minigrad import models, nn, optim, train
+from minigrad import models, nn, optim, teach, train

@@ -1,0 +1,611 @@
+"""The course notes' claims as functions you can run: the matrix of a layer, the notes' three 1-D
+matrices, parameter counts, patches made visible, translation equivariance, receptive fields.
+
+Everything here is computed from real layers and ops (autodiff, not formulas typed in by hand)."""
+
+import numbers
+
+import numpy as np
+
+from minigrad.autograd import grad, no_grad
+from minigrad.ops import pad, patches, vect
+from minigrad.tensor import Tensor
+
+_SUBSCRIPTS = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
+_MAX_JACOBIAN = 20_000_000  # entries of the batch of copies layer_matrix builds
+
+
+# ---- the matrix of a layer --------------------------------------------------------------------
+def _check_shape(caller, input_shape):
+    shape = tuple(input_shape)
+    if not shape or not all(isinstance(n, numbers.Integral) and n > 0 for n in shape):
+        raise ValueError(
+            f"{caller}: input_shape must be the shape of one example (no batch axis), a tuple "
+            f"of positive ints such as (4, 4, 1); got {input_shape!r}."
+        )
+    return tuple(int(n) for n in shape)
+
+
+def _padded_tensor(out, x, caller):
+    """The output of the Pad node applied to x in the graph of `out` (for wrt="padded")."""
+    stack, seen = [out], set()
+    while stack:
+        tensor = stack.pop()
+        fn = tensor.grad_fn
+        if fn is None or id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        for parent in fn.inputs:
+            node = parent.grad_fn
+            if node is not None and node.name == "Pad" and node.inputs[0] is x:
+                return parent
+            stack.append(parent)
+    raise ValueError(
+        f"{caller}: wrt='padded' needs a layer that zero-pads its input (padding='same'); "
+        "no pad of the input was found in its graph. Use wrt='input'."
+    )
+
+
+def _jacobian(f, input_shape, at, wrt, caller):
+    """(M, x0, y0): M[p, q] = ∂vect(f(x))[q] / ∂vect(z)[p] at x = at, z = x or pad(x)."""
+    shape = _check_shape(caller, input_shape)
+    x0 = np.zeros((1, *shape)) if at is None else np.asarray(at, dtype=np.float64)
+    x0 = x0.reshape(1, *shape)
+    with no_grad():
+        y0 = np.asarray(f(Tensor(x0)).data, dtype=np.float64)[0]
+    m = y0.size
+    if m * x0.size > _MAX_JACOBIAN:
+        raise ValueError(
+            f"{caller}: the matrix would have {x0.size} × {m} entries, too many to show; "
+            "use a smaller input_shape (the notes use 4 pixels)."
+        )
+    # One backward for every row at once: m copies of x, copy q weighted by a one-hot at output q
+    # (the copies of a batch do not interact, so copy q receives row q of the Jacobian).
+    x = Tensor(np.repeat(x0, m, axis=0), requires_grad=True)
+    y = f(x)
+    target = x if wrt == "input" else _padded_tensor(y, x, caller)
+    one_hots = np.eye(m, dtype=y.dtype).reshape(y.shape)
+    (grad_z,) = grad(y, [target], grad_output=one_hots)
+    if grad_z is None:
+        return np.zeros((target[0].size, m)), x0, y0
+    return grad_z.data.reshape(m, -1).T.astype(np.float64), x0, y0
+
+
+def layer_matrix(f, input_shape, at=None, wrt="input", with_offset=False):
+    """The matrix M of a layer in the notes' row-vector convention: vect(H) = vect(X) M (+ offset).
+
+    f maps a batch (n, *input_shape) to a batch; M ~ (∏ input_shape, ∏ output shape) is its
+    Jacobian, found by backpropagation (for a non-linear f, the linearization at `at`, default
+    zeros). wrt="padded" gives it over vect(pad(X, k)) instead — the notes' [0 x₁ … x₄ 0] — for a
+    layer that zero-pads. With with_offset=True returns (M, offset), offset = f(at) − vect(at) M.
+
+    >>> import minigrad as mg
+    >>> layer = mg.nn.Dense(3, 2, bias=False)
+    >>> bool(np.allclose(layer_matrix(layer, (3,)), layer.weight.data))
+    True
+    """
+    if wrt not in ("input", "padded"):
+        raise ValueError(f"layer_matrix: wrt must be 'input' or 'padded'; got {wrt!r}.")
+    matrix, x0, y0 = _jacobian(f, input_shape, at, wrt, "layer_matrix")
+    if not with_offset:
+        return matrix
+    if wrt == "padded":
+        raise ValueError("layer_matrix: with_offset=True needs wrt='input'.")
+    return matrix, y0.reshape(-1) - x0.reshape(-1) @ matrix
+
+
+# ---- the same matrix with symbolic weights ----------------------------------------------------
+class WeightPattern:
+    """The matrix of a linear layer with a weight name (or 0) in each entry, from the computation.
+
+    `entries[p][q]` is a tuple of (coefficient, key) pairs — key = (parameter name, index) — and
+    `names[key]` the symbol shown. A weight used at one place only is named by its position,
+    W_rq (rows and columns from 1, as in the notes); a weight used at several places (shared) is
+    numbered W₁, W₂, … in order of first appearance, reading column by column.
+    """
+
+    def __init__(self, entries, row_labels, col_labels, unused):
+        self.entries = entries
+        self.row_labels, self.col_labels = list(row_labels), list(col_labels)
+        self.unused = unused  # weights that never reach these rows (e.g. they see only padding)
+        self.names = _name_weights(entries)
+
+    @property
+    def shape(self):
+        """(rows, columns) of the matrix."""
+        return len(self.entries), len(self.entries[0]) if self.entries else 0
+
+    def symbol(self, p, q, latex=False):
+        """The entry (p, q) as text: "0", "W₂₁" (or "W_{21}" with latex=True), "2·W₁", "W₁ + W₂"."""
+        terms = []
+        for coefficient, key in self.entries[p][q]:
+            name = self.names[key]
+            name = f"W_{{{name}}}" if latex else "W" + name.translate(_SUBSCRIPTS)
+            if coefficient != 1:
+                name = f"{coefficient:g}·{name}"
+            terms.append(name)
+        return " + ".join(terms) if terms else "0"
+
+    def zero_pattern(self):
+        """A boolean array: True where the entry is not zero."""
+        return np.array([[bool(entry) for entry in row] for row in self.entries])
+
+    def __str__(self):
+        rows, cols = self.shape
+        cells = [[self.symbol(p, q) for q in range(cols)] for p in range(rows)]
+        width = max([len(c) for row in cells for c in row] + [len(c) for c in self.col_labels])
+        label_width = max(len(label) for label in self.row_labels)
+        header = " " * (label_width + 3) + "  ".join(c.center(width) for c in self.col_labels)
+        lines = [header]
+        for label, row in zip(self.row_labels, cells):
+            lines.append(f"{label:>{label_width}} [ " + "  ".join(c.center(width) for c in row))
+            lines[-1] += " ]"
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+    def to_latex(self):
+        """The matrix as a LaTeX bmatrix (Jupyter shows it rendered)."""
+        rows, cols = self.shape
+        body = r" \\ ".join(
+            " & ".join(self.symbol(p, q, latex=True) for q in range(cols)) for p in range(rows)
+        )
+        return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+    def _repr_latex_(self):
+        return "$" + self.to_latex() + "$"
+
+
+def _name_weights(entries):
+    """The naming rule of WeightPattern, applied to where each weight lands."""
+    places = {}
+    cols = len(entries[0]) if entries else 0
+    for q in range(cols):  # column by column: the order of first appearance
+        for p in range(len(entries)):
+            for _, key in entries[p][q]:
+                places.setdefault(key, []).append((p, q))
+    names, shared = {}, 0
+    for key, where in places.items():
+        if len(where) == 1:
+            p, q = where[0]
+            names[key] = f"{p + 1}{q + 1}" if p < 9 and q < 9 else f"{p + 1},{q + 1}"
+        else:
+            shared += 1
+            names[key] = str(shared)
+    return names
+
+
+def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
+    """The matrix of a linear layer with symbolic weights: which weight sits in which entry.
+
+    Each weight element is set to 1 in turn (all others 0) and the layer's matrix is read by
+    autodiff (`layer_matrix`), so the zeros and the sharing come from the computation. `rows`
+    selects rows of M (for example the image's row inside the padded input); `row_labels` and
+    the column labels (h₁, h₂, …) are for printing. Biases do not enter M and are ignored.
+
+    >>> import minigrad as mg
+    >>> print(weight_pattern(mg.nn.Dense(2, 2, bias=False), (2,)))
+            h₁    h₂
+    x₁ [ W₁₁   W₁₂ ]
+    x₂ [ W₂₁   W₂₂ ]
+    """
+    weights = [(n, p) for n, p in layer.named_parameters() if n.split(".")[-1] != "bias"]
+    count = sum(p.size for _, p in weights)
+    if count > 5000:
+        raise ValueError(
+            f"weight_pattern: the layer has {count} weights, one matrix each; use a small layer "
+            "(the notes use 4 pixels and 1 channel)."
+        )
+    saved = [(p, p.data) for _, p in weights]
+    matrices = {}
+    try:
+        for _, p in weights:
+            p.data = np.zeros(p.shape)
+        for name, p in weights:
+            for index in np.ndindex(p.shape):
+                p.data[index] = 1.0
+                matrix = layer_matrix(layer, input_shape, wrt=wrt)
+                matrices[(name, index)] = matrix if rows is None else matrix[rows]
+                p.data[index] = 0.0
+    finally:
+        for p, data in saved:
+            p.data = data
+    n_rows, n_cols = next(iter(matrices.values())).shape
+    entries = [[[] for _ in range(n_cols)] for _ in range(n_rows)]
+    unused = 0
+    for key, matrix in matrices.items():
+        hits = np.argwhere(matrix != 0)
+        unused += len(hits) == 0
+        for p, q in hits:
+            entries[p][q].append((float(matrix[p, q]), key))
+    entries = [[tuple(cell) for cell in row] for row in entries]
+    if row_labels is None:
+        row_labels = ["x" + str(p + 1).translate(_SUBSCRIPTS) for p in range(n_rows)]
+    col_labels = ["h" + str(q + 1).translate(_SUBSCRIPTS) for q in range(n_cols)]
+    return WeightPattern(entries, row_labels, col_labels, unused)
+
+
+def notes_matrices(seed=0):
+    """The notes' three 1-D examples (4 pixels, 1 channel, k = 1), from real layers.
+
+    "dense": Dense(4, 4), the 4×4 matrix of W_ij. "local" and "conv": Local and Conv2D with
+    kernel_size=3, padding="same", on a 1-pixel-high image (1, 4, 1); their matrices over the
+    padded row [0 x₁ x₂ x₃ x₄ 0] (6×4): banded with distinct W_ij, and Toeplitz in W₁ W₂ W₃. The
+    kernels' other rows only ever see the zeros padded above and below (they are `unused`).
+
+    >>> print(notes_matrices()["conv"])
+             h₁   h₂   h₃   h₄
+     0 [ W₁   0    0    0  ]
+    x₁ [ W₂   W₁   0    0  ]
+    x₂ [ W₃   W₂   W₁   0  ]
+    x₃ [ 0    W₃   W₂   W₁ ]
+    x₄ [ 0    0    W₃   W₂ ]
+     0 [ 0    0    0    W₃ ]
+    """
+    from minigrad import nn
+
+    padded_row = ["0", "x₁", "x₂", "x₃", "x₄", "0"]
+    middle = slice(6, 12)  # vect(pad(X, 1)) of a (1, 4, 1) image is 3 rows of 6: the middle one
+    local = nn.Local((1, 4, 1), 1, kernel_size=3, padding="same", bias=False, seed=seed)
+    conv = nn.Conv2D(1, 1, kernel_size=3, padding="same", bias=False, seed=seed)
+    return {
+        "dense": weight_pattern(nn.Dense(4, 4, bias=False, seed=seed), (4,)),
+        "local": weight_pattern(local, (1, 4, 1), "padded", middle, padded_row),
+        "conv": weight_pattern(conv, (1, 4, 1), "padded", middle, padded_row),
+    }
+
+
+# ---- parameter counts -------------------------------------------------------------------------
+class ParamCounts:
+    """The weights of a dense, a k-local and a convolutional layer from X ~ (h, w, c) to c'
+    channels, without biases (as in the notes), and the reduction factors between them."""
+
+    def __init__(self, h, w, c, c_out, k, padding):
+        self.h, self.w, self.c, self.c_out, self.k, self.padding = h, w, c, c_out, k, padding
+        self.s = s = 2 * k + 1
+        self.h_out, self.w_out = (h, w) if padding == "same" else (h - 2 * k, w - 2 * k)
+        out_pixels = self.h_out * self.w_out
+        self.dense = h * w * c * out_pixels * c_out  # (hw)²cc' when padding="same"
+        self.local = out_pixels * s * s * c * c_out  # h'w's²cc'
+        self.conv = s * s * c * c_out  # s²cc'
+
+    def rows(self):
+        """(layer, formula, count, factor, factor formula) for each layer, dense first."""
+        same = self.padding == "same"
+        h_w = "hw" if same else "h'w'"
+        return [
+            ("Dense", "(hw)²·c·c'" if same else "hw·h'w'·c·c'", self.dense, None, ""),
+            ("Local", f"{h_w}·s²·c·c'", self.local, self.local / self.dense, "s²/(hw)"),
+            ("Conv2D", "s²·c·c'", self.conv, self.conv / self.local, f"1/({h_w})"),
+        ]
+
+    def __str__(self):
+        title = (
+            f"X ~ ({self.h}, {self.w}, {self.c}) → c' = {self.c_out}, k = {self.k} "
+            f"(s = {self.s}), padding={self.padding!r}, no biases"
+        )
+        lines = [title, f"{'layer':<7} {'formula':<14} {'weights':>22}  {'vs previous':>24}"]
+        for name, formula, count, factor, factor_formula in self.rows():
+            ratio = "" if factor is None else f"× {factor:.3g} = {factor_formula}"
+            lines.append(f"{name:<7} {formula:<14} {count:>22,}  {ratio:>24}")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+
+def param_counts(h, w, c, c_out, k, padding="same"):
+    """The notes' counts for X ~ (h, w, c) → c' channels with patches of radius k (s = 2k + 1).
+
+    Dense (hw)²cc', Local hw·s²cc' (a factor s²/(hw) fewer), Conv2D s²cc' (another 1/(hw)),
+    without biases; with padding="valid" the outputs have h' = h − 2k, w' = w − 2k pixels.
+    Pure arithmetic on Python ints: nothing is allocated, so the notes' 1024×1024 RGB example
+    (≈ 10¹³ dense weights) is instant.
+
+    >>> counts = param_counts(1024, 1024, 3, 3, 1)
+    >>> counts.dense, counts.local, counts.conv
+    (9895604649984, 84934656, 81)
+    """
+    for name, value in (("h", h), ("w", w), ("c", c), ("c_out", c_out)):
+        if not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"param_counts: {name} must be an int ≥ 1; got {value!r}.")
+    if not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"param_counts: k (the patch radius) must be an int ≥ 0; got {k!r}.")
+    if padding not in ("same", "valid"):
+        raise ValueError(f"param_counts: padding must be 'same' or 'valid'; got {padding!r}.")
+    if padding == "valid" and (h < 2 * k + 1 or w < 2 * k + 1):
+        raise ValueError(
+            f"param_counts: with padding='valid' the image ({h}, {w}) must be at least "
+            f"s × s = {2 * k + 1} × {2 * k + 1}; use padding='same' or a smaller k."
+        )
+    return ParamCounts(int(h), int(w), int(c), int(c_out), int(k), padding)
+
+
+# ---- patches made visible ---------------------------------------------------------------------
+class PatchExplanation:
+    """Which pixels of X form vect(P_k(i, j)), in which order (index (a·s + b)·c + channel).
+
+    `pixels[index]` is (a, b, channel, (row, col) of X or None for a padded zero).
+    """
+
+    def __init__(self, input_shape, i, j, k, pixels):
+        self.input_shape, self.i, self.j, self.k, self.pixels = input_shape, i, j, k, pixels
+        self.s = 2 * k + 1
+
+    def vect_text(self):
+        """vect(P_k(i, j)) written out: X[row, col, ch] for pixels, 0 for padded zeros."""
+        items = [
+            "0" if where is None else f"X[{where[0]},{where[1]},{ch}]"
+            for _, _, ch, where in self.pixels
+        ]
+        return "[" + ", ".join(items) + "]"
+
+    def grid(self):
+        """The padded image as rows of text cells: the vect index (of channel 0) of each
+        pixel in the patch, "·" for pixels outside it; padding cells in parentheses."""
+        h, w, _ = self.input_shape
+        k = self.k
+        cells = [
+            ["·" if 0 <= r < h and 0 <= q < w else "(·)" for q in range(-k, w + k)]
+            for r in range(-k, h + k)
+        ]
+        for index, (a, b, ch, _) in enumerate(self.pixels):
+            if ch:
+                continue
+            r, q = self.i - k + a, self.j - k + b
+            inside = 0 <= r < h and 0 <= q < w
+            cells[r + k][q + k] = str(index) if inside else f"({index})"
+        return cells
+
+    def __str__(self):
+        h, w, c = self.input_shape
+        lines = [
+            (
+                f"P_{self.k}({self.i}, {self.j}) of X ~ {self.input_shape}, zero-padded by "
+                f"k = {self.k}: an (s, s, c) = ({self.s}, {self.s}, {c}) patch, "
+                f"vect index = (a·{self.s} + b)·{c} + channel"
+            ),
+            "vect(P) = " + self.vect_text(),
+            "where the patch sits (vect index of channel 0; (…) = a padded zero):",
+        ]
+        cells = self.grid()
+        width = max(len(cell) for row in cells for cell in row)
+        columns = [str(q) for q in range(-self.k, w + self.k)]
+        lines.append("   col " + " ".join(f"{q:>{width}}" for q in columns))
+        for r, row in zip(range(-self.k, h + self.k), cells):
+            lines.append(f"row {r:>2} " + " ".join(f"{cell:>{width}}" for cell in row))
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+    def plot(self, ax=None):
+        """Draw the padded image with the patch's vect indices (needs matplotlib)."""
+        plt = _pyplot("PatchExplanation.plot")
+        h, w, _ = self.input_shape
+        k = self.k
+        if ax is None:
+            _, ax = plt.subplots(figsize=(0.5 * (w + 2 * k) + 1, 0.5 * (h + 2 * k) + 1))
+        shade = np.zeros((h + 2 * k, w + 2 * k))
+        shade[:k], shade[h + k :], shade[:, :k], shade[:, w + k :] = 0.3, 0.3, 0.3, 0.3
+        for a, b, ch, _ in self.pixels:
+            shade[self.i + a, self.j + b] += 0.0 if ch else 0.5
+        ax.imshow(shade, cmap="Blues", vmin=0, vmax=1)
+        for r, row in enumerate(self.grid()):
+            for q, cell in enumerate(row):
+                if "·" not in cell:
+                    ax.text(q, r, cell.strip("()"), ha="center", va="center")
+        ax.set_xticks(range(w + 2 * k), [str(q) for q in range(-k, w + k)])
+        ax.set_yticks(range(h + 2 * k), [str(r) for r in range(-k, h + k)])
+        ax.set_title(f"vect(P_{k}({self.i}, {self.j})): order of the pixels (grey: padding)")
+        return ax
+
+
+def explain_patch(input_shape, i, j, k):
+    """Which pixels of X ~ (h, w, c), zero-padded by k, form vect(P_k(i, j)) and in which order.
+
+    Found by running the real ops on an image of pixel numbers: pad(X, k), then patches(·, k),
+    then vect of the patch centred on (i, j). The order is the notes' flattening, row-major over
+    (s, s, c): vect index (a·s + b)·c + channel. `str()` is a table; `.plot()` a picture.
+
+    >>> print(explain_patch((3, 3, 1), 0, 0, 1).vect_text())
+    [0, 0, 0, 0, X[0,0,0], X[0,1,0], 0, X[1,0,0], X[1,1,0]]
+    """
+    shape = _check_shape("explain_patch", input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"explain_patch: input_shape must be (h, w, c); got {input_shape!r}.")
+    h, w, c = shape
+    if not (0 <= i < h and 0 <= j < w):
+        raise ValueError(
+            f"explain_patch: pixel ({i}, {j}) is outside an image of (h, w) = ({h}, {w}); "
+            "i and j count from 0."
+        )
+    if not isinstance(k, numbers.Integral) or k < 0:
+        raise ValueError(f"explain_patch: k (the patch radius) must be an int ≥ 0; got {k!r}.")
+    numbers_ = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
+    patch = vect(patches(pad(numbers_, int(k)), int(k))[i, j]).data  # pixel number, 0 = padding
+    s = 2 * k + 1
+    pixels = []
+    for index, number in enumerate(patch.astype(int)):
+        a, rest = divmod(index, s * c)
+        b, channel = divmod(rest, c)
+        where = None if number == 0 else divmod((number - 1) // c, w)
+        pixels.append((a, b, channel, where))
+    return PatchExplanation(shape, i, j, int(k), pixels)
+
+
+def _pyplot(caller):
+    """matplotlib.pyplot, or an ImportError that says how to get it."""
+    try:
+        import matplotlib.pyplot as plt
+    except ModuleNotFoundError:
+        raise ImportError(
+            f"{caller} draws with matplotlib, which is not installed. Install it with "
+            "`pip install matplotlib` (or the extra: pip install -e '.[plot]'); str() of the "
+            "same object gives the text version."
+        ) from None
+    return plt
+
+
+# ---- translation equivariance -----------------------------------------------------------------
+def shift_image(x, shift):
+    """Translate images (..., h, w, c) by shift = (di, dj) pixels, filling with zeros.
+
+    >>> shift_image(np.arange(3.0).reshape(1, 3, 1), (0, 1))[..., 0]
+    array([[0., 0., 1.]])
+    """
+    x = np.asarray(x)
+    di, dj = (int(d) for d in shift)
+    h, w = x.shape[-3], x.shape[-2]
+    out = np.zeros_like(x)
+    rows_to, rows_from = slice(max(di, 0), h + min(di, 0)), slice(max(-di, 0), h - max(di, 0))
+    cols_to, cols_from = slice(max(dj, 0), w + min(dj, 0)), slice(max(-dj, 0), w - max(dj, 0))
+    out[..., rows_to, cols_to, :] = x[..., rows_from, cols_from, :]
+    return out
+
+
+class EquivarianceResult:
+    """The outcome of check_equivariance: `equivariant` (the verdict), `max_error`, and
+    `error_map` ~ (h', w'): max over channels of |f(shift(X)) − shift(f(X))|, NaN where
+    shift(f(X)) is not defined (the strip the shift uncovers)."""
+
+    def __init__(self, error_map, scale, tolerance, shift):
+        self.error_map, self.shift, self.tolerance = error_map, tuple(shift), tolerance
+        self.max_error = float(np.nanmax(error_map)) if np.isfinite(error_map).any() else 0.0
+        self.scale = scale
+        self.equivariant = self.max_error <= tolerance * max(scale, 1.0)
+
+    def __str__(self):
+        verdict = "equivariant" if self.equivariant else "NOT equivariant"
+        lines = [
+            (
+                f"shift {self.shift}: {verdict} — max |f(shift(X)) − shift(f(X))| = "
+                f"{self.max_error:.3g} (outputs up to {self.scale:.3g})"
+            ),
+            "error map (· = below tolerance, # = above, blank = not defined):",
+        ]
+        limit = self.tolerance * max(self.scale, 1.0)
+        for row in self.error_map:
+            cells = [" " if np.isnan(e) else ("#" if e > limit else "·") for e in row]
+            lines.append("  " + " ".join(cells))
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return str(self)
+
+
+def check_equivariance(f, x, shift, tolerance=1e-5):
+    """Compare f(shift(X)) with shift(f(X)) where both are defined: the notes' equivariance.
+
+    x is an image (h, w, c) or a batch (n, h, w, c); shift = (di, dj) translates with zero fill
+    (`shift_image`); f maps batches of images to batches of images. The shifted input must keep
+    all of X's content, so give X zeros on the border it moves towards. Passes for Conv2D; fails
+    for Local (one W_ij per pixel) and for a Dense model.
+
+    >>> import minigrad as mg
+    >>> x = np.zeros((6, 6, 1)); x[2, 2] = 1.0
+    >>> check_equivariance(mg.nn.Conv2D(1, 2, 3, seed=0), x, (1, 1)).equivariant
+    True
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4:
+        raise ValueError(
+            f"check_equivariance: x must be an image (h, w, c) or a batch (n, h, w, c); got "
+            f"shape {x.shape}."
+        )
+    if len(tuple(shift)) != 2:
+        raise ValueError(f"check_equivariance: shift must be (di, dj); got {shift!r}.")
+    shifted = shift_image(x, shift)
+    if not np.isclose(np.abs(shifted).sum(), np.abs(x).sum()):
+        raise ValueError(
+            f"check_equivariance: shifting X by {tuple(shift)} pushes some of its non-zero "
+            "pixels out of the image, so f(shift(X)) cannot match shift(f(X)). Use an X with "
+            "zeros near that border (an object in the middle) or a smaller shift."
+        )
+    with no_grad():
+        y = np.asarray(f(Tensor(x)).data, dtype=np.float64)
+        y_of_shifted = np.asarray(f(Tensor(shifted)).data, dtype=np.float64)
+    if y.ndim != 4:
+        raise ValueError(
+            f"check_equivariance: f must return images (n, h', w', c'); got shape {y.shape}. "
+            "For a Dense model, end it with nn.Unvect((h', w', c'))."
+        )
+    defined = shift_image(np.ones(y.shape[1:3] + (1,)), shift)[..., 0] > 0
+    errors = np.abs(y_of_shifted - shift_image(y, shift)).max(axis=(0, 3))
+    errors[~defined] = np.nan
+    return EquivarianceResult(errors, float(np.abs(y).max()), tolerance, shift)
+
+
+# ---- receptive fields -------------------------------------------------------------------------
+class ReceptiveField:
+    """The input pixels an output pixel H_ij depends on: `mask` ~ (h, w) booleans, and the
+    bounding box's `height` and `width`."""
+
+    def __init__(self, mask, target):
+        self.mask, self.target = mask, tuple(target)
+        rows, cols = np.nonzero(mask)
+        self.height = int(rows.max() - rows.min() + 1) if rows.size else 0
+        self.width = int(cols.max() - cols.min() + 1) if cols.size else 0
+
+    @property
+    def size(self):
+        """(height, width) of the smallest box holding the receptive field."""
+        return self.height, self.width
+
+    def __str__(self):
+        i, j = self.target
+        head = f"H[{i}, {j}] depends on {int(self.mask.sum())} input pixels "
+        head += f"(a {self.height}×{self.width} box; # = depends, · = does not)"
+        rows = ["  " + " ".join("#" if m else "·" for m in row) for row in self.mask]
+        return "\n".join([head, *rows])
+
+    def __repr__(self):
+        return str(self)
+
+    def plot(self, ax=None):
+        """Draw the mask (needs matplotlib)."""
+        plt = _pyplot("ReceptiveField.plot")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(3, 3))
+        ax.imshow(self.mask, cmap="Greens", vmin=0, vmax=1)
+        ax.set_title(f"receptive field of H[{self.target[0]}, {self.target[1]}]")
+        return ax
+
+
+def receptive_field(f, input_shape, target, samples=32, seed=0):
+    """Which input pixels H_ij = f(X)[i, j, :] depends on, by backpropagating a one-hot at H_ij.
+
+    The gradient ∂(Σ_channels H_ij)/∂X is computed at `samples` random inputs (one batch, one
+    backward) and a pixel counts when any sample's gradient there is non-zero, so a ReLU that
+    happens to be off does not hide a connection. One k-local layer gives a (2k+1)² box; a stack
+    of layers grows it; a Dense layer reaches every pixel.
+
+    >>> import minigrad as mg
+    >>> receptive_field(mg.nn.Conv2D(1, 1, 3, seed=0), (7, 7, 1), (3, 3)).size
+    (3, 3)
+    """
+    shape = _check_shape("receptive_field", input_shape)
+    if len(shape) != 3:
+        raise ValueError(f"receptive_field: input_shape must be (h, w, c); got {input_shape!r}.")
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((samples, *shape)), requires_grad=True)
+    y = f(x)
+    if y.ndim != 4:
+        raise ValueError(
+            f"receptive_field: f must return images (n, h', w', c'); got shape {y.shape}."
+        )
+    i, j = (int(t) for t in target)
+    if not (0 <= i < y.shape[1] and 0 <= j < y.shape[2]):
+        raise ValueError(
+            f"receptive_field: target ({i}, {j}) is outside the output of (h', w') = "
+            f"{y.shape[1:3]}; i and j count from 0."
+        )
+    one_hot = np.zeros(y.shape, dtype=y.dtype)
+    one_hot[:, i, j, :] = 1.0
+    (grad_x,) = grad(y, [x], grad_output=one_hot)
+    if grad_x is None:
+        return ReceptiveField(np.zeros(shape[:2], dtype=bool), (i, j))
+    return ReceptiveField((grad_x.data != 0).any(axis=(0, 3)), (i, j))

@@ -1,0 +1,337 @@
+"""Tests of minigrad.teach: the notes' matrices entry by entry, parameter counts against real
+layers, patches, equivariance verdicts, receptive fields, and the errors."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad import nn, teach
+
+# The notes' matrices, typed from the slides ("0" = no connection).
+NOTES_DENSE = [[f"W{i}{j}" for j in range(1, 5)] for i in range(1, 5)]
+NOTES_LOCAL = [
+    ["W11", "0", "0", "0"],
+    ["W21", "W22", "0", "0"],
+    ["W31", "W32", "W33", "0"],
+    ["0", "W42", "W43", "W44"],
+    ["0", "0", "W53", "W54"],
+    ["0", "0", "0", "W64"],
+]
+NOTES_CONV = [
+    ["W1", "0", "0", "0"],
+    ["W2", "W1", "0", "0"],
+    ["W3", "W2", "W1", "0"],
+    ["0", "W3", "W2", "W1"],
+    ["0", "0", "W3", "W2"],
+    ["0", "0", "0", "W3"],
+]
+
+
+def plain_symbols(pattern):
+    rows, cols = pattern.shape
+    return [
+        [pattern.symbol(p, q, latex=True).replace("_{", "").replace("}", "") for q in range(cols)]
+        for p in range(rows)
+    ]
+
+
+@pytest.fixture(scope="module")
+def matrices():
+    return teach.notes_matrices()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"), [("dense", NOTES_DENSE), ("local", NOTES_LOCAL), ("conv", NOTES_CONV)]
+)
+def test_notes_matrices_equal_the_slides_entry_by_entry(matrices, name, expected):
+    assert plain_symbols(matrices[name]) == expected
+
+
+def test_local_weights_are_distinct_and_conv_weights_shared(matrices):
+    assert len(matrices["dense"].names) == 16
+    assert len(matrices["local"].names) == 12  # 3 per output pixel, none shared
+    assert len(matrices["conv"].names) == 3  # W1 W2 W3 along the diagonals
+    # In the 1-pixel-high 2-D layers, a 3×3 kernel's top and bottom rows see only padding.
+    assert matrices["conv"].unused == 6 and matrices["local"].unused == 24
+
+
+def test_pattern_with_the_real_weights_is_the_layer_matrix():
+    conv = nn.Conv2D(1, 1, kernel_size=3, bias=False, seed=3)
+    pattern = teach.weight_pattern(conv, (1, 4, 1), wrt="padded", rows=slice(6, 12))
+    rebuilt = np.zeros(pattern.shape)
+    for p, row in enumerate(pattern.entries):
+        for q, cell in enumerate(row):
+            for coefficient, (name, index) in cell:
+                rebuilt[p, q] += coefficient * dict(conv.named_parameters())[name].data[index]
+    actual = teach.layer_matrix(conv, (1, 4, 1), wrt="padded")[6:12]
+    np.testing.assert_allclose(rebuilt, actual, rtol=1e-6)
+
+
+def test_pattern_text_and_latex(matrices):
+    text = str(matrices["conv"])
+    assert "W₁" in text and text.splitlines()[1].lstrip().startswith("0 [")
+    latex = matrices["local"].to_latex()
+    assert latex.startswith(r"\begin{bmatrix} W_{11} & 0") and latex.endswith(r"\end{bmatrix}")
+    assert matrices["dense"]._repr_latex_().startswith("$")
+    assert matrices["conv"].zero_pattern().sum() == 12
+
+
+def test_layer_matrix_of_dense_is_its_weight_and_offset_its_bias():
+    layer = nn.Dense(5, 3, seed=0)
+    layer.bias.data[:] = [1.0, -2.0, 0.5]
+    m, offset = teach.layer_matrix(layer, (5,), with_offset=True)
+    np.testing.assert_allclose(m, layer.weight.data, rtol=1e-6)
+    np.testing.assert_allclose(offset, layer.bias.data, rtol=1e-6)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_layer_matrix_reproduces_a_conv(padding):
+    conv = nn.Conv2D(2, 3, kernel_size=3, padding=padding, seed=1)
+    conv.bias.data[:] = [0.1, 0.2, 0.3]
+    m, offset = teach.layer_matrix(conv, (5, 4, 2), with_offset=True)
+    x = np.random.default_rng(0).standard_normal((1, 5, 4, 2))
+    expected = conv(mg.Tensor(x)).data.reshape(-1)
+    np.testing.assert_allclose(x.reshape(-1) @ m + offset, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_layer_matrix_linearizes_a_nonlinear_function():
+    at = np.array([[0.5, -1.0]])
+    m = teach.layer_matrix(lambda x: x.tanh(), (2,), at=at)
+    np.testing.assert_allclose(np.diag(m), 1 - np.tanh(at[0]) ** 2, rtol=1e-6)
+    assert m[0, 1] == 0 and m[1, 0] == 0
+
+
+def test_layer_matrix_errors():
+    with pytest.raises(ValueError, match="wrt must be"):
+        teach.layer_matrix(nn.Dense(2, 2), (2,), wrt="output")
+    with pytest.raises(ValueError, match="padding='same'"):
+        teach.layer_matrix(nn.Dense(2, 2), (2,), wrt="padded")
+    with pytest.raises(ValueError, match="shape of one example"):
+        teach.layer_matrix(nn.Dense(2, 2), (0, 2))
+    with pytest.raises(ValueError, match="too many"):
+        teach.layer_matrix(lambda x: x, (5000,))
+    with pytest.raises(ValueError, match="with_offset=True needs"):
+        conv = nn.Conv2D(1, 1, 3)
+        teach.layer_matrix(conv, (3, 3, 1), wrt="padded", with_offset=True)
+    with pytest.raises(ValueError, match="weight_pattern: the layer has"):
+        teach.weight_pattern(nn.Dense(100, 100), (100,))
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(3, 7),
+    w=st.integers(3, 7),
+    c=st.integers(1, 3),
+    c_out=st.integers(1, 3),
+    k=st.integers(0, 1),
+    padding=st.sampled_from(["same", "valid"]),
+)
+def test_param_counts_equal_real_layers(h, w, c, c_out, k, padding):
+    counts = teach.param_counts(h, w, c, c_out, k, padding)
+    s = 2 * k + 1
+    h_out, w_out = (h, w) if padding == "same" else (h - 2 * k, w - 2 * k)
+    dense = nn.Dense(h * w * c, h_out * w_out * c_out, bias=False)
+    local = nn.Local((h, w, c), c_out, kernel_size=s, padding=padding, bias=False)
+    conv = nn.Conv2D(c, c_out, kernel_size=s, padding=padding, bias=False)
+    assert counts.dense == dense.num_parameters()
+    assert counts.local == local.num_parameters()
+    assert counts.conv == conv.num_parameters()
+
+
+def test_param_counts_reduction_factors_are_the_notes():
+    counts = teach.param_counts(32, 24, 3, 8, 2)
+    (_, _, _, _, _), (_, _, _, local_factor, f1), (_, _, _, conv_factor, f2) = counts.rows()
+    assert local_factor == pytest.approx(25 / (32 * 24)) and f1 == "s²/(hw)"
+    assert conv_factor == pytest.approx(1 / (32 * 24)) and f2 == "1/(hw)"
+    assert "(hw)²·c·c'" in str(counts)
+
+
+def test_the_notes_megapixel_example_is_about_ten_to_the_13_without_allocating():
+    tracemalloc.start()
+    counts = teach.param_counts(1024, 1024, 3, 3, 1)
+    text = str(counts)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert counts.dense == (1024 * 1024) ** 2 * 9
+    assert 0.5e13 < counts.dense < 2e13
+    assert "9,895,604,649,984" in text
+    assert peak < 100_000  # bytes: nothing of the size of a layer was allocated
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0, 4, 1, 1, 1), "h must be"),
+        ((4, 4, 1, 1, -1), "k .the patch radius."),
+        ((4, 4, 1, 1, 1, "full"), "padding must be"),
+        ((2, 2, 1, 1, 1, "valid"), "at least"),
+    ],
+)
+def test_param_counts_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        teach.param_counts(*args)
+
+
+def test_explain_patch_order_is_the_notes_flattening():
+    h, w, c, k, i, j = 4, 5, 2, 1, 0, 3
+    explanation = teach.explain_patch((h, w, c), i, j, k)
+    s = 2 * k + 1
+    x = np.random.default_rng(0).standard_normal((h, w, c))
+    reference = mg.vect(mg.patches(mg.pad(mg.Tensor(x), k), k)[i, j]).data
+    for index, (a, b, channel, where) in enumerate(explanation.pixels):
+        assert index == (a * s + b) * c + channel
+        row, col = i - k + a, j - k + b
+        if 0 <= row < h and 0 <= col < w:
+            assert where == (row, col) and reference[index] == x[row, col, channel]
+        else:
+            assert where is None and reference[index] == 0
+
+
+def test_explain_patch_text_shows_the_padded_zeros():
+    explanation = teach.explain_patch((3, 3, 1), 0, 0, 1)
+    expected = "[0, 0, 0, 0, X[0,0,0], X[0,1,0], 0, X[1,0,0], X[1,1,0]]"
+    assert explanation.vect_text() == expected
+    assert sum(where is None for *_, where in explanation.pixels) == 5
+    text = str(explanation)
+    assert "(0)" in text and "vect index = (a·3 + b)·1 + channel" in text
+
+
+def test_explain_patch_picture():
+    pytest.importorskip("matplotlib")  # the picture is optional; the text version is tested above
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = teach.explain_patch((4, 4, 1), 1, 2, 1).plot()
+    assert len(ax.texts) == 9
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (((4, 4), 0, 0, 1), r"must be \(h, w, c\)"),
+        (((4, 4, 1), 4, 0, 1), "outside an image"),
+        (((4, 4, 1), 0, 0, -1), "patch radius"),
+    ],
+)
+def test_explain_patch_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        teach.explain_patch(*args)
+
+
+def blob(h=8, w=8, c=1, seed=0):
+    """An image with content in the middle and zeros near the borders."""
+    x = np.zeros((h, w, c))
+    x[2 : h - 2, 2 : w - 2] = np.random.default_rng(seed).standard_normal((h - 4, w - 4, c))
+    return x
+
+
+@pytest.mark.parametrize("shift", [(1, 0), (0, -2), (2, 1), (-1, -1)])
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv_is_equivariant(shift, padding):
+    conv = nn.Conv2D(1, 3, kernel_size=3, padding=padding, seed=0)
+    conv.bias.data[:] = [0.5, -0.5, 1.0]
+    result = teach.check_equivariance(conv, blob(), shift)
+    assert result.equivariant, str(result)
+    assert "equivariant" in str(result)
+
+
+def test_local_with_untied_weights_is_not_equivariant_but_with_tied_weights_is():
+    local = nn.Local((8, 8, 1), 2, kernel_size=3, padding="same", seed=0)
+    result = teach.check_equivariance(local, blob(), (1, 2))
+    assert not result.equivariant and "NOT equivariant" in str(result)
+    local.weight.data[:] = local.weight.data[0, 0]  # every W_ij = W: a convolution
+    assert teach.check_equivariance(local, blob(), (1, 2)).equivariant
+
+
+def test_dense_model_is_not_equivariant():
+    model = nn.Sequential(nn.Vect(), nn.Dense(64, 64, seed=0), nn.Unvect((8, 8, 1)))
+    result = teach.check_equivariance(model, blob(), (0, 1))
+    assert not result.equivariant
+    assert result.error_map.shape == (8, 8)
+    assert np.isnan(result.error_map[:, 0]).all()  # the uncovered column is not compared
+    assert np.isfinite(result.error_map[:, 1:]).all()
+
+
+def test_equivariance_errors():
+    conv = nn.Conv2D(1, 1, 3)
+    with pytest.raises(ValueError, match="pushes some of its non-zero"):
+        teach.check_equivariance(conv, np.ones((5, 5, 1)), (1, 0))
+    with pytest.raises(ValueError, match="image .h, w, c. or a batch"):
+        teach.check_equivariance(conv, np.ones((5, 5)), (1, 0))
+    with pytest.raises(ValueError, match=r"shift must be \(di, dj\)"):
+        teach.check_equivariance(conv, blob(), (1,))
+    with pytest.raises(ValueError, match="nn.Unvect"):
+        teach.check_equivariance(nn.Vect(), blob(), (1, 0))
+
+
+@pytest.mark.parametrize(
+    ("layers", "size"),
+    [
+        ([nn.Conv2D(1, 2, 3, seed=0)], (3, 3)),
+        ([nn.Conv2D(1, 2, 5, seed=0)], (5, 5)),
+        ([nn.Conv2D(1, 2, 3, seed=0), nn.ReLU(), nn.Conv2D(2, 2, 3, seed=1)], (5, 5)),
+        (
+            [
+                nn.Conv2D(1, 2, 3, seed=0),
+                nn.Tanh(),
+                nn.Conv2D(2, 2, 3, seed=1),
+                nn.ReLU(),
+                nn.Conv2D(2, 1, 3, seed=2),
+            ],
+            (7, 7),
+        ),
+        ([nn.Local((11, 11, 1), 2, 3, padding="same", seed=0)], (3, 3)),
+        ([nn.Conv2D(1, 2, 3, seed=0), nn.MaxPool2D(2), nn.Conv2D(2, 1, 3, seed=1)], (8, 8)),
+    ],
+)
+def test_receptive_fields_of_known_stacks(layers, size):
+    model = nn.Sequential(*layers)
+    target = (2, 2) if any(isinstance(layer, nn.MaxPool2D) for layer in layers) else (5, 5)
+    field = teach.receptive_field(model, (11, 11, 1), target)
+    assert field.size == size, str(field)
+    assert field.mask.sum() == size[0] * size[1]  # a full box: no connection is missed
+
+
+def test_receptive_field_of_a_dense_model_is_everything():
+    model = nn.Sequential(nn.Vect(), nn.Dense(36, 36, seed=0), nn.Unvect((6, 6, 1)))
+    field = teach.receptive_field(model, (6, 6, 1), (0, 0))
+    assert field.mask.all() and "36 input pixels" in str(field)
+
+
+def test_receptive_field_at_a_corner_is_cut_by_the_border():
+    field = teach.receptive_field(nn.Conv2D(1, 1, 3, seed=0), (5, 5, 1), (0, 0))
+    assert field.size == (2, 2)
+
+
+def test_receptive_field_errors():
+    conv = nn.Conv2D(1, 1, 3)
+    with pytest.raises(ValueError, match="outside the output"):
+        teach.receptive_field(conv, (5, 5, 1), (5, 0))
+    with pytest.raises(ValueError, match=r"must be \(h, w, c\)"):
+        teach.receptive_field(conv, (5, 5), (0, 0))
+    with pytest.raises(ValueError, match="must return images"):
+        teach.receptive_field(nn.Vect(), (5, 5, 1), (0, 0))
+
+
+def test_plots_need_matplotlib_or_say_so(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ModuleNotFoundError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    with pytest.raises(ImportError, match="pip install matplotlib"):
+        teach.explain_patch((3, 3, 1), 1, 1, 1).plot()
+    with pytest.raises(ImportError, match="str"):
+        teach.receptive_field(nn.Conv2D(1, 1, 3), (5, 5, 1), (2, 2)).plot()
