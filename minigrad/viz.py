@@ -1,0 +1,756 @@
+"""Draw a model's computation graph (forward, backward, layer by layer) to SVG, PNG, PDF or DOT.
+
+`draw_graph` builds a `graphviz.Digraph` (no `dot` program needed), `render` lays it out with
+Graphviz's `dot`, and `add_arguments` sets up the `minigrad graph` command."""
+
+import itertools
+import runpy
+from pathlib import Path
+
+import graphviz
+import numpy as np
+
+from minigrad.tensor import DEFAULT_DTYPE, Tensor
+
+FORMATS = ("svg", "png", "pdf", "dot")
+
+# One look per kind of node; the legend shows each of them with its name.
+STYLES = {
+    "input": {"shape": "ellipse", "style": "filled", "fillcolor": "#cfe2f3"},
+    "parameter": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffe08a"},
+    "intermediate": {"shape": "ellipse", "style": "filled", "fillcolor": "white"},
+    "output": {"shape": "ellipse", "style": "filled", "fillcolor": "white", "penwidth": "2.5"},
+    "op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e0e0e0"},
+    "gradient": {"shape": "ellipse", "style": "filled", "fillcolor": "#b7e1b0"},
+    "backward op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e3f4df"},
+    "layer": {"shape": "box3d", "style": "filled", "fillcolor": "#e8d9f1"},
+}
+LEGEND_TEXT = {
+    "input": "input\\n(leaf, no grad)",
+    "parameter": "parameter\\n(leaf with grad)",
+    "intermediate": "intermediate\\ntensor",
+    "output": "output\\n(the root)",
+    "op": "op\\n(forward)",
+    "gradient": "gradient\\ntensor",
+    "backward op": "op of the\\nbackward graph",
+    "layer": "layer drawn\\nas one node",
+}
+
+INSTALL_HINT = (
+    "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered to an "
+    "image (draw_graph(...) and its .source still work without it). Install Graphviz:\n"
+    "  Debian/Ubuntu:  sudo apt-get install graphviz\n"
+    "  macOS:          brew install graphviz\n"
+    "  Windows:        winget install graphviz   (then open a new terminal)\n"
+    "  conda:          conda install -c conda-forge graphviz\n"
+    "or save the DOT text instead with format='dot'."
+)
+
+
+class GraphvizNotFound(RuntimeError):
+    """Rendering needs Graphviz's `dot` program and it is not installed (the message says how)."""
+
+
+def draw_graph(
+    root,
+    model=None,
+    *,
+    depth=None,
+    collapse=False,
+    backward=False,
+    rankdir="LR",
+    show_values=True,
+    max_nodes=300,
+    batch_size=None,
+    legend=True,
+    title=None,
+):
+    """The computation graph that produced `root`, as a `graphviz.Digraph`.
+
+    Ellipses are tensors (name ~ shape, dtype if not float32, requires_grad, and the gradient:
+    its norm ‖grad‖, its values when it has ≤ 4 elements, or "not computed yet"); boxes are ops
+    with their settings (`Patches k=1`, `Reshape → (n, 64)`). Colours, also drawn as a legend:
+    blue input (leaf without grad), yellow parameter (leaf with grad), white intermediate, bold
+    white the root, grey op, green gradient tensor and pale green backward op, purple 3-D box a
+    layer drawn as one node. Ops made by a layer sit in a box labelled like `Conv2D conv1 · 3×3
+    · 1→8 · 80 params` (names from `model`, or from the one outermost module that made the graph).
+    `depth=d` draws each module at nesting depth d (the model's layers are depth 1) as one node;
+    `collapse=True` means depth=1. `backward=True` draws the graph that
+    `loss.backward(create_graph=True)` built for the gradients (with the forward tensors it
+    reads); `backward="both"` draws it beside the forward graph. `batch_size=n` writes a leading
+    axis of that size as n. More than `max_nodes` nodes raises a ValueError.
+
+    >>> import minigrad as mg
+    >>> a = mg.Tensor([1.0, 2.0], requires_grad=True, name="a")
+    >>> "a ~ (2)" in draw_graph((a * a).sum(), legend=False).source
+    True
+    """
+    if backward not in (False, True, "both"):
+        raise ValueError(f"draw_graph: backward must be False, True or 'both'; got {backward!r}.")
+    if rankdir not in ("LR", "TB", "RL", "BT"):
+        raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB' (or RL, BT); got {rankdir!r}.")
+    if not isinstance(root, Tensor):
+        raise TypeError(
+            f"draw_graph: root must be a Tensor (for example the loss or a model's output); got "
+            f"{type(root).__name__}."
+        )
+    if depth is None and collapse:
+        depth = 1
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise ValueError(
+            f"draw_graph: depth must be an int ≥ 1 (1 = the model's layers); got {depth!r}."
+        )
+    drawing = _Drawing(root, model, depth, backward, show_values, batch_size)
+    count = len(drawing.nodes)
+    if count > max_nodes:
+        hint = (
+            "Draw each layer as one node with collapse=True (or depth=1)"
+            if depth is None
+            else f"Collapse more of the graph with a smaller depth than {depth}"
+        )
+        raise ValueError(
+            f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
+            f"which is too many to read (and slow to lay out). {hint}, draw a smaller batch or "
+            "model, or pass a larger max_nodes if you really want every op."
+        )
+    return drawing.to_digraph(rankdir, legend, title)
+
+
+def render(digraph, path, format="svg"):
+    """Write `digraph` to `path` as svg, png or pdf (laid out by Graphviz's `dot`), or as its
+    DOT text (format="dot", which needs no Graphviz). Returns the path written.
+
+    A path without a suffix gets ".<format>". Raises GraphvizNotFound when `dot` is missing.
+
+    >>> import minigrad as mg, tempfile, os
+    >>> graph = draw_graph(mg.Tensor([1.0], requires_grad=True) * 2)
+    >>> render(graph, os.path.join(tempfile.mkdtemp(), "graph"), format="dot").name
+    'graph.dot'
+    """
+    if format not in FORMATS:
+        raise ValueError(f"render: format must be one of {', '.join(FORMATS)}; got {format!r}.")
+    path = Path(path)
+    if not path.suffix:
+        path = path.with_suffix("." + format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if format == "dot":
+        path.write_text(digraph.source, encoding="utf-8")
+        return path
+    try:
+        image = digraph.pipe(format=format)
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFound(INSTALL_HINT) from None
+    path.write_bytes(image)
+    return path
+
+
+# ---- what is drawn ---------------------------------------------------------------------------
+class _Drawing:
+    """The nodes and edges of one drawing, decided before anything is handed to graphviz.
+
+    Every node gets a stable id in visit order (t0, t1, … tensors, op0, … ops, layer0, …
+    collapsed layers), so the same graph always gives the same DOT text.
+    """
+
+    def __init__(self, root, model, depth, backward, show_values, batch_size):
+        self.root, self.depth, self.backward = root, depth, backward
+        self.show_values, self.batch_size = show_values, batch_size
+        forward_tensors, forward_ops = _walk([root])
+        self.model = model if model is not None else _outermost_module(forward_ops)
+        self.modules = _module_table(self.model, forward_ops)
+        self.leaves = _parameter_table(self.model, self.modules)
+        self.forward_ids = {id(t) for t in forward_tensors}
+
+        grad_roots, self.grad_of = [], {}
+        if backward:
+            for t in forward_tensors:
+                if t.grad is not None and t.grad.grad_fn is not None:
+                    grad_roots.append(t.grad)
+                    self.grad_of[id(t.grad)] = t
+            if not grad_roots:
+                raise ValueError(
+                    f"draw_graph(backward={backward!r}): no gradient in this graph has a graph of "
+                    "its own. Run loss.backward(create_graph=True) first: a plain backward() "
+                    "stores gradients as numbers, without recording how they were computed."
+                )
+        backward_tensors, _ = _walk(grad_roots, stop=self.forward_ids)
+        self.all_tensors, self._from_data = forward_tensors + backward_tensors, None
+
+        self.nodes = {}  # node id -> (kind, label, cluster path); insertion order = drawing order
+        self.edges = {}  # (tail, head) -> edge attributes
+        self.tensor_node, self.op_node, self.layer_node = {}, {}, {}
+        self.counts = {"t": 0, "op": 0, "layer": 0}
+        if backward is not True:
+            self._add_forward(forward_tensors)
+        if backward:
+            self._add_backward(backward_tensors)
+
+    def _new_id(self, prefix):
+        self.counts[prefix] += 1
+        return f"{prefix}{self.counts[prefix] - 1}"
+
+    # -- the forward graph --
+    def _add_forward(self, tensors):
+        for t in tensors:
+            fn = t.grad_fn
+            scope = fn.scope if fn is not None else self._owner_scope(t)
+            layer = self._collapsed_layer(scope)
+            if layer is not None:
+                node = self._layer(layer)
+                if fn is not None:
+                    self.op_node[id(fn)] = node
+                if t is not self.root:  # the root stays visible, whatever made it
+                    self.tensor_node[id(t)] = node
+                    continue
+                scope = ()
+            elif fn is not None:
+                self.op_node[id(fn)] = node = self._new_id("op")
+                label = _op_label(fn, t, self._shape(t))
+                self.nodes[node] = ("op", label, self._cluster_path(scope))
+            self._add_tensor(t, self._cluster_path(scope), self._tensor_kind(t))
+        for t in tensors:
+            if t.grad_fn is not None:
+                self._connect(t)
+
+    def _connect(self, t):
+        """Edges inputs → op → t (or into a collapsed layer, labelled with the shape)."""
+        op = self.op_node[id(t.grad_fn)]
+        self._add_edge(op, self.tensor_node[id(t)])
+        for parent in t.grad_fn.inputs:
+            self._add_edge(self.tensor_node[id(parent)], op, parent)
+
+    def _add_tensor(self, t, cluster, kind):
+        node = self.tensor_node[id(t)] = self._new_id("t")
+        self.nodes[node] = (kind, self._tensor_label(t, kind), cluster)
+
+    def _tensor_kind(self, t):
+        if t is self.root:
+            return "output"
+        if t.grad_fn is not None:
+            return "intermediate"
+        if id(t) in self.leaves or type(t).__name__ == "Parameter":
+            return "parameter"
+        # Without a model, a leaf that asks for its gradient plays the part of a parameter.
+        return "parameter" if self.model is None and t.requires_grad else "input"
+
+    def _layer(self, module):
+        """The node of a collapsed layer (made on first use)."""
+        if id(module) not in self.layer_node:
+            node = self.layer_node[id(module)] = self._new_id("layer")
+            path = self.modules[id(module)][2]
+            self.nodes[node] = ("layer", self._module_label(module), path[:-1])
+        return self.layer_node[id(module)]
+
+    def _add_edge(self, tail, head, tensor=None):
+        if tail == head or (tail, head) in self.edges:
+            return
+        attributes = {}
+        if tensor is not None and tail.startswith("layer"):
+            attributes["label"] = self._shape(tensor)  # what flows out of a collapsed layer
+        self.edges[(tail, head)] = attributes
+
+    # -- the backward graph --
+    def _add_backward(self, tensors):
+        cluster = ("backward",) if self.backward == "both" else ()
+        for t in tensors:
+            if id(t) in self.forward_ids:
+                if id(t) not in self.tensor_node:  # a forward tensor the backward graph reads
+                    self._add_tensor(t, (), self._tensor_kind(t))
+                continue
+            if t.grad_fn is not None:
+                self.op_node[id(t.grad_fn)] = node = self._new_id("op")
+                label = _op_label(t.grad_fn, t, self._shape(t))
+                self.nodes[node] = ("backward op", label, cluster)
+                self._add_tensor(t, cluster, "gradient")
+            else:  # a constant of the backward graph, such as the seed ∂L/∂L = 1
+                self._add_tensor(t, cluster, "input")
+        for t in tensors:
+            if t.grad_fn is not None and id(t) not in self.forward_ids:
+                self._connect(t)
+        for t in tensors:
+            leaf = self.grad_of.get(id(t))
+            if leaf is not None and id(leaf) in self.tensor_node:
+                edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
+                self.edges[edge] = {
+                    "style": "dashed",
+                    "color": "#4c9a42",
+                    "constraint": "false",
+                    "label": "grad of",
+                }
+
+    # -- modules and boxes --
+    def _owner_scope(self, leaf):
+        """The module path of the layer that owns a parameter; () for other leaves."""
+        owner = self.leaves.get(id(leaf), (None, None))[1]
+        return self.modules[id(owner)][2] if owner is not None else ()
+
+    def _innermost_path(self, scope):
+        for module in reversed(scope):
+            entry = self.modules.get(id(module))
+            if entry is not None and entry[1] >= 1:
+                return entry[2]
+        return ()
+
+    def _cluster_path(self, scope):
+        """The boxes that hold a node made in `scope`: modules at depth ≥ 1 (above the
+        collapsed depth when there is one), outermost first."""
+        path = self._innermost_path(scope)
+        if self.depth is not None:
+            path = tuple(m for m in path if self.modules[id(m)][1] < self.depth)
+        return path
+
+    def _collapsed_layer(self, scope):
+        if self.depth is None:
+            return None
+        for module in self._innermost_path(scope):
+            if self.modules[id(module)][1] == self.depth:
+                return module
+        return None
+
+    def _module_label(self, module):
+        if module == "backward":
+            return "backward graph (built by backward(create_graph=True))"
+        return _module_text(module, self.modules[id(module)][0])
+
+    # -- labels --
+    def _shape(self, t):
+        """The shape; a leading axis of batch_size is written n if the tensor comes from the
+        data (not for parameters, their gradients, nor a coincidence of sizes)."""
+        if self.batch_size is None or not t.shape or t.shape[0] != self.batch_size:
+            return _shape_text(t.shape)
+        if self._from_data is None:
+            self._from_data = _from_data(self.all_tensors, self._is_data)
+        batched = self._from_data[id(t)] and self._tensor_kind(t) != "parameter"
+        if id(t) in self.grad_of:
+            batched = self._tensor_kind(self.grad_of[id(t)]) != "parameter"
+        return _shape_text(t.shape, self.batch_size if batched else None)
+
+    def _is_data(self, leaf):
+        return self._tensor_kind(leaf) == "input" and leaf.ndim >= 1
+
+    def _tensor_label(self, t, kind):
+        name = self.leaves.get(id(t), (t.name,))[0] or t.name
+        if id(t) in self.grad_of:
+            leaf = self.grad_of[id(t)]
+            name = "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "x")
+        lines = [f"{name} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
+        if t.dtype != DEFAULT_DTYPE:
+            lines.append(str(t.dtype))
+        small = self.show_values and t.size <= 4
+        if small:
+            lines.append("value: " + _values_text(t.data))
+        if t.grad_fn is None:
+            lines.append(f"requires_grad={t.requires_grad}")
+        if t.grad is not None and kind != "gradient":
+            grad = t.grad.data
+            if small:
+                lines.append("grad: " + _values_text(grad))
+            else:
+                lines.append(f"‖grad‖ = {float(np.linalg.norm(grad)):.4g}")
+        elif t.grad_fn is None and t.requires_grad:
+            lines.append("grad: not computed yet")
+        return "\\n".join(lines)
+
+    # -- to graphviz --
+    def to_digraph(self, rankdir, legend, title):
+        graph = graphviz.Digraph(
+            "minigrad",
+            graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
+            node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.08,0.03"},
+            edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
+        )
+        if title is None and self.model is not None and self.modules[id(self.model)][1] == 0:
+            title = _module_text(self.model, "")
+        if self.batch_size is not None:
+            title = (title + " · " if title else "") + f"n = {self.batch_size}"
+        if title:
+            graph.attr(label=title, labelloc="t")
+        self._emit(graph)
+        for (tail, head), attributes in self.edges.items():
+            graph.edge(tail, head, **attributes)
+        if legend:
+            _emit_legend(graph, self.backward, self.depth is not None, rankdir)
+        return graph
+
+    def _emit(self, graph):
+        """Nodes into nested boxes (one Graphviz cluster per module), in first-use order."""
+        members = {(): []}  # box path -> its node ids, in drawing order
+        for node, (_, _, path) in self.nodes.items():
+            for length in range(1, len(path) + 1):
+                members.setdefault(path[:length], [])
+            members[path].append(node)
+        boxes = {(): graph}
+        for number, path in enumerate(p for p in members if p):
+            boxes[path] = graphviz.Digraph(name=f"cluster_{number}")
+            boxes[path].attr(label=self._module_label(path[-1]), **CLUSTER_STYLE)
+        for path, nodes in members.items():
+            for node in nodes:
+                kind, label, _ = self.nodes[node]
+                boxes[path].node(node, label, **STYLES[kind])
+        # Innermost boxes first, so that each box is complete when it is put in its parent.
+        for path in sorted((p for p in members if p), key=len, reverse=True):
+            boxes[path[:-1]].subgraph(boxes[path])
+
+
+CLUSTER_STYLE = {"style": "rounded,filled", "fillcolor": "#f7f3fa", "color": "#9b7bb3"}
+
+
+def _walk(roots, stop=()):
+    """Every tensor that leads to `roots`, in visit order (a loop with an explicit stack, never
+    recursion; inputs in their order, so the order is the same on every run). Tensors whose id
+    is in `stop` are listed but not expanded. Returns (tensors, ops)."""
+    tensors, ops, seen = [], [], set()
+    stack = list(reversed(roots))
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        tensors.append(t)
+        if t.grad_fn is None or id(t) in stop:
+            continue
+        ops.append(t.grad_fn)
+        stack.extend(reversed(t.grad_fn.inputs))
+    return tensors, ops
+
+
+def _from_data(tensors, is_data):
+    """id(tensor) -> whether it was computed from a leaf for which is_data(leaf) is true.
+
+    A post-order walk with an explicit stack: a tensor is decided after all its inputs."""
+    result = {}
+    for start in tensors:
+        stack = [(start, False)]
+        while stack:
+            t, inputs_done = stack.pop()
+            if id(t) in result:
+                continue
+            if t.grad_fn is None:
+                result[id(t)] = is_data(t)
+            elif inputs_done:
+                result[id(t)] = any(result[id(parent)] for parent in t.grad_fn.inputs)
+            else:
+                stack.append((t, True))
+                stack.extend((parent, False) for parent in t.grad_fn.inputs)
+    return result
+
+
+def _outermost_module(ops):
+    """The module whose call made every layer op of the graph (the model), if there is one."""
+    outermost = [fn.scope[0] for fn in ops if fn.scope]
+    if outermost and all(m is outermost[0] for m in outermost):
+        return outermost[0]
+    return None
+
+
+def _named_modules(module):
+    return list(module.named_modules()) if hasattr(module, "named_modules") else [("", module)]
+
+
+def _module_table(model, ops):
+    """id(module) -> (dotted name, depth, path): depth 0 is the model itself, 1 its layers, …;
+    path is the chain of modules at depth ≥ 1 from the outermost down to the module.
+
+    A model without submodules (a single layer) gets depth 1, so it is drawn as a box. Modules
+    the model does not know (or all of them, without a model) are placed by their call scope.
+    """
+    table = {}
+    if model is not None:
+        named = _named_modules(model)
+        by_name = dict(named)
+        for name, module in named:
+            depth = 0 if name == "" else name.count(".") + 1
+            parts = name.split(".") if name else []
+            path = tuple(by_name[".".join(parts[: i + 1])] for i in range(len(parts)))
+            table[id(module)] = (name, depth, path)
+        if len(named) == 1:
+            table[id(model)] = ("", 1, (model,))
+    for fn in ops:
+        path, depth = (), 0
+        for module in fn.scope:
+            if id(module) not in table:
+                table[id(module)] = ("", depth + 1, path + (module,))
+            _, depth, path = table[id(module)]
+    return table
+
+
+def _parameter_table(model, modules):
+    """id(parameter) -> (dotted name, the module that owns it), from `model.named_parameters()`
+    (or, without a model, from each outermost module that made part of the graph)."""
+    owners = [model] if model is not None else []
+    if model is None:
+        owners = [m for m in _unique(m for m in _modules_in(modules)) if modules[id(m)][1] == 1]
+    table = {}
+    for owner in owners:
+        by_name = dict(_named_modules(owner))
+        if not hasattr(owner, "named_parameters"):
+            continue
+        for name, parameter in owner.named_parameters():
+            module = by_name.get(name.rpartition(".")[0], owner)
+            table.setdefault(id(parameter), (name, module if id(module) in modules else None))
+    return table
+
+
+def _modules_in(modules):
+    for _, _, path in modules.values():
+        yield from path
+
+
+def _unique(items):
+    seen, result = set(), []
+    for item in items:
+        if id(item) not in seen:
+            seen.add(id(item))
+            result.append(item)
+    return result
+
+
+def _module_text(module, name):
+    """`Conv2D conv1 · 3×3 · 1→8 · 80 params`, from the layer's attributes."""
+    parts = [f"{type(module).__name__} {name}".strip()]
+    kernel = getattr(module, "kernel_size", None)
+    if isinstance(kernel, int):
+        parts.append(f"{kernel}×{kernel}")
+    if hasattr(module, "in_shape") and hasattr(module, "out_channels"):
+        parts.append(f"{_shape_text(module.in_shape)}→{module.out_channels}")
+    elif hasattr(module, "in_channels") and hasattr(module, "out_channels"):
+        parts.append(f"{module.in_channels}→{module.out_channels}")
+    elif hasattr(module, "in_features") and hasattr(module, "out_features"):
+        parts.append(f"{module.in_features}→{module.out_features}")
+    stride = getattr(module, "stride", 1)
+    if isinstance(stride, int) and stride != 1 and stride != kernel:
+        parts.append(f"stride {stride}")
+    if hasattr(module, "num_parameters"):
+        count = module.num_parameters()
+        if count:
+            parts.append(f"{count:,} param" + ("s" if count != 1 else ""))
+    return " · ".join(parts)
+
+
+def _shape_text(shape, batch_size=None):
+    """A shape in the notes' style, `(n, 8, 8, 1)`: a leading axis equal to batch_size is n."""
+    sizes = [str(size) for size in shape]
+    if batch_size is not None and shape and shape[0] == batch_size:
+        sizes[0] = "n"
+    return "(" + ", ".join(sizes) + ")"
+
+
+def _values_text(array):
+    """A few numbers, short: `3`, `[1, 0.5]`."""
+    if array.ndim == 0:
+        return f"{array.item():.4g}"
+    return "[" + ", ".join(f"{value:.4g}" for value in array.ravel()) + "]"
+
+
+def _op_label(fn, output, shape):
+    """The op's name and its settings, for example `Patches k=1`, `Reshape → (n, 64)`."""
+    settings, name = fn.settings, fn.name
+    if name in ("Patches", "Fold"):
+        text = f"{name} k={settings['k']}"
+        if settings.get("stride", 1) != 1:
+            text += f" stride={settings['stride']}"
+        return text + (f" → {shape}" if name == "Fold" else "")
+    if name in ("Pad", "Crop"):
+        return f"{name} {_pad_text(settings['pad_width'])}"
+    if name in ("Reshape", "BroadcastTo", "SumTo", "ScatterAdd"):
+        return f"{name} → {shape}"
+    if name in ("Sum", "Mean", "Max"):
+        axes = settings.get("axes")
+        text = name
+        if axes is not None and len(axes) != len(fn.inputs[0].shape):
+            text += f" axis={axes[0]}" if len(axes) == 1 else f" axes={axes}"
+        return text + (" keepdims" if settings.get("keepdims") else "")
+    if name == "Transpose":
+        axes = tuple(int(a) for a in settings["axes"])
+        return "Transpose ᵀ" if axes == (1, 0) else f"Transpose {axes}"
+    if name == "GetItem":
+        return f"GetItem [{_index_text(settings['index'])}]"
+    words = [name] + [f"{key}={_short(value)}" for key, value in settings.items()]
+    return " ".join(words)
+
+
+def _pad_text(pad_width):
+    """`k=1` for the usual (h, w) padding of an image, else the padded axes: `axis 0: 1+2`."""
+    pairs = [tuple(int(v) for v in pair) for pair in pad_width]
+    if len(pairs) >= 3 and pairs[-1] == (0, 0) and pairs[-3] == pairs[-2]:
+        k = pairs[-2]
+        if k[0] == k[1] and all(pair == (0, 0) for pair in pairs[:-3]):
+            return f"k={k[0]}"
+    padded = [f"axis {axis}: {a}+{b}" for axis, (a, b) in enumerate(pairs) if a or b]
+    return ", ".join(padded) or "nothing"
+
+
+def _index_text(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    words = []
+    for part in parts:
+        if isinstance(part, slice):
+            step = "" if part.step is None else f":{part.step}"
+            start = "" if part.start is None else part.start
+            stop = "" if part.stop is None else part.stop
+            words.append(f"{start}:{stop}{step}")
+        elif part is Ellipsis:
+            words.append("...")
+        else:
+            words.append(_short(part))
+    return ", ".join(words)
+
+
+def _short(value, width=24):
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    text = str(value)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _emit_legend(graph, backward, collapsed, rankdir):
+    """A small box with one sample node per kind of node in this drawing."""
+    kinds = ["input", "parameter", "intermediate", "output", "op"]
+    if backward:
+        kinds += ["gradient", "backward op"]
+    else:
+        kinds += ["gradient"]
+    if collapsed:
+        kinds.append("layer")
+    legend = graphviz.Digraph(name="cluster_legend")
+    legend.attr(label="legend", style="dashed", color="#999999", fontsize="10")
+    names = ["legend_" + kind.replace(" ", "_") for kind in kinds]
+    for name, kind in zip(names, kinds):
+        legend.node(name, LEGEND_TEXT[kind], **STYLES[kind])
+    if rankdir in ("LR", "RL"):  # invisible edges lay the samples out in a row, not a column
+        for tail, head in itertools.pairwise(names):
+            legend.edge(tail, head, style="invis")
+    graph.subgraph(legend)
+
+
+# ---- the `minigrad graph` command -------------------------------------------------------------
+def add_arguments(parser):
+    """Options of `minigrad graph`: which model, where to write, what to draw."""
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--model",
+        default="digits_cnn",
+        help="an example model of minigrad.models.MODELS (default digits_cnn; --list shows all)",
+    )
+    source.add_argument(
+        "--file",
+        type=Path,
+        help="a Python file that defines `model` (and `input_shape`, one example's shape)",
+    )
+    parser.add_argument(
+        "--input-shape",
+        help="one example's shape without the batch axis, for example 8,8,1 (overrides the "
+        "model's)",
+    )
+    parser.add_argument("--list", action="store_true", help="list the example models and exit")
+    parser.add_argument(
+        "-o", "--output", type=Path, default=None, help="output file (default graph.<format>)"
+    )
+    parser.add_argument(
+        "-f",
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="default: from the output's suffix, or svg",
+    )
+    parser.add_argument(
+        "--batch", type=int, default=2, help="batch size n of the input (default 2)"
+    )
+    parser.add_argument("--collapse", action="store_true", help="draw each layer as one node")
+    parser.add_argument(
+        "--depth", type=int, default=None, help="draw modules at this depth as one node"
+    )
+    parser.add_argument(
+        "--backward",
+        nargs="?",
+        const="alone",
+        choices=("alone", "both"),
+        default=None,
+        help="draw the backward graph of loss = sum(output), alone or beside the forward one",
+    )
+    parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
+    parser.add_argument("--max-nodes", type=int, default=300, help="refuse larger drawings")
+    parser.set_defaults(run=run_command)
+
+
+def run_command(args):
+    """Build the model, run one random batch through it, draw the graph and write it."""
+    if args.list:
+        from minigrad.models import MODELS
+
+        for name, (_, input_shape) in MODELS.items():
+            print(f"{name:14s} input {_shape_text(input_shape)}")
+        return 0
+    model, input_shape = _load_model(args)
+    if args.input_shape:
+        input_shape = _parse_shape(args.input_shape)
+    if args.batch < 1:
+        raise ValueError(f"minigrad graph: --batch must be ≥ 1; got {args.batch}.")
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((args.batch, *input_shape)).astype(np.float32)
+    # requires_grad=True records the ops applied to x itself (pad, patches, …) and its gradient.
+    x = Tensor(data, requires_grad=True, name="x")
+    output = model(x)
+    root = output
+    if args.backward:
+        root = output.sum()
+        root.name = "L"
+        root.backward(create_graph=True)
+    graph = draw_graph(
+        root,
+        model,
+        depth=args.depth,
+        collapse=args.collapse,
+        backward={None: False, "alone": True, "both": "both"}[args.backward],
+        rankdir=args.rankdir,
+        max_nodes=args.max_nodes,
+        batch_size=args.batch,
+    )
+    format = args.format
+    if format is None:
+        suffix = args.output.suffix.lstrip(".") if args.output else ""
+        format = suffix if suffix in FORMATS else "svg"
+    path = render(graph, args.output or Path("graph." + format), format)
+    print(f"wrote {path}")
+    return 0
+
+
+def _load_model(args):
+    if args.file is not None:
+        if not args.file.exists():
+            raise FileNotFoundError(f"minigrad graph: no such file: {args.file}")
+        namespace = runpy.run_path(str(args.file))
+        if "model" not in namespace:
+            raise ValueError(
+                f"minigrad graph: {args.file} must define a variable `model` (a Module to draw), "
+                "and `input_shape` (one example's shape, e.g. (8, 8, 1)) or pass --input-shape."
+            )
+        input_shape = namespace.get("input_shape")
+        if input_shape is None and not args.input_shape:
+            raise ValueError(
+                f"minigrad graph: {args.file} defines no `input_shape`; add input_shape = "
+                "(h, w, c) to it or pass --input-shape, e.g. --input-shape 8,8,1."
+            )
+        return namespace["model"], tuple(input_shape or ())
+    from minigrad.models import MODELS
+
+    if args.model not in MODELS:
+        raise ValueError(
+            f"minigrad graph: no example model called {args.model!r}; choose one of "
+            f"{', '.join(MODELS)} (or draw your own with --file my_model.py)."
+        )
+    constructor, input_shape = MODELS[args.model]
+    return constructor(), tuple(input_shape)
+
+
+def _parse_shape(text):
+    try:
+        shape = tuple(int(part) for part in text.replace("x", ",").split(",") if part.strip())
+    except ValueError:
+        shape = ()
+    if not shape or min(shape) < 1:
+        raise ValueError(
+            f"minigrad graph: --input-shape takes positive sizes separated by commas, such as "
+            f"8,8,1; got {text!r}."
+        )
+    return shape
