@@ -1,0 +1,1045 @@
+"""The benchmark: minigrad against plain-numpy references (benchmarks/references.py) of the same
+computation, timed in one run with interleaved repetitions, printed as a table of ratios.
+
+Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat 30, --markdown, --profile W2)."""
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import math
+import os
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+import minigrad as mg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import references  # benchmarks/ is a folder of scripts, not a package
+
+HERE = Path(__file__).resolve().parent
+DTYPE = np.float32
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
+
+# The workloads' sizes: (n, h, w, c, c_out) for the conv steps.
+CONV_SIZES = {"W1": (32, 28, 28, 8, 16), "W2": (64, 32, 32, 16, 32)}
+CHAIN_LENGTH = 50  # W3: ops per chain
+LONG_CHAINS = (1_000, 10_000, 100_000)
+STEADY_STEPS = 1000
+SCALING_N = (8, 16, 32, 64, 128)  # W2 at 32×32
+SCALING_SIZES = (16, 32, 64)  # W2 at n = 64
+
+# (what is compared, bound, issue): a ratio or a time must be ≤ bound.
+TARGETS = {
+    "W1": [("ref", 1.0, 3), ("ref", 0.5, 6)],
+    "W2": [("ref", 1.0, 3), ("ref", 0.5, 6), ("floor", 2.0, 6)],
+    "W3": [("µs/op", 3.5, 2), ("µs/op", 3.5, 6)],
+    "W4": [("ref", 1.1, 3), ("ref", 1.1, 6)],
+    "W5": [("ref", 0.6, 6)],
+    "W2 memory": [("ref", 1.2, 3), ("ref", 1.0, 6)],
+}
+
+
+# ---- the machine ------------------------------------------------------------------------------
+
+
+def machine_info():
+    """What the figures depend on: CPU, cores, Python, numpy, its BLAS and thread settings.
+
+    Thread counts are only reported (environment variables and the BLAS's own count), never set.
+    """
+    info = {
+        "cpu": _cpu_model(),
+        "cores": os.cpu_count(),
+        "usable cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": f"{platform.python_version()} ({platform.python_implementation()})",
+        "platform": platform.platform(),
+        "numpy": np.__version__,
+        "blas": _blas_name(),
+        "blas threads": _blas_threads(),
+    }
+    for variable in THREAD_VARIABLES:
+        info[variable] = os.environ.get(variable, "unset")
+    try:
+        import torch
+
+        info["torch"] = f"{torch.__version__} ({torch.get_num_threads()} threads)"
+    except ImportError:
+        info["torch"] = "not installed (the torch column is left out)"
+    return info
+
+
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _blas_name():
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError, ValueError):  # older numpy: no mode="dicts"
+        return "unknown"
+    text = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    configuration = blas.get("openblas configuration")
+    return f"{text} — {configuration}" if configuration else text
+
+
+def _blas_threads():
+    """The thread count OpenBLAS decided on, read through ctypes from the library numpy loaded."""
+    import ctypes
+
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown (no /proc)"
+    libraries = {line.split()[-1] for line in maps.splitlines() if "openblas" in line.lower()}
+    for path in sorted(libraries):
+        library = ctypes.CDLL(path)
+        for symbol in (
+            "openblas_get_num_threads",
+            "openblas_get_num_threads64_",
+            "scipy_openblas_get_num_threads64_",
+            "scipy_openblas_get_num_threads",
+        ):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                return str(function())
+    return "unknown (not OpenBLAS)"
+
+
+# ---- timing -----------------------------------------------------------------------------------
+
+
+def measure(variants, repeat, min_sample=0.004, warmup=2):
+    """Median seconds per call of each callable in `variants` (a dict name → function).
+
+    After `warmup` calls each, every repetition times every variant once, in a rotating order
+    (interleaved, so that a noisy neighbour slows them all alike). A sample runs the function
+    enough times to last about `min_sample` seconds (time.perf_counter has ~0.1 µs resolution).
+
+    >>> medians = measure({"sum": lambda: sum(range(100))}, repeat=3)
+    >>> medians["sum"] > 0
+    True
+    """
+    loops = {}
+    for name, function in variants.items():
+        for _ in range(warmup):
+            function()
+        start = time.perf_counter()
+        function()
+        once = time.perf_counter() - start
+        loops[name] = max(1, math.ceil(min_sample / max(once, 1e-9)))
+    samples = {name: [] for name in variants}
+    names = list(variants)
+    for r in range(repeat):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            function, count = variants[name], loops[name]
+            start = time.perf_counter()
+            for _ in range(count):
+                function()
+            samples[name].append((time.perf_counter() - start) / count)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+# ---- the minigrad side (public API only) ------------------------------------------------------
+
+
+def _layers_available():
+    """True once mg.nn offers the layers the workloads use (it was written in parallel)."""
+    try:
+        from minigrad import nn
+    except ImportError:
+        return False
+    names = ("Conv2D", "Dense", "MaxPool2D", "Sequential", "ReLU", "Vect")
+    return all(hasattr(nn, name) for name in names) and hasattr(nn, "functional")
+
+
+def _sgd_available():
+    try:
+        from minigrad import optim
+    except ImportError:
+        return False
+    return hasattr(optim, "SGD")
+
+
+def _set(parameter, value):
+    parameter.data[...] = value
+
+
+def minigrad_conv(x_np, weight_np, bias_np):
+    """W1/W2 in minigrad: L = Σ relu(Conv2D(x)); a step returns (L, ∂x, ∂W, ∂b) as arrays."""
+    c, c_out = x_np.shape[-1], weight_np.shape[1]
+    x = mg.Tensor(x_np, requires_grad=True)
+    if _layers_available():
+        conv = mg.nn.Conv2D(c, c_out, 3, padding="same")
+        _set(conv.weight, weight_np)
+        _set(conv.bias, bias_np)
+        weight, bias = conv.weight, conv.bias
+    else:  # the same composition as Conv2D: pad → patches → reshape → @ → + b
+        weight = mg.Tensor(weight_np.copy(), requires_grad=True)
+        bias = mg.Tensor(bias_np.copy(), requires_grad=True)
+
+        def conv(x):
+            p = mg.patches(mg.pad(x, 1), 1)  # (n, h, w, 3, 3, c)
+            n, h, w = p.shape[:3]
+            y = p.reshape(n * h * w, -1) @ weight + bias  # (n·h·w, c')
+            return y.reshape(n, h, w, -1)
+
+    def step():
+        for tensor in (x, weight, bias):
+            tensor.grad = None
+        loss = conv(x).relu().sum()
+        loss.backward()
+        return loss.item(), x.grad.data, weight.grad.data, bias.grad.data
+
+    return step
+
+
+def _cross_entropy(logits, labels):
+    if _layers_available():
+        return mg.nn.functional.cross_entropy(logits, labels)
+    n = logits.shape[0]
+    shifted = logits - mg.Tensor(logits.data.max(axis=1, keepdims=True))
+    log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
+    return -log_probs[np.arange(n), labels].mean()
+
+
+def minigrad_mlp(x_np, labels, params_np):
+    """W4 in minigrad: CE(Dense(relu(Dense(x)))); a step returns (L, ∂W1, ∂b1, ∂W2, ∂b2)."""
+    x = mg.Tensor(x_np)
+    if _layers_available():
+        model = mg.nn.Sequential(mg.nn.Dense(784, 256), mg.nn.ReLU(), mg.nn.Dense(256, 10))
+        params = list(model.parameters())
+        for param, value in zip(params, params_np):
+            _set(param, value)
+    else:
+        params = [mg.Tensor(value.copy(), requires_grad=True) for value in params_np]
+        w1, b1, w2, b2 = params
+
+        def model(x):
+            return (x @ w1 + b1).relu() @ w2 + b2
+
+    def step():
+        for param in params:
+            param.grad = None
+        loss = _cross_entropy(model(x), labels)
+        loss.backward()
+        return (loss.item(), *(param.grad.data for param in params))
+
+    return step
+
+
+def minigrad_lenet(x_np, labels, params_np, lr):
+    """W5 in minigrad: the LeNet-like net and one SGD step. Returns (step, gradients): `step()`
+    trains once; `gradients()` returns (L, ∂params…) without updating."""
+    x = mg.Tensor(x_np)
+    if _layers_available():
+        nn = mg.nn
+        model = nn.Sequential(
+            nn.Conv2D(1, 8, 3),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Conv2D(8, 16, 3),
+            nn.ReLU(),
+            nn.MaxPool2D(2),
+            nn.Vect(),
+            nn.Dense(7 * 7 * 16, 10),
+        )
+        params = list(model.parameters())
+        for param, value in zip(params, params_np):
+            _set(param, value)
+    else:
+        params = [mg.Tensor(value.copy(), requires_grad=True) for value in params_np]
+
+        def conv(x, weight, bias):
+            p = mg.patches(mg.pad(x, 1), 1)  # (n, h, w, 3, 3, c)
+            n, h, w = p.shape[:3]
+            y = p.reshape(n * h * w, -1) @ weight + bias  # (n·h·w, c')
+            return y.reshape(n, h, w, -1)
+
+        def pool(x):
+            n, h, w, c = x.shape
+            return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))  # (n, h/2, w/2, c)
+
+        def model(x):
+            w1, b1, w2, b2, w3, b3 = params
+            x = pool(conv(x, w1, b1).relu())
+            x = pool(conv(x, w2, b2).relu())
+            return x.reshape(x.shape[0], -1) @ w3 + b3
+
+    if _sgd_available():
+        optimizer = mg.optim.SGD(params, lr=lr)
+        zero_grad, update = optimizer.zero_grad, optimizer.step
+    else:
+
+        def zero_grad():
+            for param in params:
+                param.grad = None
+
+        def update():
+            for param in params:
+                param.data -= lr * param.grad.data
+
+    def gradients():
+        zero_grad()
+        loss = _cross_entropy(model(x), labels)
+        loss.backward()
+        return (loss.item(), *(param.grad.data for param in params))
+
+    def step():
+        zero_grad()
+        loss = _cross_entropy(model(x), labels)
+        loss.backward()
+        update()
+
+    return step, gradients
+
+
+def minigrad_chain(x_np, a_np, b_np, length):
+    """W3 in minigrad: `length` ops (add, mul, tanh cycling) on (16,), then sum and backward."""
+    x = mg.Tensor(x_np, requires_grad=True)
+    a, b = mg.Tensor(a_np), mg.Tensor(b_np)
+
+    def step():
+        x.grad = None
+        y = x
+        for i in range(length):
+            step = i % 3
+            if step == 0:
+                y = y + a
+            elif step == 1:
+                y = y * b
+            else:
+                y = y.tanh()
+        y.sum().backward()
+
+    return step
+
+
+# ---- the PyTorch side (only when torch is importable; never a dependency) ---------------------
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch
+
+
+def torch_conv(x_np, weight_np, bias_np):
+    """W1/W2 in PyTorch's native layout (NCHW), with the same weights."""
+    torch = _torch()
+    s, c, c_out = 3, x_np.shape[-1], weight_np.shape[1]
+    x = torch.tensor(x_np.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    kernel = weight_np.reshape(s, s, c, c_out).transpose(3, 2, 0, 1).copy()  # (c', c, s, s)
+    weight = torch.tensor(kernel, requires_grad=True)
+    bias = torch.tensor(bias_np, requires_grad=True)
+
+    def step():
+        for tensor in (x, weight, bias):
+            tensor.grad = None
+        loss = torch.nn.functional.conv2d(x, weight, bias, padding=1).relu().sum()
+        loss.backward()
+
+    return step
+
+
+def torch_mlp(x_np, labels, params_np):
+    """W4 in PyTorch."""
+    torch = _torch()
+    x, target = torch.tensor(x_np), torch.tensor(labels, dtype=torch.long)
+    params = [torch.tensor(value, requires_grad=True) for value in params_np]
+    w1, b1, w2, b2 = params
+
+    def step():
+        for param in params:
+            param.grad = None
+        logits = (x @ w1 + b1).relu() @ w2 + b2
+        torch.nn.functional.cross_entropy(logits, target).backward()
+
+    return step
+
+
+def torch_lenet(x_np, labels, lr):
+    """W5 in PyTorch (NCHW), with its own initial weights (the timing does not depend on them)."""
+    torch = _torch()
+    nn = torch.nn
+    model = nn.Sequential(
+        nn.Conv2d(1, 8, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(8, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(7 * 7 * 16, 10),
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    x = torch.tensor(x_np.transpose(0, 3, 1, 2).copy())
+    target = torch.tensor(labels, dtype=torch.long)
+
+    def step():
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), target).backward()
+        optimizer.step()
+
+    return step
+
+
+def torch_chain(x_np, a_np, b_np, length):
+    """W3 in PyTorch."""
+    torch = _torch()
+    x = torch.tensor(x_np, requires_grad=True)
+    a, b = torch.tensor(a_np), torch.tensor(b_np)
+
+    def step():
+        x.grad = None
+        y = x
+        for i in range(length):
+            step = i % 3
+            if step == 0:
+                y = y + a
+            elif step == 1:
+                y = y * b
+            else:
+                y = y.tanh()
+        y.sum().backward()
+
+    return step
+
+
+# ---- inputs -----------------------------------------------------------------------------------
+
+
+def _normal(rng, shape, scale=1.0):
+    return (rng.standard_normal(shape, dtype=DTYPE) * DTYPE(scale)).astype(DTYPE, copy=False)
+
+
+def conv_inputs(name, n=None, size=None, seed=0):
+    """x ~ (n, h, w, c), W ~ (9c, c'), b ~ (c',) for the conv workload `name` (W1 or W2)."""
+    n_default, h, w, c, c_out = CONV_SIZES[name]
+    n = n or n_default
+    h = w = size or h
+    rng = np.random.default_rng(seed)
+    x = _normal(rng, (n, h, w, c))
+    weight = _normal(rng, (9 * c, c_out), math.sqrt(2 / (9 * c)))
+    bias = _normal(rng, (c_out,), 0.1)
+    return x, weight, bias
+
+
+def mlp_inputs(seed=0):
+    """A batch of 128 inputs of 784 features, labels in 0…9, and [W1, b1, W2, b2]."""
+    rng = np.random.default_rng(seed)
+    x = _normal(rng, (128, 784))
+    labels = rng.integers(0, 10, 128)
+    params = [
+        _normal(rng, (784, 256), math.sqrt(2 / 784)),
+        _normal(rng, (256,), 0.1),
+        _normal(rng, (256, 10), math.sqrt(2 / 256)),
+        _normal(rng, (10,), 0.1),
+    ]
+    return x, labels, params
+
+
+def lenet_inputs(seed=0):
+    """A batch of 64 images 28×28×1, labels in 0…9, and the six parameters of the LeNet-like net."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((64, 28, 28, 1), dtype=DTYPE)
+    labels = rng.integers(0, 10, 64)
+    params = [
+        _normal(rng, (9, 8), math.sqrt(2 / 9)),
+        _normal(rng, (8,), 0.1),
+        _normal(rng, (72, 16), math.sqrt(2 / 72)),
+        _normal(rng, (16,), 0.1),
+        _normal(rng, (784, 10), math.sqrt(1 / 784)),
+        _normal(rng, (10,), 0.1),
+    ]
+    return x, labels, params
+
+
+def chain_inputs(seed=0):
+    """x, a, b ~ (16,) for the overhead chain (|b| < 1 keeps the values bounded)."""
+    rng = np.random.default_rng(seed)
+    return _normal(rng, (16,)), _normal(rng, (16,), 0.1), rng.uniform(0.5, 0.9, 16).astype(DTYPE)
+
+
+# ---- checks: minigrad and the reference compute the same thing ------------------------------
+
+
+def max_relative_error(results, expected):
+    """The largest |a − b| / (|b|_max + 1e-6) over pairs of arrays (or numbers).
+
+    >>> max_relative_error([np.array([1.0, 2.0])], [np.array([1.0, 2.002])]) < 1e-3
+    True
+    """
+    worst = 0.0
+    for result, reference in zip(results, expected):
+        result, reference = np.asarray(result, np.float64), np.asarray(reference, np.float64)
+        scale = np.abs(reference).max() + 1e-6
+        worst = max(worst, float(np.abs(result - reference).max() / scale))
+    return worst
+
+
+# ---- the workloads ----------------------------------------------------------------------------
+
+
+def run_conv(name, repeat, torch_too):
+    """W1 or W2: minigrad, the numpy reference, the matmul floor (and PyTorch), interleaved."""
+    x, weight, bias = conv_inputs(name)
+    minigrad_step = minigrad_conv(x, weight, bias)
+    check = max_relative_error(minigrad_step(), references.conv_step(x, weight, bias))
+    n, h, w, _ = x.shape
+    cols = references.im2col(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3)
+    grad_y = np.ones((n * h * w, weight.shape[1]), dtype=DTYPE)
+    variants = {
+        "minigrad": minigrad_step,
+        "ref": lambda: references.conv_step(x, weight, bias),
+        "floor": lambda: references.conv_matmul_floor(cols, weight, grad_y),
+    }
+    if torch_too:
+        variants["torch"] = torch_conv(x, weight, bias)
+    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+
+
+def run_overhead(repeat, torch_too):
+    """W3: time per op of the 50-op chain (forward + backward); numpy floor = 50 raw calls."""
+    x, a, b = chain_inputs()
+    variants = {
+        "minigrad": minigrad_chain(x, a, b, CHAIN_LENGTH),
+        "ref": lambda: references.chain_numpy(x, a, b, CHAIN_LENGTH),
+    }
+    if torch_too:
+        variants["torch"] = torch_chain(x, a, b, CHAIN_LENGTH)
+    times = measure(variants, repeat)
+    return {"times": {k: v / CHAIN_LENGTH for k, v in times.items()}, "check": None, "unit": "µs"}
+
+
+def run_mlp(repeat, torch_too):
+    """W4: the MLP step, forward + backward."""
+    x, labels, params = mlp_inputs()
+    minigrad_step = minigrad_mlp(x, labels, params)
+    check = max_relative_error(minigrad_step(), references.mlp_step(x, labels, *params))
+    variants = {"minigrad": minigrad_step, "ref": lambda: references.mlp_step(x, labels, *params)}
+    if torch_too:
+        variants["torch"] = torch_mlp(x, labels, params)
+    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+
+
+def run_lenet(repeat, torch_too, lr=0.01):
+    """W5: one SGD step of the LeNet-like net (each side trains its own copy of the weights)."""
+    x, labels, params = lenet_inputs()
+    minigrad_step, minigrad_gradients = minigrad_lenet(x, labels, params, lr)
+    check = max_relative_error(minigrad_gradients(), references.lenet_gradients(x, labels, params))
+    reference_params = [p.copy() for p in params]
+    variants = {
+        "minigrad": minigrad_step,
+        "ref": lambda: references.lenet_step(x, labels, reference_params, lr),
+    }
+    if torch_too:
+        variants["torch"] = torch_lenet(x, labels, lr)
+    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+
+
+def run_memory(name="W2"):
+    """Peak memory of one conv step, minigrad vs reference, each in a fresh subprocess."""
+    result = {}
+    for side in ("minigrad", "ref"):
+        command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", name, side]
+        completed = subprocess.run(command, capture_output=True, text=True, check=False)
+        if completed.returncode != 0:
+            raise RuntimeError(f"memory child {name} {side} failed:\n{completed.stderr}")
+        result[side] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _proc_status(field):
+    """A memory figure of /proc/self/status in bytes (Linux), or None elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak_rss():
+    """Reset the kernel's peak-RSS mark (VmHWM; Linux ≥ 4.0). True when it worked."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return _proc_status("VmHWM") is not None
+
+
+def _peak_rss():
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # bytes on macOS, KiB on Linux
+
+
+def memory_child(name, side, steps=3):
+    """Peak memory of a conv step in this (fresh) process; prints JSON {"rss": …, "traced": …}.
+
+    rss: the peak resident memory over `steps` steps minus the resident memory just before them.
+    The BLAS's work buffers are touched first (the step's three GEMMs, alone), so they are in the
+    baseline of both sides. traced: the tracemalloc peak of one more step (numpy reports its
+    buffers to tracemalloc), minus what was traced before it.
+    """
+    x, weight, bias = conv_inputs(name)
+    if side == "minigrad":
+        step = minigrad_conv(x, weight, bias)
+    else:
+
+        def step():
+            return references.conv_step(x, weight, bias)
+
+    n, h, w, c = x.shape
+    cols = np.ones((n * h * w, 9 * c), dtype=DTYPE)
+    references.conv_matmul_floor(cols, weight, np.ones((n * h * w, weight.shape[1]), DTYPE))
+    del cols
+    gc.collect()
+    before = _proc_status("VmRSS") or _peak_rss()
+    exact = _reset_peak_rss()
+    for _ in range(steps):
+        step()
+    rss_peak = (_proc_status("VmHWM") if exact else _peak_rss()) - before
+    gc.collect()
+    tracemalloc.start()
+    start = tracemalloc.get_traced_memory()[0]
+    step()
+    traced_peak = tracemalloc.get_traced_memory()[1] - start
+    tracemalloc.stop()
+    print(json.dumps({"rss": rss_peak, "traced": traced_peak, "exact": exact}))
+
+
+def run_long_chains(lengths, repeat):
+    """Backward time and tracemalloc peak of chains of each length (add, mul, tanh cycling)."""
+    x_np, a_np, b_np = chain_inputs()
+    a, b = mg.Tensor(a_np), mg.Tensor(b_np)
+
+    def build(length):
+        x = mg.Tensor(x_np, requires_grad=True)
+        y = x
+        for i in range(length):
+            step = i % 3
+            y = y + a if step == 0 else y * b if step == 1 else y.tanh()
+        return y.sum()
+
+    rows = []
+    for length in lengths:
+        times = []
+        for _ in range(repeat):
+            loss = build(length)
+            start = time.perf_counter()
+            loss.backward()
+            times.append(time.perf_counter() - start)
+            del loss
+        gc.collect()
+        tracemalloc.start()
+        loss = build(length)
+        loss.backward()
+        del loss
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        rows.append({"length": length, "backward": statistics.median(times), "peak": peak})
+    return rows
+
+
+def run_steady_memory(steps):
+    """Traced memory growth over `steps` train-like steps (forward, backward, update; loss dropped)."""
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(_normal(rng, (32, 16)))
+    target = mg.Tensor(_normal(rng, (32, 1)))
+    if _layers_available():
+        model = mg.nn.Sequential(mg.nn.Dense(16, 32), mg.nn.Tanh(), mg.nn.Dense(32, 1))
+        params = list(model.parameters())
+    else:
+        params = [
+            mg.Tensor(_normal(rng, (16, 32), 0.25), requires_grad=True),
+            mg.Tensor(np.zeros(32, DTYPE), requires_grad=True),
+            mg.Tensor(_normal(rng, (32, 1), 0.18), requires_grad=True),
+            mg.Tensor(np.zeros(1, DTYPE), requires_grad=True),
+        ]
+
+        def model(x):
+            w1, b1, w2, b2 = params
+            return (x @ w1 + b1).tanh() @ w2 + b2
+
+    def step():
+        for param in params:
+            param.grad = None
+        loss = ((model(x) - target) ** 2).mean()
+        loss.backward()
+        for param in params:
+            param.data -= 0.01 * param.grad.data
+
+    for _ in range(20):
+        step()
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for _ in range(steps):
+        step()
+    gc.collect()
+    growth = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return {"steps": steps, "growth": growth}
+
+
+def run_scaling(n_values, sizes, repeat):
+    """W2's minigrad step (16→32 channels) for several n at 32×32 and several sizes at n = 64."""
+    configurations = [(n, 32) for n in n_values] + [(64, size) for size in sizes if size != 32]
+    rows = []
+    for n, size in configurations:
+        x, weight, bias = conv_inputs("W2", n=n, size=size)
+        median = measure({"minigrad": minigrad_conv(x, weight, bias)}, repeat, warmup=1)
+        rows.append({"n": n, "size": size, "time": median["minigrad"]})
+        del x
+    return rows
+
+
+# ---- the report -------------------------------------------------------------------------------
+
+
+def _format_time(seconds, unit):
+    if unit == "µs":
+        return f"{seconds * 1e6:.2f} µs/op"
+    return f"{seconds * 1e3:.2f} ms"
+
+
+def _ratio(a, b):
+    return a / b if b else float("nan")
+
+
+def _target_cells(name, result):
+    """The target column and the met column for one row: one entry per target."""
+    targets, verdicts = [], []
+    for what, bound, issue in TARGETS.get(name, []):
+        if what == "µs/op":
+            value = result["times"]["minigrad"] * 1e6
+            text = f"≤ {bound} µs/op (#{issue})"
+        else:
+            value = result[what]
+            text = f"{'ref' if what == 'ref' else 'floor'} ≤ {bound}× (#{issue})"
+        targets.append(text)
+        verdicts.append("yes" if value <= bound else "NO")
+    return "; ".join(targets), "; ".join(verdicts)
+
+
+def main_table(results, torch_too):
+    """The rows of the main table (a list of lists of strings), header first."""
+    header = ["workload", "minigrad", "numpy ref", "ratio", "× floor"]
+    if torch_too:
+        header.append("× torch")
+    header += ["target", "met"]
+    rows = [header]
+    labels = {
+        "W1": "W1 conv step n=32 28×28 8→16",
+        "W2": "W2 conv step n=64 32×32 16→32",
+        "W3": "W3 overhead, 50 ops on (16,)",
+        "W4": "W4 MLP step 784→256→10, batch 128",
+        "W5": "W5 LeNet-like SGD step, batch 64",
+        "W2 memory": "W2 memory: peak RSS of the step",
+    }
+    for name, label in labels.items():
+        if name not in results:
+            continue
+        result = results[name]
+        if name == "W2 memory":
+            mg_side, ref_side = result["minigrad"], result["ref"]
+            result["ref"] = _ratio(mg_side["rss"], ref_side["rss"])
+            row = [
+                label,
+                f"{mg_side['rss'] / 2**20:.1f} MiB ({mg_side['traced'] / 2**20:.1f} traced)",
+                f"{ref_side['rss'] / 2**20:.1f} MiB ({ref_side['traced'] / 2**20:.1f} traced)",
+                f"{result['ref']:.2f} ({_ratio(mg_side['traced'], ref_side['traced']):.2f})",
+                "—",
+            ]
+            if torch_too:
+                row.append("—")
+        else:
+            times, unit = result["times"], result["unit"]
+            result["ref"] = _ratio(times["minigrad"], times["ref"])
+            result["floor"] = (
+                _ratio(times["minigrad"], times["floor"]) if "floor" in times else None
+            )
+            row = [
+                label,
+                _format_time(times["minigrad"], unit),
+                _format_time(times["ref"], unit),
+                f"{result['ref']:.2f}",
+                f"{result['floor']:.2f}" if result["floor"] is not None else "—",
+            ]
+            if torch_too:
+                torch_time = times.get("torch")
+                row.append(f"{times['minigrad'] / torch_time:.2f}" if torch_time else "—")
+        rows += [row + list(_target_cells(name, result))]
+    return rows
+
+
+def render(rows, markdown):
+    """A table as aligned plain text, or as a Markdown table.
+
+    >>> print(render([["a", "bb"], ["1", "2"]], markdown=True))
+    | a | bb |
+    |---|---|
+    | 1 | 2 |
+    """
+    if markdown:
+        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows[1:]])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def chain_table(rows):
+    """Long chains: backward time and traced peak per op should stay flat (linear growth)."""
+    table = [["ops", "backward", "µs/op", "traced peak", "bytes/op"]]
+    for row in rows:
+        length = row["length"]
+        table.append(
+            [
+                f"{length:,}",
+                f"{row['backward'] * 1e3:.1f} ms",
+                f"{row['backward'] / length * 1e6:.2f}",
+                f"{row['peak'] / 2**20:.1f} MiB",
+                f"{row['peak'] / length:.0f}",
+            ]
+        )
+    return table
+
+
+def chain_verdict(rows):
+    """Linear growth: the per-op time and memory of the longest chain ≤ 2× those of the shortest."""
+    first, last = rows[0], rows[-1]
+    time_growth = (last["backward"] / last["length"]) / (first["backward"] / first["length"])
+    memory_growth = (last["peak"] / last["length"]) / (first["peak"] / first["length"])
+    met = "yes" if time_growth <= 2 and memory_growth <= 2 else "NO"
+    return (
+        f"per-op backward time ×{time_growth:.2f} and memory ×{memory_growth:.2f} from "
+        f"{first['length']:,} to {last['length']:,} ops (linear if ≤ 2; #2): {met}"
+    )
+
+
+def scaling_table(rows):
+    """W2 scaling: time per n·h·w should stay flat."""
+    table = [["n", "h = w", "minigrad", "ns per n·h·w"]]
+    for row in rows:
+        pixels = row["n"] * row["size"] ** 2
+        table.append(
+            [
+                str(row["n"]),
+                str(row["size"]),
+                f"{row['time'] * 1e3:.1f} ms",
+                f"{row['time'] / pixels * 1e9:.0f}",
+            ]
+        )
+    return table
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+WORKLOADS = ("W1", "W2", "W3", "W4", "W5", "memory", "chain", "steady", "scaling")
+
+
+def profile(name, seconds=3.0):
+    """Print cProfile's top entries for minigrad's step of workload `name` (W1 … W5)."""
+    if name in CONV_SIZES:
+        step = minigrad_conv(*conv_inputs(name))
+    elif name == "W3":
+        step = minigrad_chain(*chain_inputs(), CHAIN_LENGTH)
+    elif name == "W4":
+        step = minigrad_mlp(*mlp_inputs())
+    elif name == "W5":
+        x, labels, params = lenet_inputs()
+        step = minigrad_lenet(x, labels, params, 0.01)[0]
+    else:
+        raise SystemExit(f"--profile: unknown workload {name!r}; choose one of W1 … W5.")
+    step()
+    start = time.perf_counter()
+    step()
+    count = max(1, int(seconds / (time.perf_counter() - start)))
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(count):
+        step()
+    profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    print(f"cProfile of minigrad's {name} step, {count} steps (times are totals over them):")
+    stats.strip_dirs().sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(15)
+    print(out.getvalue())
+
+
+def run(args):
+    """Run the selected workloads and print (and optionally write) the report."""
+    quick = args.quick
+    repeat = args.repeat or (3 if quick else 21)
+    selected = set(WORKLOADS if not args.only else args.only.split(","))
+    unknown = selected - set(WORKLOADS)
+    if unknown:
+        raise SystemExit(f"--only: unknown {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
+    torch_too = _torch() is not None
+    info = machine_info()
+    lines = ["Machine:"] + [f"  {key}: {value}" for key, value in info.items()]
+    side = "mg.nn layers" if _layers_available() else "primitives composed as in Conv2D (no mg.nn)"
+    lines.append(f"  minigrad side: {side}; SGD: {'mg.optim' if _sgd_available() else 'by hand'}")
+    lines.append(
+        f"  repetitions: {repeat} (interleaved; medians){' — QUICK mode' if quick else ''}"
+    )
+    print("\n".join(lines), flush=True)
+
+    started = time.perf_counter()
+    results = {}
+    for name in ("W1", "W2"):
+        if name in selected:
+            results[name] = run_conv(name, repeat, torch_too)
+    if "W3" in selected:
+        results["W3"] = run_overhead(repeat, torch_too)
+    if "W4" in selected:
+        results["W4"] = run_mlp(repeat, torch_too)
+    if "W5" in selected:
+        results["W5"] = run_lenet(repeat, torch_too)
+    if "memory" in selected:
+        results["W2 memory"] = run_memory("W2")
+    sections = []
+    if results:
+        table = main_table(results, torch_too)
+        checks = [
+            f"{name}: {result['check']:.1e}"
+            for name, result in results.items()
+            if result.get("check") is not None
+        ]
+        sections.append(("Workloads (ratio = minigrad / reference; < 1 is faster)", table))
+        if checks:
+            sections.append(("Same results as the reference (max relative error)", checks))
+    if "chain" in selected:
+        lengths = (100, 1_000, 10_000) if quick else LONG_CHAINS
+        rows = run_long_chains(lengths, repeat=1 if quick else 3)
+        sections.append(("Long chain: backward time and tracemalloc peak", chain_table(rows)))
+        sections.append(("Long chain verdict", [chain_verdict(rows)]))
+    if "steady" in selected:
+        steady = run_steady_memory(100 if quick else STEADY_STEPS)
+        met = "yes" if steady["growth"] <= 64 * 1024 else "NO"
+        text = (
+            f"traced memory growth over {steady['steps']} train-like steps with the loss dropped: "
+            f"{steady['growth'] / 1024:.1f} KiB (target: no growth, ≤ 64 KiB; #2): {met}"
+        )
+        sections.append(("Steady memory", [text]))
+    if "scaling" in selected:
+        n_values, sizes = ((8, 16), (16,)) if quick else (SCALING_N, SCALING_SIZES)
+        rows = run_scaling(n_values, sizes, repeat=2 if quick else 5)
+        sections.append(
+            ("W2 scaling (minigrad step; flat ns per n·h·w = linear)", scaling_table(rows))
+        )
+    elapsed = time.perf_counter() - started
+
+    for markdown in (False, True) if args.markdown else (False,):
+        text = _report(sections, markdown)
+        if markdown:
+            command = " ".join(["python benchmarks/run.py", *sys.argv[1:]])
+            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+            header = [
+                "# Benchmark results",
+                "",
+                f"`{command}` on {when}, {elapsed:.0f} s.",
+                "",
+                "## Machine",
+                "",
+                *[f"- {key}: {value}" for key, value in info.items()],
+                f"- minigrad side: {side}",
+                f"- repetitions: {repeat}, interleaved; every time is a median",
+                "",
+                "",
+            ]
+            Path(args.markdown).write_text("\n".join(header) + text + "\n" + _NOTES)
+            print(f"\nwrote {args.markdown}")
+        else:
+            print("\n" + text)
+            print(f"\n(total {elapsed:.0f} s)")
+
+
+_NOTES = """
+## How to read it
+
+- Times are medians of interleaved repetitions (each repetition times every variant once, in a
+  rotating order), measured with `time.perf_counter` after warm-up calls.
+- *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
+  obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
+  slice-adds). *floor* is the three GEMMs of the conv step timed alone. For W3 the reference is the
+  50 forward ops as raw numpy calls (µs per call), so its ratio is the per-op cost of the engine.
+- Memory (W2): each side runs in a fresh process. *peak RSS* is the peak resident memory over three
+  steps (Linux VmHWM, reset through /proc/self/clear_refs; elsewhere getrusage's max RSS) minus the
+  resident memory just before them, after the step's three GEMMs ran alone once so that the BLAS's
+  work buffers are in both baselines. *traced* is the `tracemalloc` peak of one more step (numpy
+  reports its buffers to tracemalloc). The targets are judged on peak RSS.
+- Long chains and steady memory use `tracemalloc` (Python objects and numpy buffers).
+- Nothing in the process environment is tuned: thread counts are reported, never set.
+"""
+
+
+def _report(sections, markdown):
+    """The sections (title, table or list of lines) as plain text or Markdown."""
+    parts = []
+    for title, body in sections:
+        if body and isinstance(body[0], list):
+            text = render(body, markdown)
+        else:
+            text = "\n".join(("- " if markdown else "  ") + line for line in body)
+        parts.append(f"## {title}\n\n{text}" if markdown else f"{title}:\n{text}")
+    return "\n\n".join(parts)
+
+
+def main(argv=None):
+    """Parse the command line and run the benchmark, a profile, or a memory child process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions, smaller sweeps")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
+    parser.add_argument("--repeat", type=int, help="interleaved repetitions (default 21; 3 quick)")
+    parser.add_argument(
+        "--markdown",
+        nargs="?",
+        const=str(HERE / "RESULTS.md"),
+        metavar="PATH",
+        help="also write the report as Markdown (default benchmarks/RESULTS.md)",
+    )
+    parser.add_argument("--profile", metavar="NAME", help="cProfile minigrad's step of W1 … W5")
+    parser.add_argument("--memory-child", nargs=2, metavar=("NAME", "SIDE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_child:
+        memory_child(*args.memory_child)
+    elif args.profile:
+        profile(args.profile)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""Smoke tests of the benchmark harness (benchmarks/run.py): it runs, reports every workload, and
+its minigrad and numpy sides compute the same thing. No timing is asserted."""
+
+import doctest
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+references = importlib.import_module("references")
+run = importlib.import_module("run")
+
+ROWS = (
+    "W1 conv step",
+    "W2 conv step",
+    "W3 overhead",
+    "W4 MLP step",
+    "W5 LeNet-like SGD step",
+    "W2 memory",
+)
+
+
+@pytest.fixture(scope="module")
+def quick_report(tmp_path_factory):
+    """One run of `run.py --quick --markdown PATH` in a fresh process: (stdout, markdown text)."""
+    path = tmp_path_factory.mktemp("bench") / "RESULTS.md"
+    command = [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--markdown", str(path)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout, path.read_text()
+
+
+def test_quick_run_reports_every_workload(quick_report):
+    stdout, markdown = quick_report
+    for text in (stdout, markdown):
+        for row in ROWS:
+            assert row in text
+        for section in ("Long chain", "Steady memory", "W2 scaling", "numpy", "blas threads"):
+            assert section in text
+    assert "\n| W2 conv step" in markdown
+
+
+def test_quick_run_has_a_verdict_for_every_target(quick_report):
+    _, markdown = quick_report
+    for row in ROWS:
+        line = next(line for line in markdown.splitlines() if line.startswith("| " + row))
+        name = "W2 memory" if row == "W2 memory" else row.split()[0]
+        verdicts = [verdict.strip() for verdict in line.split("|")[-2].split(";")]
+        assert len(verdicts) == len(run.TARGETS[name]), line
+        assert all(verdict in ("yes", "NO") for verdict in verdicts), line
+
+
+def test_minigrad_and_references_agree():
+    x, weight, bias = run.conv_inputs("W1", n=2, size=6)
+    assert (
+        run.max_relative_error(
+            run.minigrad_conv(x, weight, bias)(), references.conv_step(x, weight, bias)
+        )
+        < 1e-5
+    )
+    x, labels, params = run.mlp_inputs()
+    assert (
+        run.max_relative_error(
+            run.minigrad_mlp(x, labels, params)(), references.mlp_step(x, labels, *params)
+        )
+        < 1e-5
+    )
+    x, labels, params = run.lenet_inputs()
+    _, gradients = run.minigrad_lenet(x[:4], labels[:4], params, lr=0.01)
+    expected = references.lenet_gradients(x[:4], labels[:4], params)
+    assert run.max_relative_error(gradients(), expected) < 1e-5
+
+
+def test_conv_reference_matches_a_loop_over_pixels():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 4, 5, 3))
+    weight, bias = rng.standard_normal((27, 2)), rng.standard_normal(2)
+    y, _, _ = references.conv_forward(x, weight, bias, 1)
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    loop = np.array(
+        [
+            [
+                [padded[m, i : i + 3, j : j + 3].reshape(-1) @ weight + bias for j in range(5)]
+                for i in range(4)
+            ]
+            for m in range(2)
+        ]
+    )
+    np.testing.assert_allclose(y.reshape(2, 4, 5, 2), loop)
+
+
+def test_conv_reference_gradients_are_the_numerical_ones():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 3, 3, 2))
+    weight, bias = rng.standard_normal((18, 2)), rng.standard_normal(2)
+    _, grad_x, grad_w, _ = references.conv_step(x, weight, bias)
+    eps = 1e-6
+    for array, grad in ((x, grad_x), (weight, grad_w)):
+        index = np.unravel_index(np.argmax(np.abs(grad)), grad.shape)
+        array[index] += eps
+        up = references.conv_step(x, weight, bias)[0]
+        array[index] -= 2 * eps
+        down = references.conv_step(x, weight, bias)[0]
+        array[index] += eps
+        assert (up - down) / (2 * eps) == pytest.approx(grad[index], rel=1e-4)
+
+
+def test_profile_prints_the_top_entries(capsys):
+    run.profile("W3", seconds=0.05)
+    out = capsys.readouterr().out
+    assert "cProfile of minigrad's W3 step" in out
+    assert "tottime" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [(["--only", "W9"], "unknown \\['W9'\\]"), (["--profile", "W9"], "unknown workload 'W9'")],
+)
+def test_unknown_names_are_refused(argv, message):
+    with pytest.raises(SystemExit, match=message):
+        run.main(argv)
+
+
+@pytest.mark.parametrize("module", [run, references])
+def test_docstring_examples(module):
+    failures, _ = doctest.testmod(module)
+    assert failures == 0
