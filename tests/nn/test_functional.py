@@ -1,0 +1,69 @@
+"""Tests of softmax, log_softmax (stable at ±1000), cross_entropy and mse_loss: values against
+numpy, gradients, and errors."""
+
+import numpy as np
+import pytest
+from helpers import rand
+
+import minigrad as mg
+from minigrad.nn import functional as F
+
+
+def numpy_log_softmax(x):
+    m = x.max(axis=-1, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+
+
+def test_softmax_and_log_softmax_values_and_gradients():
+    x = rand(3, 5)
+    np.testing.assert_allclose(F.log_softmax(mg.Tensor(x)).data, numpy_log_softmax(x))
+    np.testing.assert_allclose(F.softmax(mg.Tensor(x)).data, np.exp(numpy_log_softmax(x)))
+    np.testing.assert_allclose(F.softmax(mg.Tensor(x), axis=0).data.sum(axis=0), np.ones(5))
+    assert mg.gradcheck(F.log_softmax, mg.Tensor(x))
+    assert mg.gradcheck(F.softmax, mg.Tensor(x))
+    assert mg.gradgradcheck(F.log_softmax, mg.Tensor(x))
+
+
+def test_log_softmax_is_stable_for_huge_logits():
+    x = mg.Tensor(
+        np.array([[1000.0, -1000.0, 0.0], [-1000.0, -1000.0, -1000.0]]), requires_grad=True
+    )
+    out = F.log_softmax(x)
+    assert np.isfinite(out.data).all()
+    np.testing.assert_allclose(out.data[1], np.full(3, -np.log(3)))
+    F.cross_entropy(x, [1, 0]).backward()
+    assert np.isfinite(x.grad.data).all()
+    np.testing.assert_allclose(
+        F.cross_entropy(mg.Tensor(x.data), [1, 0]).item(), (2000 + np.log(3)) / 2
+    )
+
+
+def test_cross_entropy_against_numpy_with_labels_as_array_list_or_tensor():
+    logits = rand(4, 3)
+    labels = np.array([0, 2, 1, 2])
+    expected = -numpy_log_softmax(logits)[np.arange(4), labels].mean()
+    for given in (labels, labels.tolist(), mg.Tensor(labels)):
+        assert F.cross_entropy(mg.Tensor(logits), given).item() == pytest.approx(expected)
+    assert mg.gradcheck(lambda z: F.cross_entropy(z, labels), mg.Tensor(logits))
+
+
+def test_mse_loss():
+    p, t = rand(3, 2), rand(3, 2, seed=1)
+    assert F.mse_loss(mg.Tensor(p), t).item() == pytest.approx(((p - t) ** 2).mean())
+    assert mg.gradcheck(F.mse_loss, mg.Tensor(p), mg.Tensor(t))
+    with pytest.raises(ValueError, match=r"mse_loss: .* same shape; got \(3, 2\) and \(2, 3\)"):
+        F.mse_loss(mg.Tensor(p), mg.Tensor(rand(2, 3)))
+
+
+def test_cross_entropy_errors():
+    logits = mg.Tensor(rand(2, 3))
+    with pytest.raises(ValueError, match=r"labels must lie in 0 … 2 .* got 3 at position 1"):
+        F.cross_entropy(logits, [0, 3])
+    with pytest.raises(ValueError, match="got -1 at position 0"):
+        F.cross_entropy(logits, [-1, 0])
+    with pytest.raises(ValueError, match=r"shape \(2,\) .* got labels of shape \(3,\)"):
+        F.cross_entropy(logits, [0, 1, 2])
+    with pytest.raises(TypeError, match="integer class indices.*argmax"):
+        F.cross_entropy(logits, [0.5, 1.0])
+    with pytest.raises(ValueError, match=r"expects logits \(n, classes\)"):
+        F.cross_entropy(mg.Tensor(rand(3)), [0])

@@ -1,0 +1,276 @@
+"""Tests of Dense, Conv2D and Local: gradients (input and every parameter), Conv2D against the
+notes' formula written as a loop, Conv2D = Local with tied weights, parameter counts, errors."""
+
+import numpy as np
+import pytest
+from helpers import rand, seeds
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad import nn
+
+
+def image(*shape, seed=0):
+    return mg.Tensor(rand(*shape, seed=seed))
+
+
+def conv_by_the_notes(x, weight, bias, k, padding, stride):
+    """H_ij = vect(P_k(i, j))ᵀ W + bᵀ, one output pixel at a time (P_k inclusive)."""
+    if padding == "same":
+        x = np.pad(x, ((0, 0), (k, k), (k, k), (0, 0)))
+    n, h, w, _ = x.shape
+    centres_i = range(k, h - k, stride)
+    centres_j = range(k, w - k, stride)
+    out = np.zeros((n, len(centres_i), len(centres_j), weight.shape[1]))
+    for b in range(n):
+        for i, ci in enumerate(centres_i):
+            for j, cj in enumerate(centres_j):
+                patch = x[b, ci - k : ci + k + 1, cj - k : cj + k + 1, :]
+                out[b, i, j] = patch.reshape(-1) @ weight + (0 if bias is None else bias)
+    return out
+
+
+@given(
+    seed=seeds,
+    h=st.integers(3, 7),
+    w=st.integers(3, 7),
+    c=st.integers(1, 3),
+    c_out=st.integers(1, 3),
+    k=st.integers(0, 1),
+    padding=st.sampled_from(["same", "valid"]),
+    stride=st.integers(1, 3),
+    bias=st.booleans(),
+)
+def test_conv2d_is_the_notes_formula(seed, h, w, c, c_out, k, padding, stride, bias):
+    conv = nn.Conv2D(c, c_out, 2 * k + 1, padding=padding, bias=bias, stride=stride, seed=seed)
+    if bias:
+        conv.bias.data = rand(c_out, seed=seed + 1).astype(np.float32)
+    x = rand(2, h, w, c, seed=seed)
+    out = conv(mg.Tensor(x))
+    expected = conv_by_the_notes(
+        x, conv.weight.data, None if not bias else conv.bias.data, k, padding, stride
+    )
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_conv2d_output_shapes_follow_the_notes():
+    x = image(2, 9, 7, 3)
+    assert nn.Conv2D(3, 4, 5, padding="same", seed=0)(x).shape == (2, 9, 7, 4)
+    assert nn.Conv2D(3, 4, 5, padding="valid", seed=0)(x).shape == (2, 5, 3, 4)  # h − 2k
+    assert nn.Conv2D(3, 4, 3, stride=2, seed=0)(x).shape == (2, 5, 4, 4)  # ⌈h/2⌉, ⌈w/2⌉
+
+
+def test_conv2d_weight_rows_are_in_patch_order():
+    # W row (a·s + b)·c + channel multiplies pixel (i − k + a, j − k + b) channel `channel`.
+    s, c = 3, 2
+    conv = nn.Conv2D(c, 1, s, padding="valid", bias=False, seed=0)
+    a, b, channel = 2, 0, 1
+    conv.weight.data[:] = 0
+    conv.weight.data[(a * s + b) * c + channel, 0] = 1
+    x = rand(1, 3, 3, c)
+    assert conv(mg.Tensor(x)).data[0, 0, 0, 0] == pytest.approx(x[0, a, b, channel])
+
+
+def test_conv2d_equals_local_with_every_w_ij_the_conv_w():
+    conv = nn.Conv2D(2, 3, 3, padding="same", seed=0)
+    conv.bias.data = rand(3, seed=1).astype(np.float32)
+    local = nn.Local((5, 6, 2), 3, 3, padding="same", seed=1)
+    local.weight.data[:] = conv.weight.data  # broadcast W to every (i, j)
+    local.bias.data[:] = conv.bias.data
+    x = image(2, 5, 6, 2, seed=2)
+    np.testing.assert_allclose(local(x).data, conv(x).data, rtol=1e-5, atol=1e-6)
+
+
+def test_local_is_the_notes_formula_with_its_own_w_ij():
+    k, s = 1, 3
+    local = nn.Local((5, 4, 2), 3, s, seed=0)
+    local.bias.data = rand(*local.bias.shape, seed=3).astype(np.float32)
+    x = rand(2, 5, 4, 2, seed=4)
+    out = local(mg.Tensor(x)).data
+    assert out.shape == (2, 3, 2, 3)
+    for i in range(3):
+        for j in range(2):
+            ci, cj = i + k, j + k
+            patch = x[:, ci - k : ci + k + 1, cj - k : cj + k + 1, :].reshape(2, -1)
+            expected = patch @ local.weight.data[i, j] + local.bias.data[i, j]
+            np.testing.assert_allclose(out[:, i, j], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_dense_is_x_w_plus_b():
+    dense = nn.Dense(4, 3, seed=0)
+    dense.bias.data = rand(3, seed=1).astype(np.float32)
+    x = rand(5, 4)
+    expected = x @ dense.weight.data + dense.bias.data
+    np.testing.assert_allclose(dense(mg.Tensor(x)).data, expected, rtol=1e-6)
+    assert dense(mg.Tensor(rand(2, 3, 4))).shape == (2, 3, 3)  # any leading axes
+
+
+LAYERS = {
+    "dense": (lambda: nn.Dense(4, 3, seed=0), (2, 4)),
+    "dense_no_bias": (lambda: nn.Dense(4, 3, bias=False, seed=0), (2, 4)),
+    "conv_same": (lambda: nn.Conv2D(2, 3, 3, seed=0), (2, 4, 5, 2)),
+    "conv_valid_stride": (
+        lambda: nn.Conv2D(2, 2, 3, padding="valid", stride=2, seed=0),
+        (1, 5, 6, 2),
+    ),
+    "conv_1x1": (lambda: nn.Conv2D(3, 2, 1, seed=0), (2, 3, 3, 3)),
+    "local_valid": (lambda: nn.Local((4, 5, 2), 2, 3, seed=0), (2, 4, 5, 2)),
+    "local_same_no_bias": (
+        lambda: nn.Local((3, 3, 1), 2, 3, padding="same", bias=False, seed=0),
+        (2, 3, 3, 1),
+    ),
+    "vect_unvect": (lambda: nn.Sequential(nn.Vect(), nn.Unvect((3, 2, 1))), (2, 3, 2, 1)),
+    "activations": (lambda: nn.Sequential(nn.Tanh(), nn.Sigmoid()), (2, 3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layer_gradients_for_input_and_every_parameter(name):
+    make, shape = LAYERS[name]
+    layer = make()
+    x = mg.Tensor(rand(*shape, seed=5))
+    assert mg.gradcheck(layer, x, params=layer)
+    assert all(p.dtype == np.float32 for p in layer.parameters())  # restored after the check
+
+
+def test_layer_gradients_reach_the_parameters_with_backward():
+    conv = nn.Conv2D(1, 2, 3, seed=0)
+    conv(image(2, 4, 4, 1)).sum().backward()
+    assert conv.weight.grad.shape == (9, 2)
+    np.testing.assert_allclose(conv.bias.grad.data, [32.0, 32.0])  # n·h·w ones
+
+
+def test_layers_have_no_backward_of_their_own():
+    for layer in (nn.Dense, nn.Conv2D, nn.Local, nn.MaxPool2D, nn.AvgPool2D, nn.Vect):
+        assert not hasattr(layer, "backward")
+    x = mg.Tensor(rand(1, 4, 4, 1), requires_grad=True)
+    loss = nn.Conv2D(1, 2, 3, seed=0)(x).sum()
+    names = set()
+    stack = [loss.grad_fn]
+    while stack:
+        fn = stack.pop()
+        names.add(fn.name)
+        stack += [t.grad_fn for t in fn.inputs if t.grad_fn is not None]
+    assert names == {"Sum", "Reshape", "Add", "MatMul", "Patches", "Pad"}
+
+
+@given(
+    h=st.integers(3, 30),
+    w=st.integers(3, 30),
+    c=st.integers(1, 4),
+    c_out=st.integers(1, 4),
+    k=st.integers(0, 1),
+)
+def test_parameter_counts_are_the_notes_formulas(h, w, c, c_out, k):
+    s = 2 * k + 1
+    dense = nn.Dense(h * w * c, h * w * c_out, bias=False, seed=0)
+    assert dense.num_parameters() == (h * w) ** 2 * c * c_out
+    local = nn.Local((h, w, c), c_out, s, padding="same", seed=0)
+    assert local.num_parameters() == h * w * s * s * c * c_out + h * w * c_out
+    valid = nn.Local((h, w, c), c_out, s, bias=False, seed=0)
+    assert valid.num_parameters() == (h - 2 * k) * (w - 2 * k) * s * s * c * c_out
+    conv = nn.Conv2D(c, c_out, s, seed=0)
+    assert conv.num_parameters() == s * s * c * c_out + c_out
+
+
+def test_weight_shapes_follow_the_design():
+    assert nn.Dense(6, 4, seed=0).weight.shape == (6, 4)
+    conv = nn.Conv2D(3, 8, 5, seed=0)
+    assert (conv.weight.shape, conv.bias.shape) == ((75, 8), (8,))
+    local = nn.Local((7, 6, 2), 4, 3, seed=0)
+    assert (local.weight.shape, local.bias.shape) == ((5, 4, 18, 4), (5, 4, 4))
+    assert (conv.k, conv.kernel_size, conv.padding, conv.stride) == (2, 5, "same", 1)
+    assert (local.in_shape, local.in_channels, local.out_channels) == ((7, 6, 2), 2, 4)
+
+
+def test_initializers_are_seeded_and_scaled():
+    a = nn.Conv2D(4, 8, 3, seed=1).weight.data
+    b = nn.Conv2D(4, 8, 3, seed=1).weight.data
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, nn.Conv2D(4, 8, 3, seed=2).weight.data)
+    big = nn.Dense(500, 400, seed=0).weight.data
+    assert big.std() == pytest.approx(np.sqrt(2 / 500), rel=0.05)  # He: 2 / fan_in
+    glorot = nn.Dense(500, 400, init="glorot", seed=0).weight.data
+    assert glorot.std() == pytest.approx(np.sqrt(2 / 900), rel=0.05)  # U(−a, a): a²/3
+    rng = np.random.default_rng(0)
+    first, second = nn.Dense(3, 3, seed=rng), nn.Dense(3, 3, seed=rng)
+    assert not np.array_equal(first.weight.data, second.weight.data)  # one stream, advancing
+
+
+# ---- errors ---------------------------------------------------------------------------------
+def test_conv2d_wrong_channels_hints_channels_first():
+    conv = nn.Conv2D(3, 4, 3, seed=0)
+    with pytest.raises(ValueError, match=r"c=3; got shape \(2, 3, 8, 8\).*channels-first"):
+        conv(image(2, 3, 8, 8))
+    with pytest.raises(ValueError, match="c=3") as error:
+        conv(image(2, 8, 8, 1))
+    assert "channels-first" not in str(error.value)
+
+
+@pytest.mark.parametrize("layer", ["conv", "local", "maxpool", "avgpool"])
+def test_spatial_layers_want_four_axes(layer):
+    make = {
+        "conv": lambda: nn.Conv2D(1, 2, 3, seed=0),
+        "local": lambda: nn.Local((4, 4, 1), 2, 3, seed=0),
+        "maxpool": lambda: nn.MaxPool2D(2),
+        "avgpool": lambda: nn.AvgPool2D(2),
+    }[layer]()
+    with pytest.raises(ValueError, match=r"\(n, h, w, c\) with 4 axes.*reshape\(1, h, w, c\)"):
+        make(image(4, 4, 1))
+    with pytest.raises(ValueError, match="4 axes"):
+        make(image(2, 16))
+
+
+@pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0])
+def test_even_or_invalid_kernel_size(kernel_size):
+    with pytest.raises(ValueError, match="Conv2D: kernel_size must be an odd int"):
+        nn.Conv2D(1, 2, kernel_size)
+    with pytest.raises(ValueError, match="Local: kernel_size must be an odd int"):
+        nn.Local((5, 5, 1), 2, kernel_size)
+
+
+def test_valid_padding_on_an_image_smaller_than_the_kernel():
+    conv = nn.Conv2D(1, 2, 5, padding="valid", seed=0)
+    with pytest.raises(ValueError, match=r"Conv2D: padding='valid' needs .* 5×5.*h=3, w=6"):
+        conv(image(1, 3, 6, 1))
+    with pytest.raises(ValueError, match=r"Local: padding='valid' needs in_shape .* 5×5"):
+        nn.Local((3, 6, 1), 2, 5)
+
+
+def test_local_given_an_image_of_another_size():
+    local = nn.Local((5, 5, 2), 3, 3, seed=0)
+    with pytest.raises(ValueError, match=r"\(h, w\) = \(5, 5\).*got input shape \(1, 6, 5, 2\)"):
+        local(image(1, 6, 5, 2))
+    with pytest.raises(ValueError, match="c=2.*channels-first"):
+        local(image(1, 2, 5, 5))
+
+
+def test_other_construction_errors():
+    with pytest.raises(ValueError, match="padding must be 'same'.*or 'valid'"):
+        nn.Conv2D(1, 2, 3, padding="full")
+    with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1"):
+        nn.Conv2D(1, 2, 3, stride=0)
+    with pytest.raises(ValueError, match=r"in_shape must be \(h, w, c\)"):
+        nn.Local((5, 5), 2, 3)
+    with pytest.raises(ValueError, match="init must be one of"):
+        nn.Dense(2, 2, init="zeros")
+    with pytest.raises(TypeError, match="seed must be an int, a numpy Generator"):
+        nn.Dense(2, 2, seed="zero")
+
+
+def test_dense_and_unvect_errors():
+    with pytest.raises(ValueError, match=r"in_features=64; got shape \(2, 8, 8, 1\).*nn.Vect"):
+        nn.Dense(64, 10, seed=0)(image(2, 8, 8, 1))
+    with pytest.raises(ValueError, match=r"Unvect\(3, 3, 2\) expects .*\(n, 18\)"):
+        nn.Unvect((3, 3, 2))(image(2, 17))
+
+
+def test_reprs_show_the_settings():
+    assert repr(nn.Conv2D(1, 8, 3, seed=0)) == "Conv2D(1, 8, kernel_size=3, padding='same')"
+    assert "stride=2" in repr(nn.Conv2D(1, 8, 3, stride=2, seed=0))
+    assert repr(nn.Local((5, 5, 1), 2, 3, bias=False, seed=0)) == (
+        "Local(in_shape=(5, 5, 1), out_channels=2, kernel_size=3, padding='valid', bias=False)"
+    )
+    assert repr(nn.Dense(3, 2, seed=0)) == "Dense(3, 2, bias=True)"

@@ -1,0 +1,88 @@
+"""Tests of Module, Parameter and Sequential: registration, dotted names in definition order,
+named_modules, zero_grad, counts, repr, and the module scope recorded on graph nodes."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2D(1, 2, 3, seed=0)
+        self.scale = nn.Parameter(np.ones(1, dtype=np.float32))
+        self.inner = nn.Sequential(nn.ReLU(), nn.Conv2D(2, 2, 1, seed=1))
+        self.note = "not registered"
+
+    def forward(self, x):
+        return self.inner(self.conv1(x)) * self.scale
+
+
+def test_parameters_are_registered_in_definition_order_with_dotted_names():
+    names = [name for name, _ in Block().named_parameters()]
+    assert names == ["conv1.weight", "conv1.bias", "scale", "inner.1.weight", "inner.1.bias"]
+    block = Block()
+    assert [id(p) for p in block.parameters()] == [id(p) for _, p in block.named_parameters()]
+
+
+def test_named_modules_and_children():
+    block = Block()
+    names = [name for name, _ in block.named_modules()]
+    assert names == ["", "conv1", "inner", "inner.0", "inner.1"]
+    assert next(iter(block.named_modules()))[1] is block
+    assert block.children() == [block.conv1, block.inner]
+
+
+def test_reassigning_and_deleting_update_the_registry():
+    block = Block()
+    block.scale = None
+    assert "scale" not in [name for name, _ in block.named_parameters()]
+    del block.conv1
+    assert [name for name, _ in block.named_modules()] == ["", "inner", "inner.0", "inner.1"]
+
+
+def test_zero_grad_and_num_parameters():
+    block = Block()
+    block(mg.Tensor(np.ones((1, 4, 4, 1)))).sum().backward()
+    assert all(p.grad is not None for p in block.parameters())
+    block.zero_grad()
+    assert all(p.grad is None for p in block.parameters())
+    assert block.num_parameters() == (9 * 2 + 2) + 1 + (2 * 2 + 2)
+
+
+def test_parameter_is_a_tensor_that_requires_grad():
+    p = nn.Parameter(np.zeros(3, dtype=np.float32))
+    assert isinstance(p, mg.Tensor) and p.requires_grad and p.grad is None
+    assert repr(p) == "Parameter([0., 0., 0.])"
+
+
+def test_call_records_the_module_scope_on_each_node():
+    model = nn.Sequential(("conv", nn.Conv2D(1, 2, 3, seed=0)), ("relu", nn.ReLU()))
+    out = model(mg.Tensor(np.ones((1, 4, 4, 1))))
+    assert out.grad_fn.name == "ReLU"
+    assert out.grad_fn.scope == (model, model.relu)
+    add = out.grad_fn.inputs[0].grad_fn.inputs[0].grad_fn  # Reshape ← Add
+    assert add.name == "Add" and add.scope == (model, model.conv)
+
+
+def test_sequential_names_and_indexing():
+    named = nn.Sequential(("a", nn.ReLU()), nn.Tanh(), last=nn.Sigmoid())
+    assert [name for name, _ in named.named_children()] == ["a", "1", "last"]
+    assert len(named) == 3 and isinstance(named[1], nn.Tanh) and list(named)[2] is named.last
+    assert repr(nn.Sequential(nn.ReLU())) == "Sequential(\n  (0): ReLU()\n)"
+
+
+def test_module_errors():
+    with pytest.raises(TypeError, match=r"Sequential: layer '0' is a type.*\(note the \(\)\)"):
+        nn.Sequential(nn.ReLU)
+
+    class Forgot(nn.Module):
+        def __init__(self):
+            self.w = nn.Parameter(np.zeros(1))
+
+    with pytest.raises(RuntimeError, match=r"call super\(\).__init__\(\)"):
+        Forgot()
+    with pytest.raises(NotImplementedError, match="must define forward"):
+        nn.Module()(mg.Tensor(1.0))

@@ -1,0 +1,51 @@
+"""Tests of MaxPool2D and AvgPool2D against plain numpy, their gradients, and their errors."""
+
+import numpy as np
+import pytest
+from helpers import distinct, rand, seeds
+from hypothesis import given
+from hypothesis import strategies as st
+
+import minigrad as mg
+from minigrad import nn
+
+
+def pool_by_loop(x, size, reduce):
+    n, h, w, c = x.shape
+    out = np.zeros((n, h // size, w // size, c))
+    for i in range(h // size):
+        for j in range(w // size):
+            window = x[:, i * size : (i + 1) * size, j * size : (j + 1) * size, :]
+            out[:, i, j, :] = reduce(window, axis=(1, 2))
+    return out
+
+
+@given(seed=seeds, h=st.integers(2, 7), w=st.integers(2, 7), size=st.integers(1, 3))
+def test_pooling_against_numpy(seed, h, w, size):
+    size = min(size, h, w)
+    x = rand(2, h, w, 3, seed=seed)
+    for layer, reduce in ((nn.MaxPool2D(size), np.max), (nn.AvgPool2D(size), np.mean)):
+        np.testing.assert_allclose(layer(mg.Tensor(x)).data, pool_by_loop(x, size, reduce))
+
+
+@pytest.mark.parametrize("layer", [nn.MaxPool2D(2), nn.AvgPool2D(2), nn.MaxPool2D(3)])
+def test_pooling_gradients(layer):
+    x = mg.Tensor(distinct(2, 5, 6, 2))  # no ties: max is differentiable there
+    assert mg.gradcheck(layer, x)
+
+
+def test_max_pool_gradient_goes_to_the_maximum_only():
+    x = mg.Tensor(np.arange(16.0).reshape(1, 4, 4, 1), requires_grad=True)
+    nn.MaxPool2D(2)(x).sum().backward()
+    expected = np.zeros((4, 4))
+    expected[[1, 1, 3, 3], [1, 3, 1, 3]] = 1
+    np.testing.assert_array_equal(x.grad.data[0, :, :, 0], expected)
+
+
+def test_pooling_errors():
+    with pytest.raises(ValueError, match=r"MaxPool2D\(3\) needs an image of at least 3×3"):
+        nn.MaxPool2D(3)(mg.Tensor(np.ones((1, 2, 8, 8))))
+    with pytest.raises(ValueError, match="AvgPool2D expects a batch of images"):
+        nn.AvgPool2D(2)(mg.Tensor(np.ones((8, 8))))
+    with pytest.raises(ValueError, match="MaxPool2D: size must be an int ≥ 1"):
+        nn.MaxPool2D(0)

@@ -1,0 +1,102 @@
+"""Tests of the embedded digits, the procedural shapes, batches and the MNIST IDX loader."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import data
+
+
+def test_digits_shapes_types_range_and_split():
+    (X, y), (X_test, y_test) = data.load_digits()
+    assert X.shape == (1347, 8, 8, 1) and X_test.shape == (450, 8, 8, 1)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    assert set(y.tolist()) == set(range(10)) == set(y_test.tolist())
+    assert np.bincount(y_test).min() >= 35  # every class in the test set
+    _, (X_test2, _) = data.load_digits()
+    np.testing.assert_array_equal(X_test, X_test2)  # fixed split
+    np.testing.assert_array_equal(y_test[:3], [0, 4, 8])  # images 0, 4, 8 of the UCI file
+
+
+def test_shapes_are_seeded_and_placed_in_their_regions():
+    (X, y), (X_test, _) = data.load_shapes(n_train=50, n_test=30, seed=3)
+    (X2, _), _ = data.load_shapes(n_train=50, n_test=30, seed=3)
+    np.testing.assert_array_equal(X, X2)
+    assert X.shape == (50, 12, 12, 1) and y.dtype == np.int64 and X.dtype == np.float32
+    assert 0 <= X.min() and X.max() <= 1
+    # Patterns (values > noise) sit in the left columns for training, the right ones for testing.
+    assert (X[:, :, 6:, 0] > 0.5).sum() == 0 and (X[:, :, :6, 0] > 0.5).any()
+    assert (X_test[:, :, :6, 0] > 0.5).sum() == 0
+    pattern = np.array(data.SHAPES["plus"])
+    (X1, y1), _ = data.load_shapes(n_train=20, n_test=1, noise=0.0, train_region=((2, 2), (4, 4)))
+    first_plus = int(np.argmax(y1 == 0))
+    np.testing.assert_array_equal(X1[first_plus, 2:5, 4:7, 0], pattern)
+
+
+def test_shape_regions_and_errors():
+    assert data.shape_region("anywhere", 10) == ((0, 7), (0, 7))
+    assert data.shape_region("bottom", 12) == ((6, 9), (0, 9))
+    with pytest.raises(ValueError, match="region must be one of"):
+        data.load_shapes(train_region="middle")
+    with pytest.raises(ValueError, match="top-left corners within 0 … 9"):
+        data.load_shapes(train_region=((0, 10), (0, 3)))
+    with pytest.raises(ValueError, match="size must be ≥ 6"):
+        data.load_shapes(size=5)
+
+
+def test_batches_cover_everything_once_and_are_seeded():
+    X, y = np.arange(10, dtype=np.float32).reshape(10, 1), np.arange(10)
+    seen = [yb for _, yb in data.batches(X, y, 3, seed=1)]
+    assert [len(b) for b in seen] == [3, 3, 3, 1]
+    assert sorted(np.concatenate(seen).tolist()) == list(range(10))
+    again = [yb for _, yb in data.batches(X, y, 3, seed=1)]
+    assert all(np.array_equal(a, b) for a, b in zip(seen, again))
+    xb, yb = next(data.batches(X, y, 4, shuffle=False))
+    assert isinstance(xb, mg.Tensor) and xb.data[:, 0].tolist() == yb.tolist() == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="10 images and 9 labels"):
+        next(data.batches(X, y[:9], 3))
+    with pytest.raises(ValueError, match="batch_size must be an int ≥ 1"):
+        next(data.batches(X, y, 0))
+
+
+def write_idx(path, array, compress=False):
+    header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">i4").tobytes()
+    raw = header + array.astype(np.uint8).tobytes()
+    if compress:
+        path = path.with_name(path.name + ".gz")
+        raw = gzip.compress(raw)
+    path.write_bytes(raw)
+
+
+def tiny_mnist(folder, compress=False):
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 5), ("t10k", 3)):
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 4, 4)), compress)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n), compress)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_mnist_from_tiny_idx_files(tmp_path, compress):
+    tiny_mnist(tmp_path, compress)
+    (X, y), (X_test, _) = data.load_mnist(tmp_path)
+    assert X.shape == (5, 4, 4, 1) and X_test.shape == (3, 4, 4, 1) and y.shape == (5,)
+    assert X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1 and y.dtype == np.int64
+    images = data.read_idx(tmp_path / ("train-images-idx3-ubyte" + (".gz" if compress else "")))
+    np.testing.assert_allclose(X[..., 0] * 255, images)
+
+
+def test_load_mnist_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="folder .*nowhere does not exist"):
+        data.load_mnist(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="train-images-idx3-ubyte .* is missing"):
+        data.load_mnist(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte").write_text("<html>not found</html>")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        data.load_mnist(tmp_path)
+    write_idx(tmp_path / "bad", np.zeros((2, 3), dtype=np.uint8))
+    (tmp_path / "bad").write_bytes((tmp_path / "bad").read_bytes()[:-2])
+    with pytest.raises(ValueError, match="truncated"):
+        data.read_idx(tmp_path / "bad")

@@ -1,0 +1,84 @@
+"""Tests of SGD and Adam against updates computed by hand (PyTorch's rules), and their errors."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn, optim
+
+
+def quadratic_steps(optimizer_class, steps, **settings):
+    """Minimise L = Σ (p − target)²/2 (gradient p − target); return every p after each step."""
+    p = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    target = np.array([0.5, 0.5])
+    optimizer = optimizer_class([p], **settings)
+    values = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        (((p - mg.Tensor(target)) ** 2).sum() / 2).backward()
+        optimizer.step()
+        values.append(p.data.copy())
+    return values
+
+
+def test_sgd_plain():
+    values = quadratic_steps(optim.SGD, 2, lr=0.1)
+    p0 = np.array([1.0, -2.0])
+    p1 = p0 - 0.1 * (p0 - 0.5)
+    p2 = p1 - 0.1 * (p1 - 0.5)
+    np.testing.assert_allclose(values, [p1, p2])
+
+
+def test_sgd_with_momentum_and_weight_decay_by_hand():
+    lr, mu, wd = 0.1, 0.9, 0.01
+    values = quadratic_steps(optim.SGD, 3, lr=lr, momentum=mu, weight_decay=wd)
+    p, buffer, expected = np.array([1.0, -2.0]), None, []
+    for _ in range(3):
+        g = (p - 0.5) + wd * p
+        buffer = g if buffer is None else mu * buffer + g
+        p = p - lr * buffer
+        expected.append(p)
+    np.testing.assert_allclose(values, expected)
+    # The first two steps written out: b₁ = g₀; b₂ = μ·b₁ + g₁.
+    g0 = np.array([0.5, -2.5]) + wd * np.array([1.0, -2.0])
+    np.testing.assert_allclose(values[0], np.array([1.0, -2.0]) - lr * g0)
+
+
+def test_adam_by_hand():
+    lr, (b1, b2), eps, wd = 0.05, (0.9, 0.999), 1e-8, 0.1
+    values = quadratic_steps(optim.Adam, 3, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd)
+    p, m, v, expected = np.array([1.0, -2.0]), 0.0, 0.0, []
+    for t in range(1, 4):
+        g = (p - 0.5) + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        expected.append(p)
+    np.testing.assert_allclose(values, expected)
+    # Adam's first step moves every weight by lr (m̂/√v̂ = ±1), whatever the gradient's size.
+    np.testing.assert_allclose(np.abs(values[0] - [1.0, -2.0]), [lr, lr], rtol=1e-6)
+
+
+def test_parameters_without_gradient_are_left_alone_and_dtype_is_kept():
+    used = nn.Parameter(np.ones(2, dtype=np.float32))
+    unused = nn.Parameter(np.ones(2, dtype=np.float32))
+    for optimizer in (optim.SGD([used, unused], lr=0.1, momentum=0.5), optim.Adam([used, unused])):
+        optimizer.zero_grad()
+        (used * 3).sum().backward()
+        optimizer.step()
+        assert unused.grad is None
+        np.testing.assert_array_equal(unused.data, [1.0, 1.0])
+        assert used.dtype == np.float32 and used.data[0] < 1.0
+
+
+def test_optimizer_errors():
+    with pytest.raises(ValueError, match="SGD got no parameters to optimize"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Adam got no parameters.*ReLU"):
+        optim.Adam(nn.Sequential(nn.ReLU()).parameters())
+    with pytest.raises(TypeError, match="parameter 0 is not a Tensor that requires grad"):
+        optim.SGD([mg.Tensor([1.0])], lr=0.1)
+    with pytest.raises(ValueError, match="learning rate lr must be > 0"):
+        optim.SGD(nn.Dense(2, 2, seed=0).parameters(), lr=0)
+    with pytest.raises(ValueError, match=r"Adam: betas must lie in \[0, 1\)"):
+        optim.Adam(nn.Dense(2, 2, seed=0).parameters(), betas=(0.9, 1.0))
