@@ -359,3 +359,22 @@ def test_a_value_error_in_forward_names_the_op_and_shapes():
 
     with pytest.raises(ValueError, match=r"Fails got inputs of shapes \(2,\): bad input"):
         Fails.apply(leaf([1.0, 2.0]))
+
+
+def test_summing_gradients_never_writes_into_the_callers_array():
+    x = leaf([1.0, 2.0])
+    upstream = np.array([1.0, 10.0])
+    (x + x + x).backward(upstream)  # x gets the same upstream array three times
+    np.testing.assert_array_equal(upstream, [1.0, 10.0])
+    np.testing.assert_array_equal(x.grad.data, [3.0, 30.0])
+
+
+def test_summing_gradients_never_writes_into_saved_values():
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0, 4.0])
+    y = x * w  # Mul saves x and w; the gradient of w is x·g and of x is w·g
+    (y + x * 1.0 + w * 1.0).backward(np.ones(2), retain_graph=True)
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.data, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad.data, [4.0, 5.0])
+    np.testing.assert_array_equal(w.grad.data, [2.0, 3.0])
