@@ -6,6 +6,7 @@ import pytest
 from helpers import check_op, inner, leaf, rand, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 
@@ -216,3 +217,29 @@ def test_pad_errors(shape, k, message):
 def test_crop_more_than_the_axis_is_an_error():
     with pytest.raises(ValueError, match=r"crop: cannot remove 2\+2 elements from an axis of 3"):
         mg.crop(mg.Tensor(np.zeros((3, 5, 1))), 2)
+
+
+@given(shape=shapes(min_dims=1), seed=seeds, data=st.data())
+def test_getitem_with_random_basic_indices(shape, seed, data):
+    index = data.draw(hnp.basic_indices(shape, allow_newaxis=True))
+    x = rand(*shape, seed=seed)
+    check_op(lambda t: t[index], x, expected=x[index])
+
+
+@given(shape=shapes(min_dims=1), seed=seeds, data=st.data())
+def test_getitem_with_random_integer_arrays_accumulates_repeats(shape, seed, data):
+    index = data.draw(hnp.integer_array_indices(shape, result_shape=shapes(min_dims=1)))
+    x = rand(*shape, seed=seed)
+    check_op(lambda t: t[index], x, expected=x[index])
+    counts = np.zeros(shape)
+    np.add.at(counts, index, 1.0)  # how many times each element was picked
+    t = leaf(x)
+    t[index].sum().backward()
+    np.testing.assert_array_equal(t.grad.data, counts)
+
+
+@given(shape=shapes(min_dims=1), seed=seeds, data=st.data())
+def test_getitem_with_random_boolean_masks(shape, seed, data):
+    mask = data.draw(hnp.arrays(bool, shape))
+    x = rand(*shape, seed=seed)
+    check_op(lambda t: t[mask], x, expected=x[mask])
