@@ -1,0 +1,27 @@
+"""`minigrad demo --quick` through the real command-line entry point (and as a subprocess)."""
+
+import subprocess
+import sys
+
+from minigrad import cli
+
+
+def test_cli_demo_quick(tmp_path, capsys):
+    assert cli.main(["demo", "--quick", "--out", str(tmp_path), "--seed", "1"]) == 0
+    assert "Test accuracy" in capsys.readouterr().out
+    assert any(p.name.startswith("graph.") for p in tmp_path.iterdir())
+
+
+def test_cli_demo_help_and_subprocess(tmp_path):
+    help_text = subprocess.run(
+        [sys.executable, "-m", "minigrad.cli", "demo", "--help"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for option in ("--out", "--epochs", "--seed", "--quick"):
+        assert option in help_text
+    done = subprocess.run(
+        [sys.executable, "-m", "minigrad.cli", "demo", "--quick", "--out", str(tmp_path)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Done in" in done.stdout

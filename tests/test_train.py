@@ -1,0 +1,117 @@
+"""Tests of train.fit (a short seeded run reaching a fixed accuracy), evaluate, the progress bar,
+and the plots with matplotlib and without it (numbers written as text instead)."""
+
+import io
+import sys
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import data, models, nn, optim, train
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load_digits()
+
+
+def test_a_short_seeded_training_run_reaches_a_fixed_accuracy(digits, capsys):
+    (X, y), test = digits
+    model = models.digits_cnn(seed=0)
+    optimizer = optim.Adam(model.parameters(), lr=3e-3)
+    history = train.fit(model, optimizer, X, y, epochs=3, validation=test, seed=0)
+    assert history["val_accuracy"][-1] >= 0.9
+    assert history["loss"][0] > history["loss"][-1]
+    assert len(history["seconds"]) == len(history["accuracy"]) == 3
+    assert train.evaluate(model, *test) == pytest.approx(
+        (history["val_loss"][-1], history["val_accuracy"][-1])
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3 [####################] 43/43")
+    assert "loss " in lines[0] and "acc " in lines[0] and "val_acc " in lines[0]
+
+
+def test_same_seed_same_history(digits):
+    (X, y), _ = digits
+    histories = []
+    for _ in range(2):
+        model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=1))
+        opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        histories.append(train.fit(model, opt, X[:200], y[:200], 2, seed=5, progress=False))
+    assert histories[0]["loss"] == histories[1]["loss"]
+
+
+def test_regression_with_mse_has_no_accuracy():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (X @ np.array([[1.0], [-2.0], [0.5]])).astype(np.float32)
+    model = nn.Dense(3, 1, seed=0)
+    history = train.fit(
+        model, optim.SGD(model.parameters(), lr=0.1), X, y, 20, 16,
+        loss=nn.functional.mse_loss, validation=(X, y), progress=False,
+    )  # fmt: skip
+    assert history["accuracy"][-1] is None and history["val_accuracy"][-1] is None
+    assert history["val_loss"][-1] < 0.01
+
+
+def test_progress_bar_redraws_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = train.ProgressBar(epochs=2, steps=4, stream=stream, width=8)
+    bar.update(1, 2, {"loss": 0.5, "acc": 0.75})
+    bar.finish(1, {"loss": 0.25, "acc": None}, 1.0)
+    assert stream.getvalue() == (
+        "\repoch 1/2 [####....] 2/4  loss 0.5000  acc 0.750"
+        "\repoch 1/2 [########] 4/4  loss 0.2500  1.0s\n"
+    )
+
+
+def is_png(path):
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+HISTORY = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.6],
+           "val_accuracy": [0.4, 0.7], "seconds": [0.1, 0.1]}  # fmt: skip
+
+
+def test_plots_with_matplotlib(tmp_path):
+    pytest.importorskip("matplotlib")  # an optional extra; the fallback is tested below
+    assert is_png(train.plot_history(HISTORY, tmp_path / "loss.png"))
+    conv = nn.Conv2D(2, 3, 3, seed=0)
+    assert is_png(train.plot_filters(conv, tmp_path / "filters.png"))
+
+
+def test_plots_without_matplotlib_write_numbers_and_say_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib → ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    path = train.plot_history(HISTORY, tmp_path / "loss.png")
+    assert path == tmp_path / "loss.csv"
+    assert path.read_text().splitlines() == [
+        "epoch,loss,accuracy,val_loss,val_accuracy", "1,1.0,0.5,1.1,0.4", "2,0.5,0.8,0.6,0.7"
+    ]  # fmt: skip
+    conv = nn.Conv2D(1, 2, 3, bias=False, seed=0)
+    conv.weight.data[:] = np.arange(18, dtype=np.float32).reshape(9, 2)
+    text = train.plot_filters(conv, tmp_path / "filters.png").read_text()
+    assert text.startswith("filter c'=0, input channel 0:\n+0.000 +2.000 +4.000\n")
+    out = capsys.readouterr().out
+    assert out.count("matplotlib is not installed") == 2 and "pip install" in out
+
+
+def test_filters_of_unvects_the_weight_in_patch_order():
+    conv = nn.Conv2D(2, 1, 3, bias=False, seed=0)
+    a, b, channel = 0, 2, 1
+    conv.weight.data[:] = 0
+    conv.weight.data[(a * 3 + b) * 2 + channel, 0] = 1
+    filters = train.filters_of(conv)
+    assert filters.shape == (1, 2, 3, 3) and filters[0, channel, a, b] == 1 and filters.sum() == 1
+
+
+def test_evaluate_needs_no_graph(digits):
+    (X, y), _ = digits
+    model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
+    loss, accuracy = train.evaluate(model, X[:10], y[:10], batch_size=3)
+    assert np.isfinite(loss) and 0 <= accuracy <= 1 and mg.is_grad_enabled()
