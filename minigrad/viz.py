@@ -177,7 +177,8 @@ class _Drawing:
         self.all_tensors, self._from_data = forward_tensors + backward_tensors, None
 
         self.nodes = {}  # node id -> (kind, label, cluster path); insertion order = drawing order
-        self.edges = {}  # (tail, head) -> edge attributes
+        self.edges = []  # (tail, head, attributes), in drawing order
+        self.layer_edges = set()  # (tail, head) pairs already drawn to or from a layer
         self.tensor_node, self.op_node, self.layer_node = {}, {}, {}
         self.counts = {"t": 0, "op": 0, "layer": 0}
         if backward is not True:
@@ -242,12 +243,15 @@ class _Drawing:
         return self.layer_node[id(module)]
 
     def _add_edge(self, tail, head, tensor=None):
-        if tail == head or (tail, head) in self.edges:
-            return
+        """One arrow per use (x * x has two), but one per pair when a collapsed layer is involved."""
         attributes = {}
-        if tensor is not None and tail.startswith("layer"):
-            attributes["label"] = self._shape(tensor)  # what flows out of a collapsed layer
-        self.edges[(tail, head)] = attributes
+        if tail.startswith("layer") or head.startswith("layer"):
+            if tail == head or (tail, head) in self.layer_edges:
+                return
+            self.layer_edges.add((tail, head))
+            if tensor is not None and tail.startswith("layer"):
+                attributes["label"] = self._shape(tensor)  # the shape flowing between layers
+        self.edges.append((tail, head, attributes))
 
     # -- the backward graph --
     def _add_backward(self, tensors):
@@ -271,12 +275,17 @@ class _Drawing:
             leaf = self.grad_of.get(id(t))
             if leaf is not None and id(leaf) in self.tensor_node:
                 edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
-                self.edges[edge] = {
-                    "style": "dashed",
-                    "color": "#4c9a42",
-                    "constraint": "false",
-                    "label": "grad of",
-                }
+                self.edges.append(
+                    (
+                        *edge,
+                        {
+                            "style": "dashed",
+                            "color": "#4c9a42",
+                            "constraint": "false",
+                            "label": "grad of",
+                        },
+                    )
+                )
 
     # -- modules and boxes --
     def _owner_scope(self, leaf):
@@ -366,7 +375,7 @@ class _Drawing:
         if title:
             graph.attr(label=title, labelloc="t")
         self._emit(graph)
-        for (tail, head), attributes in self.edges.items():
+        for tail, head, attributes in self.edges:
             graph.edge(tail, head, **attributes)
         if legend:
             _emit_legend(graph, self.backward, self.depth is not None, rankdir)
