@@ -148,6 +148,15 @@ def test_backward_releases_saved_values_but_keeps_the_graph_shape():
     assert node.inputs == (x,) and node.name == "Exp"
 
 
+def test_release_drops_what_forward_saved():
+    x = leaf([-1.0, 2.0])
+    y = x.relu()
+    node = y.grad_fn
+    assert hasattr(node, "mask")  # ReLU saves its mask for backward
+    y.sum().backward()
+    assert not hasattr(node, "mask")
+
+
 def test_retain_graph_keeps_the_nodes():
     x = leaf([1.0])
     y = x.exp()

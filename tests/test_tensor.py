@@ -175,3 +175,52 @@ def test_tensor_from_a_tensor_copies_its_values():
     y = mg.Tensor(x)
     np.testing.assert_array_equal(y.data, x.data)
     assert not y.requires_grad and y.grad_fn is None
+
+
+# ---- float32 stays float32, forward and backward ---------------------------------------------
+def _image(x):
+    return x.reshape(1, 3, 4, 1)
+
+
+FLOAT32_OPS = {
+    "add": lambda x: x + 1.5,
+    "sub": lambda x: 1.5 - x,
+    "mul": lambda x: x * 0.5,
+    "div": lambda x: 2 / (x + 3),
+    "pow": lambda x: (x + 3) ** 1.5,
+    "tensor pow": lambda x: 2.0**x,
+    "neg": lambda x: -x,
+    "exp": mg.exp,
+    "log": lambda x: mg.log(x + 3),
+    "relu": mg.relu,
+    "tanh": mg.tanh,
+    "sigmoid": mg.sigmoid,
+    "sum": lambda x: x.sum(axis=0),
+    "mean": lambda x: x.mean(axis=1),
+    "max": lambda x: x.max(axis=1),
+    "matmul": lambda x: x @ x.T,
+    "reshape": lambda x: x.reshape(4, 3),
+    "transpose": lambda x: x.T,
+    "getitem": lambda x: x[[0, 0, 2], 1:],
+    "concat": lambda x: mg.concat([x, x * 2], axis=1),
+    "stack": lambda x: mg.stack([x, x], axis=0),
+    "broadcast_to": lambda x: mg.broadcast_to(x, (2, 3, 4)),
+    "sum_to": lambda x: mg.sum_to(x, (1, 4)),
+    "pad": lambda x: mg.pad(_image(x), 1),
+    "crop": lambda x: mg.crop(_image(x), ((0, 0), (1, 1), (1, 0), (0, 0))),
+    "patches": lambda x: mg.patches(_image(x), 1),
+    "fold": lambda x: mg.fold(mg.patches(_image(x), 1), (1, 3, 4, 1), 1),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FLOAT32_OPS))
+def test_float32_stays_float32_in_forward_first_and_second_order(name):
+    fn = FLOAT32_OPS[name]
+    x = mg.Tensor(np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4), requires_grad=True)
+    assert x.dtype == np.float32
+    y = fn(x)
+    assert y.dtype == np.float32
+    (grad,) = mg.grad((y * y).sum(), [x], create_graph=True)
+    assert grad.dtype == np.float32
+    (second,) = mg.grad(grad.sum(), [x])
+    assert second is None or second.dtype == np.float32
