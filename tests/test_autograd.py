@@ -148,13 +148,25 @@ def test_backward_releases_saved_values_but_keeps_the_graph_shape():
     assert node.inputs == (x,) and node.name == "Exp"
 
 
-def test_release_drops_what_forward_saved():
+class SavesSquare(mg.Function):
+    """y = x², saving 2x on the node for backward (what release must drop)."""
+
+    def forward(self, x):
+        self.twice_x = 2 * x
+        return x * x
+
+    def backward(self, grad_out):
+        return (grad_out * mg.Tensor(self.twice_x),)
+
+
+def test_release_drops_what_forward_saved_and_keeps_the_inputs():
     x = leaf([-1.0, 2.0])
-    y = x.relu()
+    y = SavesSquare.apply(x)
     node = y.grad_fn
-    assert hasattr(node, "mask")  # ReLU saves its mask for backward
     y.sum().backward()
-    assert not hasattr(node, "mask")
+    np.testing.assert_array_equal(x.grad.data, [-2.0, 4.0])
+    assert not hasattr(node, "twice_x")
+    assert node.inputs == (x,) and node.released
 
 
 def test_retain_graph_keeps_the_nodes():
