@@ -74,6 +74,7 @@ def machine_info():
         "numpy": np.__version__,
         "blas": _blas_name(),
         "blas threads": _blas_threads(),
+        "load average (1, 5, 15 min) at start": _load_average(),
     }
     for variable in THREAD_VARIABLES:
         info[variable] = os.environ.get(variable, "unset")
@@ -84,6 +85,14 @@ def machine_info():
     except ImportError:
         info["torch"] = "not installed (the torch column is left out)"
     return info
+
+
+def _load_average():
+    """The machine's load: others' processes slow a run down (the ratios are interleaved)."""
+    try:
+        return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def _cpu_model():
@@ -133,15 +142,16 @@ def _blas_threads():
 
 
 def measure(variants, repeat, min_sample=0.004, warmup=2):
-    """Median seconds per call of each callable in `variants` (a dict name → function).
+    """Seconds per call of each callable in `variants` (a dict name → function): a dict
+    name → `repeat` samples, one per repetition.
 
     After `warmup` calls each, every repetition times every variant once, in a rotating order
     (interleaved, so that a noisy neighbour slows them all alike). A sample runs the function
     enough times to last about `min_sample` seconds (time.perf_counter has ~0.1 µs resolution).
 
-    >>> medians = measure({"sum": lambda: sum(range(100))}, repeat=3)
-    >>> medians["sum"] > 0
-    True
+    >>> samples = measure({"sum": lambda: sum(range(100))}, repeat=3)
+    >>> len(samples["sum"]), min(samples["sum"]) > 0
+    (3, True)
     """
     loops = {}
     for name, function in variants.items():
@@ -161,7 +171,23 @@ def measure(variants, repeat, min_sample=0.004, warmup=2):
             for _ in range(count):
                 function()
             samples[name].append((time.perf_counter() - start) / count)
-    return {name: statistics.median(values) for name, values in samples.items()}
+    return samples
+
+
+def paired_ratio(samples, name, baseline):
+    """Quartiles (q1, median, q3) of samples[name][r] / samples[baseline][r] over repetitions r.
+
+    Both were timed in the same repetition, moments apart, so the ratio cancels slow drifts of
+    the machine's load better than a ratio of two medians.
+
+    >>> paired_ratio({"a": [2.0, 4.0, 9.0], "b": [1.0, 2.0, 3.0]}, "a", "b")
+    (2.0, 2.0, 2.5)
+    """
+    ratios = [a / b for a, b in zip(samples[name], samples[baseline])]
+    if len(ratios) < 2:
+        return ratios[0], ratios[0], ratios[0]
+    q1, median, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return q1, median, q3
 
 
 # ---- the minigrad side (public API only) ------------------------------------------------------
@@ -522,7 +548,7 @@ def run_conv(name, repeat, torch_too):
     }
     if torch_too:
         variants["torch"] = torch_conv(x, weight, bias)
-    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
 def run_overhead(repeat, torch_too):
@@ -534,8 +560,11 @@ def run_overhead(repeat, torch_too):
     }
     if torch_too:
         variants["torch"] = torch_chain(x, a, b, CHAIN_LENGTH)
-    times = measure(variants, repeat)
-    return {"times": {k: v / CHAIN_LENGTH for k, v in times.items()}, "check": None, "unit": "µs"}
+    samples = {
+        name: [t / CHAIN_LENGTH for t in values]
+        for name, values in measure(variants, repeat).items()
+    }
+    return {"samples": samples, "check": None, "unit": "µs"}
 
 
 def run_mlp(repeat, torch_too):
@@ -546,7 +575,7 @@ def run_mlp(repeat, torch_too):
     variants = {"minigrad": minigrad_step, "ref": lambda: references.mlp_step(x, labels, *params)}
     if torch_too:
         variants["torch"] = torch_mlp(x, labels, params)
-    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
 def run_lenet(repeat, torch_too, lr=0.01):
@@ -561,7 +590,7 @@ def run_lenet(repeat, torch_too, lr=0.01):
     }
     if torch_too:
         variants["torch"] = torch_lenet(x, labels, lr)
-    return {"times": measure(variants, repeat), "check": check, "unit": "ms"}
+    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
 def run_memory(name="W2"):
@@ -716,8 +745,8 @@ def run_scaling(n_values, sizes, repeat):
     rows = []
     for n, size in configurations:
         x, weight, bias = conv_inputs("W2", n=n, size=size)
-        median = measure({"minigrad": minigrad_conv(x, weight, bias)}, repeat, warmup=1)
-        rows.append({"n": n, "size": size, "time": median["minigrad"]})
+        samples = measure({"minigrad": minigrad_conv(x, weight, bias)}, repeat, warmup=1)
+        rows.append({"n": n, "size": size, "time": statistics.median(samples["minigrad"])})
         del x
     return rows
 
@@ -740,7 +769,7 @@ def _target_cells(name, result):
     targets, verdicts = [], []
     for what, bound, issue in TARGETS.get(name, []):
         if what == "µs/op":
-            value = result["times"]["minigrad"] * 1e6
+            value = statistics.median(result["samples"]["minigrad"]) * 1e6
             text = f"≤ {bound} µs/op (#{issue})"
         else:
             value = result[what]
@@ -752,7 +781,7 @@ def _target_cells(name, result):
 
 def main_table(results, torch_too):
     """The rows of the main table (a list of lists of strings), header first."""
-    header = ["workload", "minigrad", "numpy ref", "ratio", "× floor"]
+    header = ["workload", "minigrad", "numpy ref", "× ref [q1–q3]", "× floor"]
     if torch_too:
         header.append("× torch")
     header += ["target", "met"]
@@ -782,21 +811,18 @@ def main_table(results, torch_too):
             if torch_too:
                 row.append("—")
         else:
-            times, unit = result["times"], result["unit"]
-            result["ref"] = _ratio(times["minigrad"], times["ref"])
-            result["floor"] = (
-                _ratio(times["minigrad"], times["floor"]) if "floor" in times else None
-            )
+            samples, unit = result["samples"], result["unit"]
             row = [
                 label,
-                _format_time(times["minigrad"], unit),
-                _format_time(times["ref"], unit),
-                f"{result['ref']:.2f}",
-                f"{result['floor']:.2f}" if result["floor"] is not None else "—",
+                _format_time(statistics.median(samples["minigrad"]), unit),
+                _format_time(statistics.median(samples["ref"]), unit),
             ]
-            if torch_too:
-                torch_time = times.get("torch")
-                row.append(f"{times['minigrad'] / torch_time:.2f}" if torch_time else "—")
+            for baseline in ("ref", "floor", "torch") if torch_too else ("ref", "floor"):
+                if baseline in samples:
+                    q1, result[baseline], q3 = paired_ratio(samples, "minigrad", baseline)
+                    row.append(f"{result[baseline]:.2f} [{q1:.2f}–{q3:.2f}]")
+                else:
+                    row.append("—")
         rows += [row + list(_target_cells(name, result))]
     return rows
 
@@ -892,10 +918,41 @@ def profile(name, seconds=3.0):
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    print(f"cProfile of minigrad's {name} step, {count} steps (times are totals over them):")
+    print(f"cProfile of minigrad's {name} step, {count} steps (cProfile adds its own overhead).")
+    print(
+        "\nPer op: the numpy work in each Function's forward, in both passes (backward runs ops):"
+    )
+    print(render(op_breakdown(stats, count), markdown=False))
+    print("\nTop entries (times are totals over the steps):")
     stats.strip_dirs().sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(15)
     print(out.getvalue())
+
+
+def op_breakdown(stats, steps):
+    """A table of the cumulative time per step spent in each `Function` subclass's forward,
+    and the rest (the engine's bookkeeping, gradient accumulation, Python glue), from pstats."""
+    forwards, pending = {}, list(mg.Function.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending += cls.__subclasses__()
+        if "forward" in vars(cls):
+            code = vars(cls)["forward"].__code__
+            forwards[(code.co_filename, code.co_firstlineno, code.co_name)] = cls.__name__
+    total = stats.total_tt / steps
+    rows, covered = [], 0.0
+    for key, (_, calls, _, cumulative, _) in stats.stats.items():
+        if key in forwards:
+            covered += cumulative / steps
+            rows.append((cumulative / steps, forwards[key], calls / steps))
+    unit, scale = ("µs", 1e6) if total < 1e-3 else ("ms", 1e3)
+    table = [["op", f"{unit}/step", "calls/step", "share"]]
+    for seconds, op, calls in sorted(rows, reverse=True):
+        table.append([op, f"{seconds * scale:.2f}", f"{calls:g}", f"{seconds / total:.0%}"])
+    rest = total - covered
+    table.append(["(outside forwards)", f"{rest * scale:.2f}", "", f"{rest / total:.0%}"])
+    table.append(["(total)", f"{total * scale:.2f}", "", "100%"])
+    return table
 
 
 def run(args):
