@@ -26,8 +26,8 @@ STYLES = {
     "layer": {"shape": "box3d", "style": "filled", "fillcolor": "#e8d9f1"},
 }
 LEGEND_TEXT = {
-    "input": "input\\n(leaf, no grad)",
-    "parameter": "parameter\\n(leaf with grad)",
+    "input": "input\\n(data or constant)",
+    "parameter": "parameter\\n(a leaf to train)",
     "intermediate": "intermediate\\ntensor",
     "output": "output\\n(the root)",
     "op": "op\\n(forward)",
@@ -378,7 +378,7 @@ class _Drawing:
         for tail, head, attributes in self.edges:
             graph.edge(tail, head, **attributes)
         if legend:
-            _emit_legend(graph, self.backward, self.depth is not None, rankdir)
+            _emit_legend(graph, self.backward, self.depth is not None)
         return graph
 
     def _emit(self, graph):
@@ -612,7 +612,7 @@ def _short(value, width=24):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _emit_legend(graph, backward, collapsed, rankdir):
+def _emit_legend(graph, backward, collapsed):
     """A small box with one sample node per kind of node in this drawing."""
     kinds = ["input", "parameter", "intermediate", "output", "op"]
     if backward:
@@ -626,9 +626,10 @@ def _emit_legend(graph, backward, collapsed, rankdir):
     names = ["legend_" + kind.replace(" ", "_") for kind in kinds]
     for name, kind in zip(names, kinds):
         legend.node(name, LEGEND_TEXT[kind], **STYLES[kind])
-    if rankdir in ("LR", "RL"):  # invisible edges lay the samples out in a row, not a column
-        for tail, head in itertools.pairwise(names):
-            legend.edge(tail, head, style="invis")
+    # Invisible edges keep the samples in this order: a row when drawing left to right, a
+    # column beside the graph when drawing top to bottom.
+    for tail, head in itertools.pairwise(names):
+        legend.edge(tail, head, style="invis")
     graph.subgraph(legend)
 
 
