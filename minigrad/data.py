@@ -149,6 +149,12 @@ def read_idx(path):
 
     Header: two zero bytes, a type code (0x08 = unsigned byte), the number of axes d, then d
     big-endian int32 sizes; the data follow in row-major order.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte")
+    >>> _ = open(path, "wb").write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> read_idx(path)
+    array([7, 8, 9], dtype=uint8)
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
@@ -185,6 +191,10 @@ def load_mnist(path):
     """MNIST from the four IDX files in the folder `path` (plain or .gz; nothing is downloaded).
 
     Returns (X_train, y_train), (X_test, y_test): X float32 (n, 28, 28, 1) in [0, 1], y int64.
+
+    >>> load_mnist("no-such-folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    FileNotFoundError: load_mnist: folder no-such-folder does not exist. Download the four MNIST ...
     """
     directory = Path(path)
     if not directory.is_dir():

@@ -223,17 +223,25 @@ def plot_filters(conv, path, max_channels=8):
             f"to get a picture, {PLOT_HINT}."
         )
         return path
-    figure = Figure(figsize=(max(1.0 * c_out, 4), 1.1 * rows + 0.6))
-    grid = figure.subplots(rows, c_out, squeeze=False)
+    # One input channel: wrap the c' filters into rows of 8; several: one row per channel.
+    columns = min(c_out, 8) if rows == 1 else c_out
+    grid_rows = -(-c_out // columns) if rows == 1 else rows
+    figure = Figure(figsize=(max(1.0 * columns, 4), 1.1 * grid_rows + 0.6))
+    grid = figure.subplots(grid_rows, columns, squeeze=False)
+    for axes in grid.flat:
+        axes.set_axis_off()
     limit = float(np.abs(filters).max()) or 1.0
     for o in range(c_out):
         for i in range(rows):
-            axes = grid[i, o]
+            axes = grid[o // columns, o % columns] if rows == 1 else grid[i, o]
+            axes.set_axis_on()
             axes.imshow(filters[o, i], cmap="RdBu_r", vmin=-limit, vmax=limit)
             axes.set_xticks([])
             axes.set_yticks([])
             if i == 0:
-                axes.set_title(str(o), fontsize=8)
+                axes.set_title(f"c'={o}", fontsize=8)
+            if o == 0 and rows > 1:
+                axes.set_ylabel(f"input c={i}", fontsize=8)
     figure.suptitle(f"learned filters ({conv.kernel_size}×{conv.kernel_size}); blue < 0 < red")
     figure.savefig(path)
     return path

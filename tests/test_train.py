@@ -115,3 +115,22 @@ def test_evaluate_needs_no_graph(digits):
     model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
     loss, accuracy = train.evaluate(model, X[:10], y[:10], batch_size=3)
     assert np.isfinite(loss) and 0 <= accuracy <= 1 and mg.is_grad_enabled()
+
+
+def test_shapes_show_translation_equivariance():
+    # Trained with the patterns on the left, tested with them on the right: a conv net (shared
+    # W, then a max over all positions) still recognises them; a dense net has never seen them.
+    train_set, test_set = data.load_shapes(n_train=400, n_test=200, seed=0)
+    conv = nn.Sequential(
+        nn.Conv2D(1, 8, 3, seed=0), nn.ReLU(), nn.MaxPool2D(12), nn.Vect(), nn.Dense(8, 4, seed=0)
+    )
+    dense = nn.Sequential(nn.Vect(), nn.Dense(144, 32, seed=0), nn.ReLU(), nn.Dense(32, 4, seed=0))
+    accuracy = {}
+    for name, model in (("conv", conv), ("dense", dense)):
+        optimizer = optim.Adam(model.parameters(), lr=0.01)
+        history = train.fit(
+            model, optimizer, *train_set, 8, validation=test_set, seed=0, progress=False
+        )
+        assert history["accuracy"][-1] >= 0.9  # both learn the training region
+        accuracy[name] = history["val_accuracy"][-1]
+    assert accuracy["conv"] >= 0.95 and accuracy["dense"] <= 0.5
