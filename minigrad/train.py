@@ -55,6 +55,7 @@ class ProgressBar:
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
 
     def line(self, epoch, step, metrics):
+        """The text of the bar after `step` of `steps` batches, with the metrics so far."""
         filled = self.width * step // self.steps
         bar = "#" * filled + "." * (self.width - filled)
         digits = len(str(self.epochs))
@@ -66,11 +67,13 @@ class ProgressBar:
         return text
 
     def update(self, epoch, step, metrics):
+        """Redraw the line after a batch (only on a terminal)."""
         if self.live:
             self.stream.write("\r" + self.line(epoch, step, metrics))
             self.stream.flush()
 
     def finish(self, epoch, metrics, seconds):
+        """Print the epoch's final line, with its duration, and end it."""
         text = self.line(epoch, self.steps, metrics) + f"  {seconds:.1f}s"
         self.stream.write(("\r" if self.live else "") + text + "\n")
         self.stream.flush()

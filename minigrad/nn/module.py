@@ -80,12 +80,20 @@ class Module:
 
     # ---- what it holds ----------------------------------------------------------------------
     def named_parameters(self, prefix=""):
-        """(dotted name, Parameter) pairs, in definition order, submodules included."""
+        """(dotted name, Parameter) pairs, in definition order, submodules included; a
+        Parameter shared by several modules is listed once (under its first name)."""
+        seen = set()
+        for name, p in self._all_parameters(prefix):
+            if id(p) not in seen:
+                seen.add(id(p))
+                yield name, p
+
+    def _all_parameters(self, prefix):
         for name, member in self._members.items():
             if isinstance(member, Parameter):
                 yield prefix + name, member
             else:
-                yield from member.named_parameters(prefix + name + ".")
+                yield from member._all_parameters(prefix + name + ".")
 
     def parameters(self):
         """Every Parameter of the module and its submodules, in definition order."""

@@ -274,3 +274,12 @@ def test_reprs_show_the_settings():
         "Local(in_shape=(5, 5, 1), out_channels=2, kernel_size=3, padding='valid', bias=False)"
     )
     assert repr(nn.Dense(3, 2, seed=0)) == "Dense(3, 2, bias=True)"
+
+
+def test_second_order_gradients_flow_through_the_composed_layers():
+    # Layers are compositions of primitives whose backward is written with Tensor ops, so a
+    # layer is differentiable twice with no extra code.
+    conv = nn.Conv2D(1, 2, 3, seed=0)
+    assert mg.gradgradcheck(lambda x: conv(x).tanh(), image(1, 3, 3, 1), params=conv)
+    local = nn.Local((3, 3, 1), 1, 3, seed=0)
+    assert mg.gradgradcheck(lambda x: local(x).tanh(), image(2, 3, 3, 1), params=local)

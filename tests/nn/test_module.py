@@ -86,3 +86,13 @@ def test_module_errors():
         Forgot()
     with pytest.raises(NotImplementedError, match="must define forward"):
         nn.Module()(mg.Tensor(1.0))
+
+
+def test_a_shared_parameter_is_listed_once():
+    first = nn.Dense(3, 3, seed=0)
+    second = nn.Dense(3, 3, seed=1)
+    second.weight = first.weight  # tied weights
+    model = nn.Sequential(first, second)
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["0.weight", "0.bias", "1.bias"]
+    assert model.num_parameters() == 9 + 3 + 3
