@@ -110,8 +110,8 @@ def draw_graph(
         )
         raise ValueError(
             f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
-            f"which is too many to read (and slow to lay out). {hint}, draw a smaller batch or "
-            "model, or pass a larger max_nodes if you really want every op."
+            f"which is too many to read (and slow to lay out). {hint}, or pass a larger "
+            "max_nodes if you really want every op."
         )
     return drawing.to_digraph(rankdir, legend, title)
 

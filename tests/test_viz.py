@@ -1,9 +1,11 @@
 """Tests of minigrad.viz: the DOT source of known small graphs (nodes, edges, labels, boxes),
 the collapsed and backward views, determinism, limits, errors, and rendering with `dot`."""
 
+import importlib.util
 import os
 import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -460,3 +462,31 @@ def test_render_refuses_an_unknown_format(tmp_path):
     a = mg.Tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="svg, png, pdf, dot"):
         viz.render(viz.draw_graph(a * 2.0), tmp_path / "x.jpg", format="jpg")
+
+
+# ---- the docs' pictures ---------------------------------------------------------------------
+def load_make_figures():
+    path = Path(__file__).resolve().parent.parent / "docs" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@needs_dot
+def test_make_figures_regenerates_every_picture_of_the_docs(tmp_path, capsys):
+    make_figures = load_make_figures()
+    paths = make_figures.main(tmp_path)
+    assert [p.name for p in paths] == [f"{name}.svg" for name in make_figures.PICTURES]
+    for path in paths:
+        assert "<svg" in path.read_text(encoding="utf-8")
+    committed = {p.name for p in make_figures.FIGURES.glob("*.svg")}
+    assert {p.name for p in paths} <= committed  # the docs' figures are in the repository
+    page = (make_figures.FIGURES.parent / "graphs.md").read_text(encoding="utf-8")
+    for path in paths:
+        assert f"(figures/{path.name})" in page  # and the page shows each of them
+
+
+def test_the_conv_backward_picture_shows_fold_and_a_transposed_matmul():
+    graph = load_make_figures().conv_backward()
+    assert "Fold k=1" in graph.source and "Transpose ᵀ" in graph.source
