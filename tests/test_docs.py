@@ -43,7 +43,13 @@ def normalized(output):
 PAGES = sorted(p for p in DOCS.rglob("*.md") if python_steps(p.read_text(encoding="utf-8")))
 
 
-REQUIRED = ["index.md", "tutorials/01-tensors-and-autodiff.md"]
+REQUIRED = [
+    "index.md",
+    "tutorials/01-tensors-and-autodiff.md",
+    "tutorials/02-dense-to-conv.md",
+    "tutorials/03-training.md",
+    "guides/extending.md",
+]
 
 
 def test_the_docs_have_code_to_run():
