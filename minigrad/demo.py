@@ -88,6 +88,8 @@ def draw_graph(model, X, y, out_dir):
 def run(args):
     """The demo: summary, gradchecks, training, test accuracy, plots and graph (see module doc)."""
     started = time.perf_counter()
+    if args.epochs < 1:
+        raise ValueError(f"demo: --epochs must be at least 1; got {args.epochs}.")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (X_train, y_train), (X_test, y_test) = data.load_digits()

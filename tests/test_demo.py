@@ -54,3 +54,8 @@ def test_demo_without_matplotlib_or_dot(tmp_path, monkeypatch, capsys):
     assert {p.name for p in tmp_path.iterdir()} == {"loss.csv", "filters.txt", "graph.dot"}
     assert "matplotlib is not installed" in out and "`dot` was not found (test)" in out
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+
+
+def test_demo_refuses_zero_epochs(tmp_path):
+    with pytest.raises(ValueError, match="--epochs must be at least 1; got 0"):
+        run_demo("--epochs", "0", "--out", str(tmp_path))

@@ -15,10 +15,12 @@ PADDINGS = ("same", "valid")
 def kernel_radius(layer, kernel_size):
     """k for an odd kernel size s = 2k + 1; an error naming `layer` for anything else."""
     if not isinstance(kernel_size, numbers.Integral) or kernel_size < 1 or kernel_size % 2 == 0:
+        even = isinstance(kernel_size, numbers.Integral) and kernel_size >= 2
+        suggestion = f"{kernel_size - 1} or {kernel_size + 1}" if even else "3"
         raise ValueError(
             f"{layer}: kernel_size must be an odd int s = 2k + 1 (1, 3, 5, …) so that each "
             f"patch P_k(i, j) is centred on its pixel, as in the notes; got {kernel_size!r}. "
-            f"Use {kernel_size + 1 if isinstance(kernel_size, int) else 3} instead."
+            f"Use {suggestion} instead."
         )
     return (int(kernel_size) - 1) // 2
 

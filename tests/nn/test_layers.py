@@ -231,6 +231,11 @@ def test_even_or_invalid_kernel_size(kernel_size):
         nn.Local((5, 5, 1), 2, kernel_size)
 
 
+def test_even_kernel_size_suggests_its_odd_neighbours():
+    with pytest.raises(ValueError, match="got 4. Use 3 or 5 instead"):
+        nn.Conv2D(1, 2, 4)
+
+
 def test_valid_padding_on_an_image_smaller_than_the_kernel():
     conv = nn.Conv2D(1, 2, 5, padding="valid", seed=0)
     with pytest.raises(ValueError, match=r"Conv2D: padding='valid' needs .* 5×5.*h=3, w=6"):
