@@ -4,15 +4,12 @@ fresh gradient arrays, a deterministic topological order, custom Functions, and 
 
 import numpy as np
 import pytest
+from helpers import leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import is_grad_enabled, module_scope, toposort
-
-
-def leaf(values):
-    return mg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True)
 
 
 # ---- graph shapes -----------------------------------------------------------------------------
@@ -443,3 +440,12 @@ def test_summing_gradients_never_writes_into_saved_values():
     np.testing.assert_array_equal(w.data, [3.0, 4.0])
     np.testing.assert_array_equal(x.grad.data, [4.0, 5.0])
     np.testing.assert_array_equal(w.grad.data, [2.0, 3.0])
+
+
+def test_mg_grad_frees_the_graph_unless_asked_to_retain_it():
+    x = leaf([1.0, 2.0])
+    loss = (x.exp() * x).sum()
+    mg.grad(loss, [x], retain_graph=True)
+    mg.grad(loss, [x])
+    with pytest.raises(RuntimeError, match=r"retain_graph=True"):
+        loss.backward()

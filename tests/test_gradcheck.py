@@ -6,12 +6,9 @@ import re
 
 import numpy as np
 import pytest
+from helpers import leaf
 
 import minigrad as mg
-
-
-def leaf(values, name=None):
-    return mg.Tensor(np.asarray(values, dtype=np.float64), requires_grad=True, name=name)
 
 
 class MatVec(mg.Function):
