@@ -6,6 +6,7 @@ Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat 30, --mark
 import argparse
 import cProfile
 import gc
+import importlib.util
 import io
 import json
 import math
@@ -26,9 +27,22 @@ import minigrad as mg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import references  # benchmarks/ is a folder of scripts, not a package
+import workloads
+from workloads import (
+    CHAIN_LENGTH,
+    CONV_SIZES,
+    chain_inputs,
+    conv_inputs,
+    lenet_inputs,
+    minigrad_chain,
+    minigrad_conv,
+    minigrad_lenet,
+    minigrad_mlp,
+    mlp_inputs,
+)
 
 HERE = Path(__file__).resolve().parent
-DTYPE = np.float32
+DTYPE = workloads.DTYPE
 THREAD_VARIABLES = (
     "OMP_NUM_THREADS",
     "OPENBLAS_NUM_THREADS",
@@ -38,9 +52,6 @@ THREAD_VARIABLES = (
     "NUMEXPR_NUM_THREADS",
 )
 
-# The workloads' sizes: (n, h, w, c, c_out) for the conv steps.
-CONV_SIZES = {"W1": (32, 28, 28, 8, 16), "W2": (64, 32, 32, 16, 32)}
-CHAIN_LENGTH = 50  # W3: ops per chain
 LONG_CHAINS = (1_000, 10_000, 100_000)
 STEADY_STEPS = 1000
 SCALING_N = (8, 16, 32, 64, 128)  # W2 at 32×32
@@ -190,329 +201,6 @@ def paired_ratio(samples, name, baseline):
     return q1, median, q3
 
 
-# ---- the minigrad side (public API only) ------------------------------------------------------
-
-
-def _layers_available():
-    """True once mg.nn offers the layers the workloads use (it was written in parallel)."""
-    try:
-        from minigrad import nn
-    except ImportError:
-        return False
-    names = ("Conv2D", "Dense", "MaxPool2D", "Sequential", "ReLU", "Vect")
-    return all(hasattr(nn, name) for name in names) and hasattr(nn, "functional")
-
-
-def _sgd_available():
-    try:
-        from minigrad import optim
-    except ImportError:
-        return False
-    return hasattr(optim, "SGD")
-
-
-def _set(parameter, value):
-    parameter.data[...] = value
-
-
-def minigrad_conv(x_np, weight_np, bias_np):
-    """W1/W2 in minigrad: L = Σ relu(Conv2D(x)); a step returns (L, ∂x, ∂W, ∂b) as arrays."""
-    c, c_out = x_np.shape[-1], weight_np.shape[1]
-    x = mg.Tensor(x_np, requires_grad=True)
-    if _layers_available():
-        conv = mg.nn.Conv2D(c, c_out, 3, padding="same")
-        _set(conv.weight, weight_np)
-        _set(conv.bias, bias_np)
-        weight, bias = conv.weight, conv.bias
-    else:  # the same composition as Conv2D: pad → patches → reshape → @ → + b
-        weight = mg.Tensor(weight_np.copy(), requires_grad=True)
-        bias = mg.Tensor(bias_np.copy(), requires_grad=True)
-
-        def conv(x):
-            p = mg.patches(mg.pad(x, 1), 1)  # (n, h, w, 3, 3, c)
-            n, h, w = p.shape[:3]
-            y = p.reshape(n * h * w, -1) @ weight + bias  # (n·h·w, c')
-            return y.reshape(n, h, w, -1)
-
-    def step():
-        for tensor in (x, weight, bias):
-            tensor.grad = None
-        loss = conv(x).relu().sum()
-        loss.backward()
-        return loss.item(), x.grad.data, weight.grad.data, bias.grad.data
-
-    return step
-
-
-def _cross_entropy(logits, labels):
-    if _layers_available():
-        return mg.nn.functional.cross_entropy(logits, labels)
-    n = logits.shape[0]
-    shifted = logits - mg.Tensor(logits.data.max(axis=1, keepdims=True))
-    log_probs = shifted - shifted.exp().sum(axis=1, keepdims=True).log()
-    return -log_probs[np.arange(n), labels].mean()
-
-
-def minigrad_mlp(x_np, labels, params_np):
-    """W4 in minigrad: CE(Dense(relu(Dense(x)))); a step returns (L, ∂W1, ∂b1, ∂W2, ∂b2)."""
-    x = mg.Tensor(x_np)
-    if _layers_available():
-        model = mg.nn.Sequential(mg.nn.Dense(784, 256), mg.nn.ReLU(), mg.nn.Dense(256, 10))
-        params = list(model.parameters())
-        for param, value in zip(params, params_np):
-            _set(param, value)
-    else:
-        params = [mg.Tensor(value.copy(), requires_grad=True) for value in params_np]
-        w1, b1, w2, b2 = params
-
-        def model(x):
-            return (x @ w1 + b1).relu() @ w2 + b2
-
-    def step():
-        for param in params:
-            param.grad = None
-        loss = _cross_entropy(model(x), labels)
-        loss.backward()
-        return (loss.item(), *(param.grad.data for param in params))
-
-    return step
-
-
-def minigrad_lenet(x_np, labels, params_np, lr):
-    """W5 in minigrad: the LeNet-like net and one SGD step. Returns (step, gradients): `step()`
-    trains once; `gradients()` returns (L, ∂params…) without updating."""
-    x = mg.Tensor(x_np)
-    if _layers_available():
-        nn = mg.nn
-        model = nn.Sequential(
-            nn.Conv2D(1, 8, 3),
-            nn.ReLU(),
-            nn.MaxPool2D(2),
-            nn.Conv2D(8, 16, 3),
-            nn.ReLU(),
-            nn.MaxPool2D(2),
-            nn.Vect(),
-            nn.Dense(7 * 7 * 16, 10),
-        )
-        params = list(model.parameters())
-        for param, value in zip(params, params_np):
-            _set(param, value)
-    else:
-        params = [mg.Tensor(value.copy(), requires_grad=True) for value in params_np]
-
-        def conv(x, weight, bias):
-            p = mg.patches(mg.pad(x, 1), 1)  # (n, h, w, 3, 3, c)
-            n, h, w = p.shape[:3]
-            y = p.reshape(n * h * w, -1) @ weight + bias  # (n·h·w, c')
-            return y.reshape(n, h, w, -1)
-
-        def pool(x):
-            n, h, w, c = x.shape
-            return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))  # (n, h/2, w/2, c)
-
-        def model(x):
-            w1, b1, w2, b2, w3, b3 = params
-            x = pool(conv(x, w1, b1).relu())
-            x = pool(conv(x, w2, b2).relu())
-            return x.reshape(x.shape[0], -1) @ w3 + b3
-
-    if _sgd_available():
-        optimizer = mg.optim.SGD(params, lr=lr)
-        zero_grad, update = optimizer.zero_grad, optimizer.step
-    else:
-
-        def zero_grad():
-            for param in params:
-                param.grad = None
-
-        def update():
-            for param in params:
-                param.data -= lr * param.grad.data
-
-    def gradients():
-        zero_grad()
-        loss = _cross_entropy(model(x), labels)
-        loss.backward()
-        return (loss.item(), *(param.grad.data for param in params))
-
-    def step():
-        zero_grad()
-        loss = _cross_entropy(model(x), labels)
-        loss.backward()
-        update()
-
-    return step, gradients
-
-
-def minigrad_chain(x_np, a_np, b_np, length):
-    """W3 in minigrad: `length` ops (add, mul, tanh cycling) on (16,), then sum and backward."""
-    x = mg.Tensor(x_np, requires_grad=True)
-    a, b = mg.Tensor(a_np), mg.Tensor(b_np)
-
-    def step():
-        x.grad = None
-        y = x
-        for i in range(length):
-            step = i % 3
-            if step == 0:
-                y = y + a
-            elif step == 1:
-                y = y * b
-            else:
-                y = y.tanh()
-        y.sum().backward()
-
-    return step
-
-
-# ---- the PyTorch side (only when torch is importable; never a dependency) ---------------------
-
-
-def _torch():
-    try:
-        import torch
-    except ImportError:
-        return None
-    return torch
-
-
-def torch_conv(x_np, weight_np, bias_np):
-    """W1/W2 in PyTorch's native layout (NCHW), with the same weights."""
-    torch = _torch()
-    s, c, c_out = 3, x_np.shape[-1], weight_np.shape[1]
-    x = torch.tensor(x_np.transpose(0, 3, 1, 2).copy(), requires_grad=True)
-    kernel = weight_np.reshape(s, s, c, c_out).transpose(3, 2, 0, 1).copy()  # (c', c, s, s)
-    weight = torch.tensor(kernel, requires_grad=True)
-    bias = torch.tensor(bias_np, requires_grad=True)
-
-    def step():
-        for tensor in (x, weight, bias):
-            tensor.grad = None
-        loss = torch.nn.functional.conv2d(x, weight, bias, padding=1).relu().sum()
-        loss.backward()
-
-    return step
-
-
-def torch_mlp(x_np, labels, params_np):
-    """W4 in PyTorch."""
-    torch = _torch()
-    x, target = torch.tensor(x_np), torch.tensor(labels, dtype=torch.long)
-    params = [torch.tensor(value, requires_grad=True) for value in params_np]
-    w1, b1, w2, b2 = params
-
-    def step():
-        for param in params:
-            param.grad = None
-        logits = (x @ w1 + b1).relu() @ w2 + b2
-        torch.nn.functional.cross_entropy(logits, target).backward()
-
-    return step
-
-
-def torch_lenet(x_np, labels, lr):
-    """W5 in PyTorch (NCHW), with its own initial weights (the timing does not depend on them)."""
-    torch = _torch()
-    nn = torch.nn
-    model = nn.Sequential(
-        nn.Conv2d(1, 8, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(8, 16, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Linear(7 * 7 * 16, 10),
-    )
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-    x = torch.tensor(x_np.transpose(0, 3, 1, 2).copy())
-    target = torch.tensor(labels, dtype=torch.long)
-
-    def step():
-        optimizer.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), target).backward()
-        optimizer.step()
-
-    return step
-
-
-def torch_chain(x_np, a_np, b_np, length):
-    """W3 in PyTorch."""
-    torch = _torch()
-    x = torch.tensor(x_np, requires_grad=True)
-    a, b = torch.tensor(a_np), torch.tensor(b_np)
-
-    def step():
-        x.grad = None
-        y = x
-        for i in range(length):
-            step = i % 3
-            if step == 0:
-                y = y + a
-            elif step == 1:
-                y = y * b
-            else:
-                y = y.tanh()
-        y.sum().backward()
-
-    return step
-
-
-# ---- inputs -----------------------------------------------------------------------------------
-
-
-def _normal(rng, shape, scale=1.0):
-    return (rng.standard_normal(shape, dtype=DTYPE) * DTYPE(scale)).astype(DTYPE, copy=False)
-
-
-def conv_inputs(name, n=None, size=None, seed=0):
-    """x ~ (n, h, w, c), W ~ (9c, c'), b ~ (c',) for the conv workload `name` (W1 or W2)."""
-    n_default, h, w, c, c_out = CONV_SIZES[name]
-    n = n or n_default
-    h = w = size or h
-    rng = np.random.default_rng(seed)
-    x = _normal(rng, (n, h, w, c))
-    weight = _normal(rng, (9 * c, c_out), math.sqrt(2 / (9 * c)))
-    bias = _normal(rng, (c_out,), 0.1)
-    return x, weight, bias
-
-
-def mlp_inputs(seed=0):
-    """A batch of 128 inputs of 784 features, labels in 0…9, and [W1, b1, W2, b2]."""
-    rng = np.random.default_rng(seed)
-    x = _normal(rng, (128, 784))
-    labels = rng.integers(0, 10, 128)
-    params = [
-        _normal(rng, (784, 256), math.sqrt(2 / 784)),
-        _normal(rng, (256,), 0.1),
-        _normal(rng, (256, 10), math.sqrt(2 / 256)),
-        _normal(rng, (10,), 0.1),
-    ]
-    return x, labels, params
-
-
-def lenet_inputs(seed=0):
-    """A batch of 64 images 28×28×1, labels in 0…9, and the six parameters of the LeNet-like net."""
-    rng = np.random.default_rng(seed)
-    x = rng.random((64, 28, 28, 1), dtype=DTYPE)
-    labels = rng.integers(0, 10, 64)
-    params = [
-        _normal(rng, (9, 8), math.sqrt(2 / 9)),
-        _normal(rng, (8,), 0.1),
-        _normal(rng, (72, 16), math.sqrt(2 / 72)),
-        _normal(rng, (16,), 0.1),
-        _normal(rng, (784, 10), math.sqrt(1 / 784)),
-        _normal(rng, (10,), 0.1),
-    ]
-    return x, labels, params
-
-
-def chain_inputs(seed=0):
-    """x, a, b ~ (16,) for the overhead chain (|b| < 1 keeps the values bounded)."""
-    rng = np.random.default_rng(seed)
-    return _normal(rng, (16,)), _normal(rng, (16,), 0.1), rng.uniform(0.5, 0.9, 16).astype(DTYPE)
-
-
 # ---- checks: minigrad and the reference compute the same thing ------------------------------
 
 
@@ -533,6 +221,20 @@ def max_relative_error(results, expected):
 # ---- the workloads ----------------------------------------------------------------------------
 
 
+def _add_torch(variants, torch_too, build, *inputs):
+    """Add PyTorch's step to `variants` when torch is installed; a failure is reported, not fatal
+    (the PyTorch side is optional and cannot be exercised on machines without it)."""
+    if not torch_too:
+        return
+    try:
+        step = build(*inputs)
+        step()
+    except (ImportError, RuntimeError, TypeError, ValueError) as error:
+        print(f"warning: PyTorch side left out: {type(error).__name__}: {error}", file=sys.stderr)
+        return
+    variants["torch"] = step
+
+
 def run_conv(name, repeat, torch_too):
     """W1 or W2: minigrad, the numpy reference, the matmul floor (and PyTorch), interleaved."""
     x, weight, bias = conv_inputs(name)
@@ -546,8 +248,7 @@ def run_conv(name, repeat, torch_too):
         "ref": lambda: references.conv_step(x, weight, bias),
         "floor": lambda: references.conv_matmul_floor(cols, weight, grad_y),
     }
-    if torch_too:
-        variants["torch"] = torch_conv(x, weight, bias)
+    _add_torch(variants, torch_too, workloads.torch_conv, x, weight, bias)
     return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
@@ -555,11 +256,10 @@ def run_overhead(repeat, torch_too):
     """W3: time per op of the 50-op chain (forward + backward); numpy floor = 50 raw calls."""
     x, a, b = chain_inputs()
     variants = {
-        "minigrad": minigrad_chain(x, a, b, CHAIN_LENGTH),
+        "minigrad": minigrad_chain(x, a, b),
         "ref": lambda: references.chain_numpy(x, a, b, CHAIN_LENGTH),
     }
-    if torch_too:
-        variants["torch"] = torch_chain(x, a, b, CHAIN_LENGTH)
+    _add_torch(variants, torch_too, workloads.torch_chain, x, a, b)
     samples = {
         name: [t / CHAIN_LENGTH for t in values]
         for name, values in measure(variants, repeat).items()
@@ -573,8 +273,7 @@ def run_mlp(repeat, torch_too):
     minigrad_step = minigrad_mlp(x, labels, params)
     check = max_relative_error(minigrad_step(), references.mlp_step(x, labels, *params))
     variants = {"minigrad": minigrad_step, "ref": lambda: references.mlp_step(x, labels, *params)}
-    if torch_too:
-        variants["torch"] = torch_mlp(x, labels, params)
+    _add_torch(variants, torch_too, workloads.torch_mlp, x, labels, params)
     return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
@@ -588,8 +287,7 @@ def run_lenet(repeat, torch_too, lr=0.01):
         "minigrad": minigrad_step,
         "ref": lambda: references.lenet_step(x, labels, reference_params, lr),
     }
-    if torch_too:
-        variants["torch"] = torch_lenet(x, labels, lr)
+    _add_torch(variants, torch_too, workloads.torch_lenet, x, labels, lr)
     return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
 
 
@@ -666,17 +364,12 @@ def memory_child(name, side, steps=3):
 
 
 def run_long_chains(lengths, repeat):
-    """Backward time and tracemalloc peak of chains of each length (add, mul, tanh cycling)."""
+    """Backward time and tracemalloc peak (build + backward) of W3's chain at each length."""
     x_np, a_np, b_np = chain_inputs()
     a, b = mg.Tensor(a_np), mg.Tensor(b_np)
 
     def build(length):
-        x = mg.Tensor(x_np, requires_grad=True)
-        y = x
-        for i in range(length):
-            step = i % 3
-            y = y + a if step == 0 else y * b if step == 1 else y.tanh()
-        return y.sum()
+        return workloads.chain(mg.Tensor(x_np, requires_grad=True), a, b, length, mg.tanh).sum()
 
     rows = []
     for length in lengths:
@@ -699,33 +392,8 @@ def run_long_chains(lengths, repeat):
 
 
 def run_steady_memory(steps):
-    """Traced memory growth over `steps` train-like steps (forward, backward, update; loss dropped)."""
-    rng = np.random.default_rng(0)
-    x = mg.Tensor(_normal(rng, (32, 16)))
-    target = mg.Tensor(_normal(rng, (32, 1)))
-    if _layers_available():
-        model = mg.nn.Sequential(mg.nn.Dense(16, 32), mg.nn.Tanh(), mg.nn.Dense(32, 1))
-        params = list(model.parameters())
-    else:
-        params = [
-            mg.Tensor(_normal(rng, (16, 32), 0.25), requires_grad=True),
-            mg.Tensor(np.zeros(32, DTYPE), requires_grad=True),
-            mg.Tensor(_normal(rng, (32, 1), 0.18), requires_grad=True),
-            mg.Tensor(np.zeros(1, DTYPE), requires_grad=True),
-        ]
-
-        def model(x):
-            w1, b1, w2, b2 = params
-            return (x @ w1 + b1).tanh() @ w2 + b2
-
-    def step():
-        for param in params:
-            param.grad = None
-        loss = ((model(x) - target) ** 2).mean()
-        loss.backward()
-        for param in params:
-            param.data -= 0.01 * param.grad.data
-
+    """Traced memory growth over `steps` train-like steps (forward, backward, SGD; loss dropped)."""
+    step = workloads.minigrad_steady()
     for _ in range(20):
         step()
     gc.collect()
@@ -958,16 +626,14 @@ def op_breakdown(stats, steps):
 def run(args):
     """Run the selected workloads and print (and optionally write) the report."""
     quick = args.quick
-    repeat = args.repeat or (3 if quick else 21)
+    repeat = args.repeat or (3 if quick else 31)
     selected = set(WORKLOADS if not args.only else args.only.split(","))
     unknown = selected - set(WORKLOADS)
     if unknown:
         raise SystemExit(f"--only: unknown {sorted(unknown)}; choose from {', '.join(WORKLOADS)}")
-    torch_too = _torch() is not None
+    torch_too = importlib.util.find_spec("torch") is not None
     info = machine_info()
     lines = ["Machine:"] + [f"  {key}: {value}" for key, value in info.items()]
-    side = "mg.nn layers" if _layers_available() else "primitives composed as in Conv2D (no mg.nn)"
-    lines.append(f"  minigrad side: {side}; SGD: {'mg.optim' if _sgd_available() else 'by hand'}")
     lines.append(
         f"  repetitions: {repeat} (interleaved; medians){' — QUICK mode' if quick else ''}"
     )
@@ -1031,7 +697,6 @@ def run(args):
                 "## Machine",
                 "",
                 *[f"- {key}: {value}" for key, value in info.items()],
-                f"- minigrad side: {side}",
                 f"- repetitions: {repeat}, interleaved; every time is a median",
                 "",
                 "",
@@ -1079,7 +744,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions, smaller sweeps")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
-    parser.add_argument("--repeat", type=int, help="interleaved repetitions (default 21; 3 quick)")
+    parser.add_argument("--repeat", type=int, help="interleaved repetitions (default 31; 3 quick)")
     parser.add_argument(
         "--markdown",
         nargs="?",

@@ -14,6 +14,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 references = importlib.import_module("references")
 run = importlib.import_module("run")
+workloads = importlib.import_module("workloads")
 
 ROWS = (
     "W1 conv step",
@@ -56,22 +57,22 @@ def test_quick_run_has_a_verdict_for_every_target(quick_report):
 
 
 def test_minigrad_and_references_agree():
-    x, weight, bias = run.conv_inputs("W1", n=2, size=6)
+    x, weight, bias = workloads.conv_inputs("W1", n=2, size=6)
     assert (
         run.max_relative_error(
-            run.minigrad_conv(x, weight, bias)(), references.conv_step(x, weight, bias)
+            workloads.minigrad_conv(x, weight, bias)(), references.conv_step(x, weight, bias)
         )
         < 1e-5
     )
-    x, labels, params = run.mlp_inputs()
+    x, labels, params = workloads.mlp_inputs()
     assert (
         run.max_relative_error(
-            run.minigrad_mlp(x, labels, params)(), references.mlp_step(x, labels, *params)
+            workloads.minigrad_mlp(x, labels, params)(), references.mlp_step(x, labels, *params)
         )
         < 1e-5
     )
-    x, labels, params = run.lenet_inputs()
-    _, gradients = run.minigrad_lenet(x[:4], labels[:4], params, lr=0.01)
+    x, labels, params = workloads.lenet_inputs()
+    _, gradients = workloads.minigrad_lenet(x[:4], labels[:4], params, lr=0.01)
     expected = references.lenet_gradients(x[:4], labels[:4], params)
     assert run.max_relative_error(gradients(), expected) < 1e-5
 
@@ -126,7 +127,7 @@ def test_unknown_names_are_refused(argv, message):
         run.main(argv)
 
 
-@pytest.mark.parametrize("module", [run, references])
+@pytest.mark.parametrize("module", [run, references, workloads])
 def test_docstring_examples(module):
     failures, _ = doctest.testmod(module)
     assert failures == 0
