@@ -65,20 +65,20 @@ def draw_graph(
     legend=True,
     title=None,
 ):
-    """The computation graph that produced `root`, as a `graphviz.Digraph`.
+    """The graph of ops that produced `root`, as a `graphviz.Digraph` (no `dot` needed).
 
-    Ellipses are tensors (name ~ shape, dtype if not float32, requires_grad, and the gradient:
-    its norm ‖grad‖, its values when it has ≤ 4 elements, or "not computed yet"); boxes are ops
-    with their settings (`Patches k=1`, `Reshape → (n, 64)`). Colours, also drawn as a legend:
-    blue input (leaf without grad), yellow parameter (leaf with grad), white intermediate, bold
-    white the root, grey op, green gradient tensor and pale green backward op, purple 3-D box a
-    layer drawn as one node. Ops made by a layer sit in a box labelled like `Conv2D conv1 · 3×3
-    · 1→8 · 80 params` (names from `model`, or from the one outermost module that made the graph).
-    `depth=d` draws each module at nesting depth d (the model's layers are depth 1) as one node;
-    `collapse=True` means depth=1. `backward=True` draws the graph that
-    `loss.backward(create_graph=True)` built for the gradients (with the forward tensors it
-    reads); `backward="both"` draws it beside the forward graph. `batch_size=n` writes a leading
-    axis of that size as n. More than `max_nodes` nodes raises a ValueError.
+    Legend (also drawn unless legend=False): blue ellipse an input (data, constants); yellow a
+    parameter (the model's; without a model, any leaf with requires_grad); white an intermediate
+    tensor, bold the root; grey box an op and its settings (`Patches k=1`, `Reshape → (n, 64)`);
+    green ellipse and pale green box a gradient tensor and a backward op; purple 3-D box a
+    collapsed layer; lilac frame a layer (`Conv2D conv1 · 3×3 · 1→8 · 80 params`). A tensor shows
+    `name ~ shape`, its dtype if not float32, its values if ≤ 4 elements (show_values), and for a
+    leaf requires_grad and its grad (values, ‖grad‖, or "not computed yet").
+    `model` names the parameters (default: the one outermost module that made the graph).
+    `depth=d` draws each module at depth d (the model's layers are 1) as one node; collapse=True
+    is depth=1. backward=True draws the graph that backward(create_graph=True) built for the
+    gradients, with the forward tensors it reads; "both" draws it beside the forward graph.
+    `batch_size=n` writes a data tensor's leading axis n as `n`. Over max_nodes: ValueError.
 
     >>> import minigrad as mg
     >>> a = mg.Tensor([1.0, 2.0], requires_grad=True, name="a")
@@ -103,11 +103,14 @@ def draw_graph(
     drawing = _Drawing(root, model, depth, backward, show_values, batch_size)
     count = len(drawing.nodes)
     if count > max_nodes:
-        hint = (
-            "Draw each layer as one node with collapse=True (or depth=1)"
-            if depth is None
-            else f"Collapse more of the graph with a smaller depth than {depth}"
-        )
+        if backward:
+            hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
+        elif depth is None:
+            hint = "Draw each layer as one node with collapse=True (or depth=1)"
+        elif depth > 1:
+            hint = f"Collapse more of the graph with a smaller depth than {depth}"
+        else:
+            hint = "Draw a part of the model (the output of one of its blocks)"
         raise ValueError(
             f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
             f"which is too many to read (and slow to lay out). {hint}, or pass a larger "

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad import nn, viz
@@ -352,6 +354,53 @@ def test_backward_view_needs_create_graph():
         viz.draw_graph(loss, backward=True)
 
 
+# ---- any graph ------------------------------------------------------------------------------
+STEPS = st.lists(
+    st.tuples(st.sampled_from(["mul", "add", "relu", "sum", "reshape", "exp"]), st.integers(0, 9)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(STEPS)
+def test_any_small_graph_is_drawn_consistently(steps):
+    """Random expressions reusing earlier results: stable ids, every arrow between drawn nodes,
+    one arrow out of each op (to its output) and one arrow in per input it uses."""
+    rng = np.random.default_rng(0)
+    values = [mg.Tensor(rng.standard_normal((2, 3)), requires_grad=True, name="x")]
+    for op, pick in steps:
+        a, b = values[-1], values[pick % len(values)]
+        if op == "mul":
+            values.append(a * b if a.shape == b.shape else a * 2.0)
+        elif op == "add":
+            values.append(a + b if a.shape == b.shape else a + 1.0)
+        elif op == "relu":
+            values.append(a.relu())
+        elif op == "exp":
+            values.append((a * 0.1).exp())
+        elif op == "sum":
+            values.append(a.sum(axis=0) if a.ndim else a * 1.0)
+        else:
+            values.append(a.reshape(-1))
+    root = values[-1]
+    graph = viz.draw_graph(root, legend=False)
+    assert graph.source == viz.draw_graph(root, legend=False).source
+    drawn = nodes(graph)
+    tensor_ids = sorted(n for n in drawn if n.startswith("t"))
+    op_ids = sorted(n for n in drawn if n.startswith("op"))
+    assert tensor_ids == sorted(f"t{i}" for i in range(len(tensor_ids)))
+    assert op_ids == sorted(f"op{i}" for i in range(len(op_ids)))
+    arrows = edges(graph)
+    assert all(tail in drawn and head in drawn for tail, head, _ in arrows)
+    for op in op_ids:
+        outputs = [head for tail, head, _ in arrows if tail == op]
+        assert len(outputs) == 1 and outputs[0].startswith("t")
+        inputs = [tail for tail, head, _ in arrows if head == op]
+        assert inputs and all(tail.startswith("t") for tail in inputs)
+    assert drawn["t0"].startswith("~ ")  # the root comes first
+    assert node_with(graph, "x ~ (2, 3)")  # the leaf is drawn exactly once, however often used
+
+
 # ---- legend, determinism, limits, errors ----------------------------------------------------
 def test_legend_lists_each_kind_and_can_be_left_out():
     a = mg.Tensor([1.0], requires_grad=True)
@@ -392,8 +441,15 @@ def test_too_many_nodes_is_refused_with_a_hint_to_collapse():
     with pytest.raises(ValueError, match=r"more than max_nodes=10.*collapse=True"):
         viz.draw_graph(y, model, max_nodes=10)
     assert viz.draw_graph(y, model, collapse=True, max_nodes=10)  # the hint works
-    with pytest.raises(ValueError, match="smaller depth"):
+    with pytest.raises(ValueError, match="a part of the model"):
         viz.draw_graph(y, model, collapse=True, max_nodes=3)
+    nested = nn.Sequential(("block", conv_net()))
+    with pytest.raises(ValueError, match="smaller depth than 2"):
+        viz.draw_graph(nested(image()), nested, depth=2, max_nodes=3)
+    loss = y.sum()
+    loss.backward(create_graph=True)
+    with pytest.raises(ValueError, match="Backward graphs are drawn op by op"):
+        viz.draw_graph(loss, model, backward=True, max_nodes=10)
 
 
 def test_a_deep_chain_is_walked_without_recursion():
