@@ -638,7 +638,16 @@ def _emit_legend(graph, backward, collapsed):
 
 # ---- the `minigrad graph` command -------------------------------------------------------------
 def add_arguments(parser):
-    """Options of `minigrad graph`: which model, where to write, what to draw."""
+    """Add the options of `minigrad graph` to an argparse parser: which model, where to write,
+    what to draw; `args.run(args)` then runs the command.
+
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="minigrad graph")
+    >>> add_arguments(parser)
+    >>> args = parser.parse_args(["--model", "lenet", "--collapse", "-o", "lenet.svg"])
+    >>> args.model, args.collapse, args.backward
+    ('lenet', True, None)
+    """
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--model",
@@ -687,7 +696,19 @@ def add_arguments(parser):
 
 
 def run_command(args):
-    """Build the model, run one random batch through it, draw the graph and write it."""
+    """Build the model, run one random batch x ~ (n, *input_shape) through it (x requires grad,
+    so the ops applied to it are recorded), draw the graph and write it; returns 0.
+
+    With --backward the root is L = Σ output, after L.backward(create_graph=True).
+
+    >>> import argparse, io, contextlib
+    >>> parser = argparse.ArgumentParser()
+    >>> add_arguments(parser)
+    >>> with contextlib.redirect_stdout(io.StringIO()) as out:
+    ...     code = run_command(parser.parse_args(["--list"]))
+    >>> code, "lenet" in out.getvalue()
+    (0, True)
+    """
     if args.list:
         from minigrad.models import MODELS
 
