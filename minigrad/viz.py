@@ -489,9 +489,10 @@ def _module_table(model, ops):
 def _parameter_table(model, modules):
     """id(parameter) -> (dotted name, the module that owns it), from `model.named_parameters()`
     (or, without a model, from each outermost module that made part of the graph)."""
-    owners = [model] if model is not None else []
-    if model is None:
-        owners = [m for m in _unique(m for m in _modules_in(modules)) if modules[id(m)][1] == 1]
+    if model is not None:
+        owners = [model]
+    else:
+        owners = _unique(path[-1] for _, depth, path in modules.values() if depth == 1)
     table = {}
     for owner in owners:
         by_name = dict(_named_modules(owner))
@@ -501,11 +502,6 @@ def _parameter_table(model, modules):
             module = by_name.get(name.rpartition(".")[0], owner)
             table.setdefault(id(parameter), (name, module if id(module) in modules else None))
     return table
-
-
-def _modules_in(modules):
-    for _, _, path in modules.values():
-        yield from path
 
 
 def _unique(items):
