@@ -1,0 +1,1 @@
+"""Tests of minigrad.nn: modules, layers, pooling, losses and the summary table."""
