@@ -1,7 +1,7 @@
 """The benchmark: minigrad against plain-numpy references (benchmarks/references.py) of the same
 computation, timed in one run with interleaved repetitions, printed as a table of ratios.
 
-Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat 30, --markdown, --profile W2)."""
+Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat 31, --markdown, --profile W2)."""
 
 import argparse
 import cProfile
@@ -104,6 +104,21 @@ def _load_average():
         return ", ".join(f"{load:.2f}" for load in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def _busy_warning(info):
+    """A warning when other processes keep the cores busy (the figures get noisy), else None."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        return None
+    cores = info["usable cores"] or info["cores"] or 1
+    if load < 0.5 * cores:
+        return None
+    return (
+        f"warning: the machine is busy (load {load:.1f} on {cores} cores) — expect noisy figures "
+        "(see the quartiles); rerun when it is idle for steadier ones"
+    )
 
 
 def _cpu_model():
@@ -408,15 +423,18 @@ def run_steady_memory(steps):
 
 
 def run_scaling(n_values, sizes, repeat):
-    """W2's minigrad step (16→32 channels) for several n at 32×32 and several sizes at n = 64."""
+    """W2's minigrad step (16→32 channels) for several n at 32×32 and several sizes at n = 64,
+    all configurations interleaved in one measurement."""
     configurations = [(n, 32) for n in n_values] + [(64, size) for size in sizes if size != 32]
-    rows = []
-    for n, size in configurations:
-        x, weight, bias = conv_inputs("W2", n=n, size=size)
-        samples = measure({"minigrad": minigrad_conv(x, weight, bias)}, repeat, warmup=1)
-        rows.append({"n": n, "size": size, "time": statistics.median(samples["minigrad"])})
-        del x
-    return rows
+    variants = {
+        configuration: minigrad_conv(*conv_inputs("W2", *configuration))
+        for configuration in configurations
+    }
+    samples = measure(variants, repeat, warmup=1)
+    return [
+        {"n": n, "size": size, "time": statistics.median(samples[(n, size)])}
+        for n, size in configurations
+    ]
 
 
 # ---- the report -------------------------------------------------------------------------------
@@ -637,6 +655,9 @@ def run(args):
     lines.append(
         f"  repetitions: {repeat} (interleaved; medians){' — QUICK mode' if quick else ''}"
     )
+    busy = _busy_warning(info)
+    if busy:
+        lines.append(busy)
     print("\n".join(lines), flush=True)
 
     started = time.perf_counter()
@@ -697,7 +718,9 @@ def run(args):
                 "## Machine",
                 "",
                 *[f"- {key}: {value}" for key, value in info.items()],
+                f"- load average at the end: {_load_average()}",
                 f"- repetitions: {repeat}, interleaved; every time is a median",
+                *([f"- **{busy}**"] if busy else []),
                 "",
                 "",
             ]
@@ -712,7 +735,10 @@ _NOTES = """
 ## How to read it
 
 - Times are medians of interleaved repetitions (each repetition times every variant once, in a
-  rotating order), measured with `time.perf_counter` after warm-up calls.
+  rotating order), measured with `time.perf_counter` after warm-up calls. A ratio is the median of
+  the per-repetition ratios (both sides timed moments apart), with its quartiles in brackets.
+- The machine is shared: compare ratios from one run, not times from different runs. A target is
+  met when the median ratio is within it.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
   slice-adds). *floor* is the three GEMMs of the conv step timed alone. For W3 the reference is the
