@@ -49,6 +49,10 @@ REQUIRED = [
     "tutorials/02-dense-to-conv.md",
     "tutorials/03-training.md",
     "guides/extending.md",
+    "es/index.md",
+    "es/tutoriales/02-de-densas-a-convolucionales.md",
+    *[f"reference/{name}.md" for name in ("tensor", "ops", "gradcheck", "nn", "optim")],
+    *[f"reference/{name}.md" for name in ("data", "viz", "teach")],
 ]
 
 
@@ -100,3 +104,22 @@ def test_mkdocs_builds_without_warnings(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_page_is_in_the_site_navigation():
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    pages = [str(p.relative_to(DOCS)) for p in DOCS.rglob("*.md")]
+    missing = [page for page in pages if f": {page}" not in config]
+    assert not missing, f"add these pages to the nav of mkdocs.yml: {missing}"
+
+
+LINK = re.compile(r"\]\(([^)#\s]+\.md)(#[^)]*)?\)")
+
+
+def test_relative_links_point_to_existing_pages():
+    broken = []
+    for page in DOCS.rglob("*.md"):
+        for target, _ in LINK.findall(page.read_text(encoding="utf-8")):
+            if "://" not in target and not (page.parent / target).resolve().is_file():
+                broken.append(f"{page.relative_to(DOCS)} → {target}")
+    assert not broken, f"broken links: {broken}"
