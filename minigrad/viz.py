@@ -755,11 +755,12 @@ def _load_model(args):
                 f"minigrad graph: {args.file} must define a variable `model` (a Module to draw), "
                 "and `input_shape` (one example's shape, e.g. (8, 8, 1)) or pass --input-shape."
             )
-        input_shape = namespace.get("input_shape")
+        input_shape = namespace.get("input_shape") or _guess_input_shape(namespace["model"])
         if input_shape is None and not args.input_shape:
             raise ValueError(
-                f"minigrad graph: {args.file} defines no `input_shape`; add input_shape = "
-                "(h, w, c) to it or pass --input-shape, e.g. --input-shape 8,8,1."
+                f"minigrad graph: {args.file} defines no `input_shape` and its first layer does "
+                "not tell it; add input_shape = (h, w, c) to the file or pass --input-shape, "
+                "e.g. --input-shape 8,8,1."
             )
         return namespace["model"], tuple(input_shape or ())
     from minigrad.models import MODELS
@@ -771,6 +772,19 @@ def _load_model(args):
         )
     constructor, input_shape = MODELS[args.model]
     return constructor(), tuple(input_shape)
+
+
+def _guess_input_shape(model):
+    """One example's shape, read from the first layer when it tells (Dense: (in_features,),
+    Local: in_shape); None when it cannot (a Conv2D takes images of any size)."""
+    for _, module in _named_modules(model):
+        if hasattr(module, "in_shape"):
+            return tuple(module.in_shape)
+        if hasattr(module, "in_features"):
+            return (module.in_features,)
+        if hasattr(module, "in_channels"):
+            return None
+    return None
 
 
 def _parse_shape(text):

@@ -67,13 +67,28 @@ def test_a_python_file_defining_model_and_input_shape(tmp_path):
 
 def test_input_shape_option_overrides_and_is_checked(tmp_path, capsys):
     script = tmp_path / "no_shape.py"
-    script.write_text("from minigrad import nn\nmodel = nn.Dense(2, 2)\n", encoding="utf-8")
+    script.write_text("from minigrad import nn\nmodel = nn.Conv2D(1, 2, 3)\n", encoding="utf-8")
     out = tmp_path / "g.dot"
     assert main(["graph", "--file", str(script), "-o", str(out)]) == 2
-    assert "--input-shape" in capsys.readouterr().err
-    assert main(["graph", "--file", str(script), "--input-shape", "2", "-o", str(out)]) == 0
+    assert "--input-shape" in capsys.readouterr().err  # a Conv2D takes images of any size
+    assert main(["graph", "--file", str(script), "--input-shape", "5,5,1", "-o", str(out)]) == 0
+    assert "x ~ (n, 5, 5, 1)" in out.read_text(encoding="utf-8")
     assert main(["graph", "--file", str(script), "--input-shape", "two", "-o", str(out)]) == 2
     assert "positive sizes" in capsys.readouterr().err
+
+
+def test_the_input_shape_is_read_from_a_first_dense_or_local_layer(tmp_path):
+    script = tmp_path / "dense.py"
+    script.write_text(
+        "from minigrad import nn\nmodel = nn.Sequential(nn.Dense(5, 2), nn.ReLU())\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "g.dot"
+    assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
+    assert "x ~ (n, 5)" in out.read_text(encoding="utf-8")
+    script.write_text("from minigrad import nn\nmodel = nn.Local((4, 4, 1), 2, 3)\n")
+    assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
+    assert "x ~ (n, 4, 4, 1)" in out.read_text(encoding="utf-8")
 
 
 def test_user_errors_exit_2_with_a_message(tmp_path, capsys):
