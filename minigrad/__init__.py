@@ -54,6 +54,5 @@ def tensor(data, requires_grad=False, dtype=None, name=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, name=name)
 
 
-# mg.data is exposed too: train imports it (`from minigrad import data` would clash with
-# the argument of tensor()).
-from minigrad import models, nn, optim, teach, train
+# The subpackages, last: they use the engine above.
+from minigrad import data, models, nn, optim, teach, train, viz

@@ -3,6 +3,7 @@
 Binary ops broadcast like numpy; their backward sums each gradient back to its input's shape
 with `unbroadcast` (the adjoint of broadcasting)."""
 
+import math
 import numbers
 
 import numpy as np
@@ -27,7 +28,7 @@ _constants = {}
 def _constant(value, dtype):
     """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
     because backward formulas such as g · (1 − y²) would otherwise build them on every call."""
-    key = (value, dtype)
+    key = (value, dtype, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
     array = _constants.get(key)
     if array is None:
         array = np.asarray(value, dtype=dtype)
@@ -120,7 +121,8 @@ class Pow(Function):
 
     forward:  y = a^b
     backward: ∂L/∂a = unbroadcast(g · b · a^(b−1)),  ∂L/∂b = unbroadcast(g · y · log a)
-    (∂L/∂b is only computed when b requires grad: log a needs a > 0)
+    Two limits are taken explicitly, where the formulas give 0 · ∞ = nan: ∂y/∂a = 0 where
+    b = 0 (a^0 is constant), and ∂y/∂b = 0 where a = 0 (there y = 0^b is 0 or 1, flat in b).
     """
 
     saves_output = True
@@ -132,10 +134,19 @@ class Pow(Function):
         a, b = self.inputs
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_out * b * a ** (b - 1), a.shape)
+            # b − 1 where b ≠ 0, and 0 where b = 0: then b · a^0 = 0 even at a = 0.
+            exponent = b - _mask(b.data != 0, b.dtype)
+            grad_a = unbroadcast(grad_out * b * a**exponent, a.shape)
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(grad_out * self.output * log(a), b.shape)
+            # log 1 = 0 instead of log 0 = −∞ where a = 0.
+            safe_a = a + _mask(a.data == 0, a.dtype)
+            grad_b = unbroadcast(grad_out * self.output * log(safe_a), b.shape)
         return grad_a, grad_b
+
+
+def _mask(condition, dtype):
+    """A constant Tensor of 1s where `condition` holds and 0s elsewhere."""
+    return Tensor._wrap(condition.astype(dtype), False, None)
 
 
 class Neg(Function):
@@ -194,7 +205,7 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, grad_out):
-        return (grad_out * Tensor._wrap(self.mask.astype(grad_out.dtype), False, None),)
+        return (grad_out * _mask(self.mask, grad_out.dtype),)
 
 
 class Tanh(Function):

@@ -142,7 +142,11 @@ def _plain_index(index):
     if isinstance(index, tuple):
         return tuple(_plain_index(part) for part in index)
     if isinstance(index, Tensor):
-        return index.data.astype(np.intp)
+        raise TypeError(
+            "Indexing with a Tensor is ambiguous: Tensors hold floats, so a mask and a list of "
+            "indices look alike. Index with a numpy array instead: x[mask.data > 0] for a "
+            "mask, x[np.asarray(indices, dtype=int)] for positions."
+        )
     if isinstance(index, list):
         return np.asarray(index)
     return index

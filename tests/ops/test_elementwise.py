@@ -136,10 +136,6 @@ def test_broadcast_mismatch_names_the_op_and_both_shapes(op):
     assert "broadcast" in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Pow's ∂/∂a = b·a^(b−1) is 0·inf = nan at a = 0 when b = 0 (should be 0)",
-)
 def test_gradient_of_x_to_the_zero_at_zero_is_zero():
     x = leaf([0.0, 2.0])
     with np.errstate(all="ignore"):
@@ -147,10 +143,6 @@ def test_gradient_of_x_to_the_zero_at_zero_is_zero():
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Pow's ∂/∂b = y·log a is 0·(−inf) = nan for 0 ** b with b > 0 (should be 0)",
-)
 def test_gradient_of_zero_to_the_x_is_zero():
     x = leaf([1.0, 2.0])
     with np.errstate(all="ignore"):

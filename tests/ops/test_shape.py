@@ -87,9 +87,17 @@ def test_getitem_with_repeated_indices_accumulates_gradients():
     np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
 
 
-def test_getitem_with_a_tensor_index():
+def test_getitem_with_a_tensor_index_is_refused():
+    # A Tensor holds floats, so Tensor([True, False, True]) and Tensor([1, 0, 1]) look alike.
     x = leaf([10.0, 20.0, 30.0])
-    y = x[mg.Tensor([2, 2])]
+    for index in (mg.Tensor([2, 2]), mg.Tensor([True, False, True])):
+        with pytest.raises(TypeError, match="numpy array"):
+            x[index]
+
+
+def test_getitem_with_an_integer_array_accumulates():
+    x = leaf([10.0, 20.0, 30.0])
+    y = x[np.array([2, 2])]
     np.testing.assert_array_equal(y.data, [30.0, 30.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 2.0])
