@@ -156,6 +156,21 @@ class WeightPattern:
     def _repr_latex_(self):
         return "$" + self.to_latex() + "$"
 
+    def plot(self, ax=None):
+        """Draw the matrix: shaded where a weight sits, with its symbol (needs matplotlib)."""
+        plt = _pyplot("WeightPattern.plot")
+        rows, cols = self.shape
+        if ax is None:
+            _, ax = plt.subplots(figsize=(0.8 * cols + 1, 0.5 * rows + 1))
+        ax.imshow(self.zero_pattern(), cmap="Oranges", vmin=0, vmax=2)
+        for p in range(rows):
+            for q in range(cols):
+                ax.text(q, p, self.symbol(p, q), ha="center", va="center")
+        ax.set_xticks(range(cols), self.col_labels)
+        ax.set_yticks(range(rows), self.row_labels)
+        ax.xaxis.tick_top()
+        return ax
+
 
 def _name_weights(entries):
     """The naming rule of WeightPattern, applied to where each weight lands."""
@@ -493,6 +508,17 @@ class EquivarianceResult:
 
     def __repr__(self):
         return str(self)
+
+    def plot(self, ax=None):
+        """Draw the error map (white where it is not defined; needs matplotlib)."""
+        plt = _pyplot("EquivarianceResult.plot")
+        if ax is None:
+            _, ax = plt.subplots(figsize=(3.5, 3))
+        image = ax.imshow(self.error_map, cmap="Reds", vmin=0)
+        ax.figure.colorbar(image, ax=ax, label="|f(shift(X)) − shift(f(X))|")
+        verdict = "equivariant" if self.equivariant else "not equivariant"
+        ax.set_title(f"shift {self.shift}: {verdict}")
+        return ax
 
 
 def check_equivariance(f, x, shift, tolerance=1e-5):

@@ -200,15 +200,19 @@ def test_explain_patch_text_shows_the_padded_zeros():
     assert "(0)" in text and "vect index = (a·3 + b)·1 + channel" in text
 
 
-def test_explain_patch_picture():
-    pytest.importorskip("matplotlib")  # the picture is optional; the text version is tested above
+def test_pictures(matrices):
+    pytest.importorskip("matplotlib")  # the pictures are optional; the text versions are tested
     import matplotlib
 
     matplotlib.use("Agg")
-    ax = teach.explain_patch((4, 4, 1), 1, 2, 1).plot()
-    assert len(ax.texts) == 9
     import matplotlib.pyplot as plt
 
+    assert len(teach.explain_patch((4, 4, 1), 1, 2, 1).plot().texts) == 9
+    assert len(matrices["conv"].plot().texts) == 24
+    result = teach.check_equivariance(nn.Conv2D(1, 1, 3, seed=0), blob(), (1, 1))
+    assert "equivariant" in result.plot().get_title()
+    field = teach.receptive_field(nn.Conv2D(1, 1, 3, seed=0), (5, 5, 1), (2, 2))
+    assert field.plot().get_title() == "receptive field of H[2, 2]"
     plt.close("all")
 
 
@@ -335,3 +339,7 @@ def test_plots_need_matplotlib_or_say_so(monkeypatch):
         teach.explain_patch((3, 3, 1), 1, 1, 1).plot()
     with pytest.raises(ImportError, match="str"):
         teach.receptive_field(nn.Conv2D(1, 1, 3), (5, 5, 1), (2, 2)).plot()
+    with pytest.raises(ImportError, match="WeightPattern.plot"):
+        teach.notes_matrices()["dense"].plot()
+    with pytest.raises(ImportError, match="EquivarianceResult.plot"):
+        teach.check_equivariance(nn.Conv2D(1, 1, 3), blob(), (1, 1)).plot()
