@@ -79,6 +79,7 @@ def draw_graph(
     is depth=1. backward=True draws the graph that backward(create_graph=True) built for the
     gradients, with the forward tensors it reads; "both" draws it beside the forward graph.
     `batch_size=n` writes a data tensor's leading axis n as `n`. Over max_nodes: ValueError.
+    `title` is the caption (by default the model, its parameter count and n).
 
     >>> import minigrad as mg
     >>> a = mg.Tensor([1.0, 2.0], requires_grad=True, name="a")
