@@ -433,6 +433,7 @@ def test_rankdir_is_passed_on_and_checked():
     assert "rankdir=TB" in viz.draw_graph(a * 2.0, rankdir="TB").source
     with pytest.raises(ValueError, match="rankdir"):
         viz.draw_graph(a * 2.0, rankdir="sideways")
+    assert 'label="My net · n = 1"' in viz.draw_graph(a * 2.0, title="My net", batch_size=1).source
 
 
 def test_too_many_nodes_is_refused_with_a_hint_to_collapse():
