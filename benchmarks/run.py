@@ -467,7 +467,7 @@ def _target_cells(name, result):
 
 def main_table(results, torch_too):
     """The rows of the main table (a list of lists of strings), header first."""
-    header = ["workload", "minigrad", "numpy ref", "× ref [q1–q3]", "× floor"]
+    header = ["workload", "minigrad", "numpy ref", "× ref [q1–q3]", "× matmul floor"]
     if torch_too:
         header.append("× torch")
     header += ["target", "met"]
@@ -506,7 +506,10 @@ def main_table(results, torch_too):
             for baseline in ("ref", "floor", "torch") if torch_too else ("ref", "floor"):
                 if baseline in samples:
                     q1, result[baseline], q3 = paired_ratio(samples, "minigrad", baseline)
-                    row.append(f"{result[baseline]:.2f} [{q1:.2f}–{q3:.2f}]")
+                    cell = f"{result[baseline]:.2f} [{q1:.2f}–{q3:.2f}]"
+                    if baseline != "ref":  # its time is in a column of its own
+                        cell += f" of {_format_time(statistics.median(samples[baseline]), unit)}"
+                    row.append(cell)
                 else:
                     row.append("—")
         rows += [row + list(_target_cells(name, result))]
