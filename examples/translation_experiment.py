@@ -51,7 +51,7 @@ def conv_model(seed):
     )
 
 
-def run_experiment(fast=FAST, seed=SEED, progress=False):
+def run_experiment(fast=FAST, seed=SEED):
     """Train both models on left-half patterns; return their accuracies on held-out left-half
     images ("train_region") and on right-half images ("elsewhere")."""
     n_train, epochs = (500, 15) if fast else (800, 20)
@@ -65,7 +65,7 @@ def run_experiment(fast=FAST, seed=SEED, progress=False):
     results = {}
     for name, model in (("Dense", dense_model(size, seed)), ("Conv2D", conv_model(seed))):
         optimizer = mg.optim.Adam(model.parameters(), lr=0.02)
-        mg.train.fit(model, optimizer, X, y, epochs=epochs, seed=seed, progress=progress)
+        mg.train.fit(model, optimizer, X, y, epochs=epochs, seed=seed, progress=False)
         results[name] = {
             "parameters": model.num_parameters(),
             "train_region": mg.train.evaluate(model, X_left, y_left)[1],
@@ -75,32 +75,27 @@ def run_experiment(fast=FAST, seed=SEED, progress=False):
 
 
 # %%
-if __name__ == "__main__":
-    results = run_experiment(progress=False)
-    print(f"{'model':<7} {'weights':>7}  {'accuracy, left half':>20}  {'accuracy, right half':>20}")
-    for name, r in results.items():
-        print(
-            f"{name:<7} {r['parameters']:>7}  {r['train_region']:>20.1%}  {r['elsewhere']:>20.1%}"
-        )
+results = run_experiment()
+print(f"{'model':<7} {'weights':>7}  {'accuracy, left half':>20}  {'accuracy, right half':>20}")
+for name, r in results.items():
+    print(f"{name:<7} {r['parameters']:>7}  {r['train_region']:>20.1%}  {r['elsewhere']:>20.1%}")
 
-    # %%
-    try:
-        import matplotlib.pyplot as plt
-    except ModuleNotFoundError:
-        print("matplotlib is not installed: no plot (pip install matplotlib to get one).")
-    else:
-        fig, ax = plt.subplots(figsize=(5, 3))
-        names = list(results)
-        positions = np.arange(len(names))
-        for offset, key, label in (
-            (-0.2, "train_region", "left half (seen)"),
-            (0.2, "elsewhere", "right half (never seen)"),
-        ):
-            ax.bar(positions + offset, [results[n][key] for n in names], 0.4, label=label)
-        ax.axhline(0.25, color="grey", linestyle=":", label="chance")
-        ax.set(xticks=positions, xticklabels=names, ylabel="test accuracy", ylim=(0, 1))
-        ax.set_title("trained on the left half only")
-        ax.legend(loc="lower left", fontsize=8)
-        fig.tight_layout()
-        fig.savefig("translation_experiment.png")
-        print("wrote translation_experiment.png")
+# %%
+try:
+    import matplotlib.pyplot as plt
+except ModuleNotFoundError:
+    print("matplotlib is not installed: no plot (pip install matplotlib to get one).")
+else:
+    fig, ax = plt.subplots(figsize=(5, 3))
+    names = list(results)
+    positions = np.arange(len(names))
+    bars = (("train_region", "left half (seen)", -0.2), ("elsewhere", "right half (unseen)", 0.2))
+    for key, label, offset in bars:
+        ax.bar(positions + offset, [results[n][key] for n in names], 0.4, label=label)
+    ax.axhline(0.25, color="grey", linestyle=":", label="chance")
+    ax.set(xticks=positions, xticklabels=names, ylabel="test accuracy", ylim=(0, 1))
+    ax.set_title("trained on the left half only")
+    ax.legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig("translation_experiment.png")
+    print("wrote translation_experiment.png")

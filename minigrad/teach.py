@@ -63,11 +63,13 @@ def _jacobian(f, input_shape, at, wrt, caller):
     # (the copies of a batch do not interact, so copy q receives row q of the Jacobian).
     x = Tensor(np.repeat(x0, m, axis=0), requires_grad=True)
     y = f(x)
+    if not y.requires_grad:  # f ignores its input: a zero matrix
+        return np.zeros((x0.size, m)), x0, y0
     target = x if wrt == "input" else _padded_tensor(y, x, caller)
     one_hots = np.eye(m, dtype=y.dtype).reshape(y.shape)
     (grad_z,) = grad(y, [target], grad_output=one_hots)
     if grad_z is None:
-        return np.zeros((target[0].size, m)), x0, y0
+        return np.zeros((target.data[0].size, m)), x0, y0
     return grad_z.data.reshape(m, -1).T.astype(np.float64), x0, y0
 
 

@@ -105,6 +105,14 @@ def test_layer_matrix_linearizes_a_nonlinear_function():
     assert m[0, 1] == 0 and m[1, 0] == 0
 
 
+def test_layer_matrix_of_a_function_that_ignores_its_input_is_zero():
+    m, offset = teach.layer_matrix(
+        lambda x: mg.Tensor(np.ones((len(x), 2))), (3,), with_offset=True
+    )
+    assert m.shape == (3, 2) and not m.any()
+    np.testing.assert_array_equal(offset, [1.0, 1.0])
+
+
 def test_layer_matrix_errors():
     with pytest.raises(ValueError, match="wrt must be"):
         teach.layer_matrix(nn.Dense(2, 2), (2,), wrt="output")
