@@ -11,7 +11,11 @@ import numpy as np
 
 def chain_numpy(x, a, b, length=50):
     """The numpy floor of the overhead chain: the same `length` ops (add, mul, tanh cycling) as raw
-    numpy calls on x ~ (16,), forward only (there is no backward to take without an engine)."""
+    numpy calls on x ~ (16,), forward only (there is no backward to take without an engine).
+
+    >>> float(chain_numpy(np.float32(0.5), 1.0, 2.0, length=2))  # (0.5 + 1) · 2
+    3.0
+    """
     y = x
     for i in range(length):
         step = i % 3
@@ -30,7 +34,11 @@ def chain_numpy(x, a, b, length=50):
 def im2col(x_padded, s):
     """Every s×s patch of x_padded ~ (n, h + 2k, w + 2k, c) as rows: (n·h·w, s²c).
 
-    A strided view of the windows, then one copy into patch order (a, b, channel)."""
+    A strided view of the windows, then one copy into patch order (a, b, channel).
+
+    >>> im2col(np.arange(9.0).reshape(1, 3, 3, 1), 3)
+    array([[0., 1., 2., 3., 4., 5., 6., 7., 8.]])
+    """
     n, hp, wp, c = x_padded.shape
     h, w = hp - s + 1, wp - s + 1
     windows = np.lib.stride_tricks.sliding_window_view(x_padded, (s, s), axis=(1, 2))
@@ -40,7 +48,14 @@ def im2col(x_padded, s):
 
 def col2im(grad_cols, padded_shape, s):
     """The adjoint of im2col: scatter-add rows (n·h·w, s²c) back into an image ~ padded_shape,
-    with s² slice-adds."""
+    with s² slice-adds.
+
+    >>> col2im(np.ones((4, 9)), (1, 4, 4, 1), 3)[0, :, :, 0]
+    array([[1., 2., 2., 1.],
+           [2., 4., 4., 2.],
+           [2., 4., 4., 2.],
+           [1., 2., 2., 1.]])
+    """
     n, hp, wp, c = padded_shape
     h, w = hp - s + 1, wp - s + 1
     grad_cols = grad_cols.reshape(n, h, w, s, s, c)
@@ -52,14 +67,27 @@ def col2im(grad_cols, padded_shape, s):
 
 
 def conv_forward(x, weight, bias, k):
-    """Conv2D 'same': y = im2col(pad(x)) W + b ~ (n·h·w, c'); also returns what backward needs."""
+    """Conv2D 'same': y = im2col(pad(x)) W + b ~ (n·h·w, c'); also returns what backward needs.
+
+    >>> y, cols, padded_shape = conv_forward(np.ones((1, 2, 2, 1)), np.ones((9, 1)), np.zeros(1), 1)
+    >>> y.ravel(), cols.shape, padded_shape
+    (array([4., 4., 4., 4.]), (4, 9), (1, 4, 4, 1))
+    """
     x_padded = np.pad(x, ((0, 0), (k, k), (k, k), (0, 0)))
     cols = im2col(x_padded, 2 * k + 1)
     return cols @ weight + bias, cols, x_padded.shape
 
 
 def conv_backward(grad_y, cols, padded_shape, weight, k, need_input=True):
-    """Gradients of the conv for ∂L/∂y ~ (n·h·w, c'): (∂L/∂x or None, ∂L/∂W, ∂L/∂b)."""
+    """Gradients of the conv for ∂L/∂y ~ (n·h·w, c'): (∂L/∂x or None, ∂L/∂W, ∂L/∂b).
+
+    >>> _, cols, padded_shape = conv_forward(np.ones((1, 2, 2, 1)), np.ones((9, 1)), np.zeros(1), 1)
+    >>> weight = np.ones((9, 1))
+    >>> grad_x, grad_w, grad_b = conv_backward(np.ones((4, 1)), cols, padded_shape, weight, 1)
+    >>> grad_x[0, :, :, 0], grad_b
+    (array([[4., 4.],
+           [4., 4.]]), array([4.]))
+    """
     grad_w = cols.T @ grad_y
     grad_b = grad_y.sum(axis=0)
     if not need_input:
@@ -70,7 +98,11 @@ def conv_backward(grad_y, cols, padded_shape, weight, k, need_input=True):
 
 
 def conv_step(x, weight, bias, k=1):
-    """W1/W2: L = Σ relu(conv(x)); returns (L, ∂L/∂x, ∂L/∂W, ∂L/∂b)."""
+    """W1/W2: L = Σ relu(conv(x)); returns (L, ∂L/∂x, ∂L/∂W, ∂L/∂b).
+
+    >>> float(conv_step(np.ones((1, 2, 2, 1)), np.ones((9, 1)), np.zeros(1))[0])  # 4 pixels · 4
+    16.0
+    """
     y, cols, padded_shape = conv_forward(x, weight, bias, k)  # (n·h·w, c')
     loss = np.maximum(y, 0).sum()
     grad_y = (y > 0).astype(y.dtype)
@@ -79,7 +111,11 @@ def conv_step(x, weight, bias, k=1):
 
 
 def conv_matmul_floor(cols, weight, grad_y):
-    """The three GEMMs of a conv step and nothing else: forward, ∂L/∂W and ∂L/∂cols."""
+    """The three GEMMs of a conv step and nothing else: forward, ∂L/∂W and ∂L/∂cols.
+
+    >>> [a.shape for a in conv_matmul_floor(np.ones((6, 9)), np.ones((9, 2)), np.ones((6, 2)))]
+    [(6, 2), (9, 2), (6, 9)]
+    """
     y = cols @ weight
     grad_w = cols.T @ grad_y
     grad_cols = grad_y @ weight.T
@@ -90,7 +126,12 @@ def conv_matmul_floor(cols, weight, grad_y):
 
 
 def cross_entropy(logits, labels):
-    """Mean cross-entropy of integer labels and its gradient ∂L/∂logits (stable log-softmax)."""
+    """Mean cross-entropy of integer labels and its gradient ∂L/∂logits (stable log-softmax).
+
+    >>> loss, grad = cross_entropy(np.zeros((1, 2)), np.array([1]))
+    >>> round(float(loss), 4), grad    # log 2; softmax − one-hot
+    (0.6931, array([[ 0.5, -0.5]]))
+    """
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)
     log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
@@ -102,7 +143,13 @@ def cross_entropy(logits, labels):
 
 
 def mlp_step(x, labels, w1, b1, w2, b2):
-    """W4: L = CE(relu(x W1 + b1) W2 + b2, labels); returns (L, ∂W1, ∂b1, ∂W2, ∂b2)."""
+    """W4: L = CE(relu(x W1 + b1) W2 + b2, labels); returns (L, ∂W1, ∂b1, ∂W2, ∂b2).
+
+    >>> step = mlp_step(np.ones((2, 3)), np.array([0, 1]), np.ones((3, 4)), np.zeros(4),
+    ...                 np.ones((4, 2)), np.zeros(2))
+    >>> round(float(step[0]), 4), step[1].shape    # equal logits: log 2
+    (0.6931, (3, 4))
+    """
     h = x @ w1 + b1  # (n, 256)
     a = np.maximum(h, 0)
     logits = a @ w2 + b2  # (n, 10)
@@ -119,7 +166,13 @@ def mlp_step(x, labels, w1, b1, w2, b2):
 
 
 def maxpool2(x):
-    """2×2 max pooling of x ~ (n, h, w, c) with even h, w; returns (y, mask of the maxima)."""
+    """2×2 max pooling of x ~ (n, h, w, c) with even h, w; returns (y, mask of the maxima).
+
+    >>> y, mask = maxpool2(np.arange(16.0).reshape(1, 4, 4, 1))
+    >>> y[0, :, :, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
     n, h, w, c = x.shape
     blocks = x.reshape(n, h // 2, 2, w // 2, 2, c)
     y = blocks.max(axis=(2, 4))
@@ -128,7 +181,13 @@ def maxpool2(x):
 
 
 def maxpool2_backward(grad_y, mask):
-    """Route ∂L/∂y to the maxima of each 2×2 block: ∂L/∂x ~ (n, h, w, c)."""
+    """Route ∂L/∂y to the maxima of each 2×2 block: ∂L/∂x ~ (n, h, w, c).
+
+    >>> _, mask = maxpool2(np.arange(4.0).reshape(1, 2, 2, 1))
+    >>> maxpool2_backward(np.ones((1, 1, 1, 1)), mask)[0, :, :, 0]
+    array([[0., 0.],
+           [0., 1.]])
+    """
     n, h2, _, w2, _, c = mask.shape
     grad_blocks = mask * grad_y[:, :, None, :, None, :]
     return grad_blocks.reshape(n, 2 * h2, 2 * w2, c)
@@ -137,7 +196,12 @@ def maxpool2_backward(grad_y, mask):
 def lenet_gradients(x, labels, params):
     """W5's forward and backward: conv 3×3 → relu → pool → conv 3×3 → relu → pool → dense → CE.
 
-    params = [W1 (9·1, 8), b1, W2 (9·8, 16), b2, W3 (7·7·16, 10), b3]; returns (L, ∂params…)."""
+    params = [W1 (9·1, 8), b1, W2 (9·8, 16), b2, W3 (7·7·16, 10), b3]; returns (L, ∂params…).
+
+    >>> params = [np.zeros(shape) for shape in [(9, 8), 8, (72, 16), 16, (784, 10), 10]]
+    >>> round(float(lenet_gradients(np.ones((2, 28, 28, 1)), np.array([0, 1]), params)[0]), 4)
+    2.3026
+    """
     w1, b1, w2, b2, w3, b3 = params
     n, h, w, _ = x.shape
     y1, cols1, padded1 = conv_forward(x, w1, b1, 1)  # (n·h·w, 8)
@@ -167,7 +231,13 @@ def lenet_gradients(x, labels, params):
 
 
 def lenet_step(x, labels, params, lr):
-    """W5: one SGD step, params ← params − lr · ∂L/∂params, in place; returns L."""
+    """W5: one SGD step, params ← params − lr · ∂L/∂params, in place; returns L.
+
+    >>> params = [np.zeros(shape) for shape in [(9, 8), 8, (72, 16), 16, (784, 10), 10]]
+    >>> _ = lenet_step(np.ones((2, 28, 28, 1)), np.array([0, 1]), params, lr=0.1)
+    >>> params[5][:3]    # −0.1 · mean(softmax − one-hot) = −0.1 · (−0.4, −0.4, 0.1)
+    array([ 0.04,  0.04, -0.01])
+    """
     loss, *grads = lenet_gradients(x, labels, params)
     for param, grad in zip(params, grads):
         param -= lr * grad

@@ -1,7 +1,7 @@
 """The benchmark: minigrad against plain-numpy references (benchmarks/references.py) of the same
 computation, timed in one run with interleaved repetitions, printed as a table of ratios.
 
-Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat 31, --markdown, --profile W2)."""
+Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat N, --markdown, --profile W2)."""
 
 import argparse
 import cProfile
