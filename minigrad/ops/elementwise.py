@@ -201,11 +201,12 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        self.mask = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad_out):
-        return (grad_out * _mask(self.mask, grad_out.dtype),)
+        # The mask is made here, from the input the node keeps, not saved by forward: that
+        # keeps an array out of memory for the whole forward pass (and costs nothing in eval).
+        return (grad_out * _mask(self.inputs[0].data > 0, grad_out.dtype),)
 
 
 class Tanh(Function):

@@ -71,15 +71,19 @@ class Max(Function):
 
     def forward(self, x, axes, keepdims):
         y = np.max(x, axis=axes, keepdims=True)
-        is_max = x == y
-        self.share = is_max / np.sum(is_max, axis=axes, keepdims=True, dtype=x.dtype)
+        self.y = y
         return y if keepdims else np.squeeze(y, axis=axes)
 
     def backward(self, grad_out):
         (x,) = self.inputs
-        kept = _kept_shape(x.shape, self.settings["axes"])
-        share = Tensor._wrap(self.share.astype(grad_out.dtype, copy=False), False, None)
-        return (broadcast_to(grad_out.reshape(kept), x.shape) * share,)
+        axes = self.settings["axes"]
+        is_max = x.data == self.y
+        share = is_max.astype(grad_out.dtype)
+        count = np.sum(is_max, axis=axes, keepdims=True)
+        if count.max() > 1:  # ties: each of the m maxima gets 1/m (skipped when there are none)
+            share /= count
+        share = Tensor._wrap(share, False, None)
+        return (broadcast_to(grad_out.reshape(_kept_shape(x.shape, axes)), x.shape) * share,)
 
 
 class BroadcastTo(Function):

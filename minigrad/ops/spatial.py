@@ -50,7 +50,10 @@ class Fold(Function):
             rows = slice(a, a + stride * (h_out - 1) + 1, stride)
             for b in range(s):
                 columns = slice(b, b + stride * (w_out - 1) + 1, stride)
-                y[..., rows, columns, :] += p[..., :, :, a, b, :]
+                if a == b == 0:
+                    y[..., rows, columns, :] = p[..., :, :, 0, 0, :]  # nothing to add to yet
+                else:
+                    y[..., rows, columns, :] += p[..., :, :, a, b, :]
         return y
 
     def backward(self, grad_out):
