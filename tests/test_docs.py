@@ -1,4 +1,4 @@
-"""Every ```python block of every page under docs/ runs, page by page, in one namespace.
+"""Every ```python block of README.md and of every page under docs/ runs, page by page, in one namespace.
 
 A python block followed directly by an ```output block must print exactly that output."""
 
@@ -40,7 +40,10 @@ def normalized(output):
     return "\n".join(line.rstrip() for line in output.rstrip().splitlines())
 
 
-PAGES = sorted(p for p in DOCS.rglob("*.md") if python_steps(p.read_text(encoding="utf-8")))
+README = DOCS.parent / "README.md"
+PAGES = [README] + sorted(
+    p for p in DOCS.rglob("*.md") if python_steps(p.read_text(encoding="utf-8"))
+)
 
 
 REQUIRED = [
@@ -57,7 +60,7 @@ REQUIRED = [
 
 
 def test_the_docs_have_code_to_run():
-    found = {str(p.relative_to(DOCS)) for p in PAGES}
+    found = {str(p.relative_to(DOCS)) for p in PAGES if p != README}
     missing = [page for page in REQUIRED if page not in found]
     assert not missing, f"these pages are missing or have no python block: {missing}"
 
@@ -67,7 +70,7 @@ def test_the_fence_parser_pairs_code_with_its_output():
     assert python_steps(page) == [("print(1)\n", "1\n"), ("pass\n", None)]
 
 
-@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS.parent)) for p in PAGES])
 def test_page_runs(page, tmp_path, monkeypatch):
     if importlib.util.find_spec("matplotlib") is not None:
         import matplotlib
