@@ -17,6 +17,8 @@ def as_tensor(value, like=None):
     """`value` as a Tensor; a Python number takes the dtype of `like` (no float64 promotion)."""
     if isinstance(value, Tensor):
         return value
+    if like is not None and (type(value) is float or type(value) is int):  # the common case first
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     if like is not None and isinstance(value, numbers.Number):
         return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     return Tensor._wrap(as_array(value), False, None)
@@ -28,7 +30,7 @@ _constants = {}
 def _constant(value, dtype):
     """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
     because backward formulas such as g · (1 − y²) would otherwise build them on every call."""
-    key = (value, dtype, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
+    key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
     array = _constants.get(key)
     if array is None:
         array = np.asarray(value, dtype=dtype)
