@@ -206,8 +206,8 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, grad_out):
-        # The mask is made here, from the input the node keeps, not saved by forward: that
-        # keeps an array out of memory for the whole forward pass (and costs nothing in eval).
+        # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
+        # forward: no extra array lives through the forward pass (nor is made in eval).
         return (grad_out * _mask(self.inputs[0].data > 0, grad_out.dtype),)
 
 
