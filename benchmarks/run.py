@@ -83,6 +83,7 @@ def machine_info():
         "python": f"{platform.python_version()} ({platform.python_implementation()})",
         "platform": platform.platform(),
         "numpy": np.__version__,
+        "minigrad": _minigrad_version(),
         "blas": _blas_name(),
         "blas threads": _blas_threads(),
         "load average (1, 5, 15 min) at start": _load_average(),
@@ -104,6 +105,29 @@ def _load_average():
         return ", ".join(f"{load:.2f}" for load in os.getloadavg())
     except OSError:
         return "unknown"
+
+
+def _minigrad_version():
+    """minigrad's version and, in a git checkout, the commit measured (and whether minigrad/ had
+    uncommitted changes), so that figures from before and after a change can be told apart."""
+    version = mg.__version__
+    repository = HERE.parent
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(repository), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "-C", str(repository), "status", "--porcelain", "--", "minigrad"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return version
+    return f"{version}, commit {commit}{' + uncommitted changes in minigrad/' if changes else ''}"
 
 
 def _busy_warning(info):
