@@ -38,20 +38,26 @@ def no_grad():
 
 
 class _ModuleScope:
-    """The modules whose call is running, outermost first (recorded on each node for drawings)."""
+    """The modules whose call is running, outermost first, and a number for each of those calls
+    (recorded on each node, so a drawing can group ops by layer and tell two calls apart)."""
 
     current = ()
+    call_ids = ()
+    calls_started = 0
 
 
 @contextmanager
 def module_scope(module):
-    """Mark the ops recorded inside this block as made by `module` (Module.__call__ uses it)."""
-    previous = _ModuleScope.current
+    """Mark the ops recorded inside this block as made by this call of `module`
+    (Module.__call__ uses it)."""
+    previous, previous_ids = _ModuleScope.current, _ModuleScope.call_ids
+    _ModuleScope.calls_started += 1
     _ModuleScope.current = previous + (module,)
+    _ModuleScope.call_ids = previous_ids + (_ModuleScope.calls_started,)
     try:
         yield
     finally:
-        _ModuleScope.current = previous
+        _ModuleScope.current, _ModuleScope.call_ids = previous, previous_ids
 
 
 @contextmanager
@@ -77,8 +83,9 @@ class Function:
       `backward(create_graph=True)` can differentiate it again.
 
     After `apply`, the node keeps `inputs` (the tensors), `settings` (the keyword arguments,
-    shown by the graph drawer), `needs_input_grad`, and `scope` (the modules whose call made
-    it, outermost first, used to group a drawing by layer). Set `saves_output = True` to read the
+    shown by the graph drawer), `needs_input_grad`, `scope` (the modules whose call made it,
+    outermost first, used to group a drawing by layer) and `call_ids` (a number per call in
+    `scope`, so two calls of the same module can be told apart). Set `saves_output = True` to read the
     result as `self.output` in backward.
     """
 
@@ -88,6 +95,7 @@ class Function:
         "__dict__",
         "__weakref__",
         "_output_ref",
+        "call_ids",
         "inputs",
         "needs_input_grad",
         "released",
@@ -123,6 +131,7 @@ class Function:
         fn.settings = settings
         fn.needs_input_grad = needs_input_grad
         fn.scope = _ModuleScope.current
+        fn.call_ids = _ModuleScope.call_ids
         fn.released = False
         out = Tensor._wrap(data, True, fn)
         if cls.saves_output:
