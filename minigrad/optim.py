@@ -2,10 +2,32 @@
 
 Each `step()` updates the parameters' `.data` in place, under no_grad, from their `.grad`."""
 
+import numbers
+
 import numpy as np
 
 from minigrad.autograd import no_grad
 from minigrad.tensor import Tensor
+
+
+def _check_setting(optimizer, setting, value, allowed, within):
+    """`value` as a float if it is a real number with within(value) true; otherwise a
+    ValueError naming the optimizer, the setting, the range `allowed` (text) and the value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not within(value):
+        raise ValueError(f"{optimizer}: {setting} must be a number {allowed}; got {value!r}.")
+    return float(value)
+
+
+def _positive(v):
+    return v > 0
+
+
+def _non_negative(v):
+    return v >= 0
+
+
+def _below_one(v):
+    return 0 <= v < 1
 
 
 class Optimizer:
@@ -26,9 +48,9 @@ class Optimizer:
                     f"{type(p).__name__}). Pass model.parameters() or tensors made with "
                     "requires_grad=True."
                 )
-        if not lr > 0:
-            raise ValueError(f"{name}: the learning rate lr must be > 0; got {lr}.")
-        self.lr = lr
+        self.lr = _check_setting(
+            name, "the learning rate lr", lr, "> 0 (for example 0.01)", _positive
+        )
         self.state = [{} for _ in self.params]
 
     def step(self):
@@ -64,7 +86,12 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
         super().__init__(params, lr)
-        self.momentum, self.weight_decay = momentum, weight_decay
+        self.momentum = _check_setting(
+            "SGD", "momentum μ", momentum, "in [0, 1) (for example 0.9; 0 turns it off)", _below_one
+        )
+        self.weight_decay = _check_setting(
+            "SGD", "weight_decay λ", weight_decay, "≥ 0 (0 turns it off)", _non_negative
+        )
 
     def update(self, p, grad, state):
         if self.weight_decay:
@@ -96,10 +123,19 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
         super().__init__(params, lr)
-        beta1, beta2 = betas
-        if not (0 <= beta1 < 1 and 0 <= beta2 < 1):
-            raise ValueError(f"Adam: betas must lie in [0, 1); got {betas}.")
-        self.betas, self.eps, self.weight_decay = (beta1, beta2), eps, weight_decay
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(
+                f"Adam: betas must be a pair (β₁, β₂), e.g. (0.9, 0.999); got {betas!r}."
+            )
+        in_range = "in [0, 1) (for example 0.9 and 0.999)"
+        self.betas = tuple(
+            _check_setting("Adam", f"betas[{i}] (β{'₁₂'[i]})", beta, in_range, _below_one)
+            for i, beta in enumerate(betas)
+        )
+        self.eps = _check_setting("Adam", "eps ε", eps, "> 0 (for example 1e-8)", _positive)
+        self.weight_decay = _check_setting(
+            "Adam", "weight_decay λ", weight_decay, "≥ 0 (0 turns it off)", _non_negative
+        )
 
     def update(self, p, grad, state):
         beta1, beta2 = self.betas

@@ -78,7 +78,34 @@ def test_optimizer_errors():
         optim.Adam(nn.Sequential(nn.ReLU()).parameters())
     with pytest.raises(TypeError, match="parameter 0 is not a Tensor that requires grad"):
         optim.SGD([mg.Tensor([1.0])], lr=0.1)
-    with pytest.raises(ValueError, match="learning rate lr must be > 0"):
+    with pytest.raises(ValueError, match="SGD: the learning rate lr must be a number > 0.*got 0"):
         optim.SGD(nn.Dense(2, 2, seed=0).parameters(), lr=0)
-    with pytest.raises(ValueError, match=r"Adam: betas must lie in \[0, 1\)"):
-        optim.Adam(nn.Dense(2, 2, seed=0).parameters(), betas=(0.9, 1.0))
+
+
+SETTING_ERRORS = [
+    (optim.SGD, {"lr": -0.1}, r"SGD: the learning rate lr must be a number > 0 .*got -0.1\."),
+    (optim.SGD, {"lr": "0.1"}, r"SGD: the learning rate lr must be a number > 0 .*got '0.1'"),
+    (optim.SGD, {"lr": float("nan")}, r"SGD: the learning rate lr .*got nan"),
+    (optim.SGD, {"lr": 0.1, "momentum": 1.0}, r"SGD: momentum μ must be a number in \[0, 1\)"),
+    (optim.SGD, {"lr": 0.1, "momentum": -0.5}, r"SGD: momentum μ .*got -0.5"),
+    (optim.SGD, {"lr": 0.1, "weight_decay": -1e-4}, r"SGD: weight_decay λ must be a number ≥ 0"),
+    (optim.Adam, {"lr": 0}, r"Adam: the learning rate lr must be a number > 0"),
+    (optim.Adam, {"betas": (0.9, 1.0)}, r"Adam: betas\[1\] \(β₂\) must be a number in \[0, 1\)"),
+    (optim.Adam, {"betas": (-0.1, 0.999)}, r"Adam: betas\[0\] \(β₁\) .*got -0.1"),
+    (optim.Adam, {"betas": 0.9}, r"Adam: betas must be a pair \(β₁, β₂\).*got 0.9"),
+    (optim.Adam, {"eps": 0}, r"Adam: eps ε must be a number > 0 .*got 0"),
+    (optim.Adam, {"weight_decay": -1}, r"Adam: weight_decay λ must be a number ≥ 0.*got -1"),
+]
+
+
+@pytest.mark.parametrize(("optimizer", "settings", "message"), SETTING_ERRORS)
+def test_settings_out_of_range_are_refused_by_name(optimizer, settings, message):
+    with pytest.raises(ValueError, match=message):
+        optimizer(nn.Dense(2, 2, seed=0).parameters(), **settings)
+
+
+def test_settings_at_the_edges_of_their_ranges_are_accepted():
+    params = nn.Dense(2, 2, seed=0).parameters()
+    sgd = optim.SGD(params, lr=1e-6, momentum=0.0, weight_decay=0.0)
+    adam = optim.Adam(params, betas=[0.0, 0.0], eps=1e-12, weight_decay=0)
+    assert (sgd.momentum, sgd.weight_decay, adam.betas, adam.eps) == (0.0, 0.0, (0.0, 0.0), 1e-12)

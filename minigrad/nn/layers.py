@@ -34,12 +34,41 @@ def check_padding(layer, padding):
         )
 
 
+def check_size(layer, argument, value, what="a number of features or channels"):
+    """`value` as an int ≥ 1; an error naming `layer`, `argument` and the value for anything
+    else (0, −1, 2.5, "8", True)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{layer}: {argument} must be an int ≥ 1 ({what}); got {value!r}.")
+    return int(value)
+
+
 def check_image(layer, x, channels=None):
-    """Refuse anything but a batch (n, h, w, c) with `channels` channels, with a hint."""
+    """Refuse anything but a batch (n, h, w, c) with `channels` channels, with a hint.
+
+    Three axes are either one image (h, w, c) or a batch of grayscale images (n, h, w) with no
+    channel axis: the last axis tells them apart when `channels` is known (pooling gives both).
+    """
     if x.ndim != 4:
         hint = ""
         if x.ndim == 3:
-            hint = " For a single image, add a batch axis: x.reshape(1, h, w, c)."
+            n, h, w = x.shape
+            single = " For a single image, add a batch axis: x.reshape(1, h, w, c)."
+            grayscale = (
+                f" If it is a batch of {n} grayscale images (n, h, w) without a channel axis, "
+                f"add one: x.reshape({n}, {h}, {w}, 1)."
+            )
+            if channels is None:  # pooling: it cannot tell, so both hints
+                hint = single + grayscale
+            elif x.shape[-1] == channels:
+                hint = single
+            else:
+                hint = (
+                    f" Its last axis is not c={channels}, so it looks like a batch of {n} "
+                    f"grayscale images (n, h, w) without a channel axis: add one with "
+                    f"x.reshape({n}, {h}, {w}, 1)."
+                )
+                if channels != 1:
+                    hint += f" ({layer} was built for c={channels} channels.)"
         elif x.ndim == 2:
             hint = " A flat batch (n, features) goes to Dense; reshape images to (n, h, w, c)."
         raise ValueError(
@@ -84,7 +113,8 @@ class Dense(Module):
 
     def __init__(self, in_features, out_features, bias=True, init="he", seed=None):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_size("Dense", "in_features", in_features)
+        self.out_features = check_size("Dense", "out_features", out_features)
         shape = (self.in_features, self.out_features)
         self.weight = Parameter(
             initial_weight(init, shape, self.in_features, self.out_features, seed, "Dense")
@@ -143,7 +173,8 @@ class Conv2D(Module):
         check_padding("Conv2D", padding)
         if not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f"Conv2D: stride must be an int ≥ 1; got {stride!r}.")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = check_size("Conv2D", "in_channels", in_channels)
+        self.out_channels = check_size("Conv2D", "out_channels", out_channels)
         self.kernel_size, self.padding, self.stride = int(kernel_size), padding, int(stride)
         s, c, c_out = self.kernel_size, self.in_channels, self.out_channels
         shape = (s * s * c, c_out)
@@ -205,8 +236,12 @@ class Local(Module):
             raise ValueError(
                 f"Local: in_shape must be (h, w, c) of one image (no batch axis); got {in_shape}."
             )
-        self.in_shape = tuple(int(n) for n in in_shape)
-        self.in_channels, self.out_channels = self.in_shape[2], int(out_channels)
+        self.in_shape = tuple(
+            check_size("Local", f"in_shape[{axis}] ({letter})", n, "pixels or channels")
+            for axis, (letter, n) in enumerate(zip("hwc", in_shape))
+        )
+        self.in_channels = self.in_shape[2]
+        self.out_channels = check_size("Local", "out_channels", out_channels)
         self.kernel_size, self.padding, self.stride = int(kernel_size), padding, 1
         h, w, c = self.in_shape
         s, k, c_out = self.kernel_size, self.k, self.out_channels

@@ -56,6 +56,18 @@ class Module:
                 f"{type(self).__name__}: call super().__init__() at the start of __init__, "
                 f"before assigning self.{name}."
             )
+        if isinstance(value, list | tuple | dict):
+            items = value.values() if isinstance(value, dict) else value
+            held = [item for item in items if isinstance(item, Parameter | Module)]
+            if held:
+                raise TypeError(
+                    f"{type(self).__name__}: self.{name} is a {type(value).__name__} holding "
+                    f"{type(held[0]).__name__}s; a Module registers only Parameters and Modules "
+                    "assigned directly, so their parameters would be invisible to "
+                    "parameters() and the optimizer. For layers, use "
+                    f"self.{name} = nn.Sequential(*layers) (or assign each layer to its own "
+                    "attribute); for parameters, assign each to its own attribute."
+                )
         if isinstance(value, Parameter | Module):
             members[name] = value
         else:

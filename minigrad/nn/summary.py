@@ -4,7 +4,7 @@ notes' formula for each count (Keras-style)."""
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.nn.module import _CallRecorder
+from minigrad.nn.module import Parameter, _CallRecorder
 from minigrad.tensor import Tensor
 
 
@@ -43,6 +43,10 @@ def summary(model, input_shape):
     """Run one zero example of `input_shape` (no batch axis) through `model` and tabulate its
     layers: output shape (no batch axis), parameter count, and the formula in the notes' symbols.
 
+    Each module is named by its first name in the model. A layer called twice has a second row
+    with 0 parameters marked "(shared)"; a container with Parameters of its own has a row for
+    them. So the rows always add up to the total (each Parameter counted once).
+
     >>> from minigrad import nn
     >>> model = nn.Sequential(nn.Conv2D(1, 8, 3, seed=0), nn.ReLU(), nn.MaxPool2D(2))
     >>> print(nn.summary(model, (8, 8, 1)))
@@ -58,24 +62,56 @@ def summary(model, input_shape):
     input_shape = tuple(int(n) for n in input_shape)
     dtype = model.parameters()[0].dtype if model.parameters() else np.float32
     x = Tensor(np.zeros((1, *input_shape), dtype=dtype))
-    names = {id(module): name for name, module in model.named_modules()}
+    names = {}
+    for name, module in model.named_modules():
+        names.setdefault(id(module), name or type(module).__name__)  # a shared one: its 1st name
     previous, _CallRecorder.calls = _CallRecorder.calls, []
     try:
         with no_grad():
             model(x)
-        calls = _CallRecorder.calls
+    except ValueError as error:
+        raise ValueError(
+            f"nn.summary(input_shape={input_shape}): the model refused one example of that "
+            f"shape: {error} Hint: input_shape is the shape of ONE example, without the batch "
+            "axis, e.g. (8, 8, 1)"
+            + (f"; here perhaps {input_shape[1:]}." if len(input_shape) == 4 else ".")
+        ) from error
     finally:
-        _CallRecorder.calls = previous
-    rows = []
+        calls, _CallRecorder.calls = _CallRecorder.calls, previous
+    rows, counted, seen = [], set(), set()
+
+    def row(module, out, parameters, formula):
+        """A row counting the `parameters` that no earlier row counted."""
+        fresh = [p for p in parameters if id(p) not in counted]
+        counted.update(id(p) for p in fresh)
+        if formula and len(fresh) < len(parameters):
+            formula += " (some parameters shared: counted in an earlier row)"
+        kind = type(module).__name__
+        rows.append((names[id(module)], kind, out, sum(p.size for p in fresh), formula))
+
     for module, shape in calls:
-        if module.children() or module is model and len(calls) > 1:
-            continue  # containers: their layers have rows of their own
-        count = module.num_parameters()
-        formula = ""
-        if hasattr(module, "formula"):
-            symbols, numbers = module.formula()
-            formula = f"{symbols} = {numbers}"
-        name = names.get(id(module), type(module).__name__) or type(module).__name__
         out = tuple(shape[1:]) if shape is not None else "?"
-        rows.append((name, type(module).__name__, out, count, formula))
+        if module.children() or module is model and len(calls) > 1:
+            # A container: its layers have rows of their own; one more for its own Parameters.
+            if id(module) not in seen and own_parameters(module):
+                own = own_parameters(module)
+                row(module, out, list(own.values()), f"its own parameters: {', '.join(own)}")
+        elif id(module) in seen:
+            row(module, out, [], "(shared)")
+        else:
+            formula = ""
+            if hasattr(module, "formula"):
+                symbols, numbers = module.formula()
+                formula = f"{symbols} = {numbers}"
+            row(module, out, module.parameters(), formula)
+        seen.add(id(module))
+    for _, module in model.named_modules():  # modules that forward never called
+        own = {n: p for n, p in own_parameters(module).items() if id(p) not in counted}
+        if own:
+            row(module, "—", list(own.values()), f"not called by forward: {', '.join(own)}")
     return Summary(rows, model.num_parameters(), input_shape)
+
+
+def own_parameters(module):
+    """{name: Parameter} of the Parameters assigned to `module` itself (not its submodules)."""
+    return {name: m for name, m in module._members.items() if isinstance(m, Parameter)}

@@ -223,6 +223,37 @@ def test_spatial_layers_want_four_axes(layer):
         make(image(2, 16))
 
 
+def test_a_grayscale_batch_without_channel_axis_is_recognised():
+    with pytest.raises(ValueError, match=r"got shape \(32, 28, 28\)\. Its last axis is not c=1, "
+                       r"so it looks like a batch of 32 grayscale images .*"
+                       r"x\.reshape\(32, 28, 28, 1\)\.$") as error:  # fmt: skip
+        nn.Conv2D(1, 8, 3, seed=0)(image(32, 28, 28))
+    assert "single image" not in str(error.value)
+    with pytest.raises(ValueError, match=r"grayscale.*Local was built for c=2 channels"):
+        nn.Local((28, 28, 2), 2, 3, seed=0)(image(32, 28, 28))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: nn.Conv2D(0, 8, 3), "Conv2D: in_channels must be an int ≥ 1 .*got 0"),
+        (lambda: nn.Conv2D(3, -1, 3), "Conv2D: out_channels must be an int ≥ 1 .*got -1"),
+        (lambda: nn.Conv2D(2.5, 8, 3), "Conv2D: in_channels .*got 2.5"),
+        (lambda: nn.Dense(0, 3), "Dense: in_features must be an int ≥ 1 .*got 0"),
+        (lambda: nn.Dense(4, -2), "Dense: out_features must be an int ≥ 1 .*got -2"),
+        (lambda: nn.Dense("4", 2), "Dense: in_features .*got '4'"),
+        (lambda: nn.Dense(True, 2), "Dense: in_features .*got True"),
+        (lambda: nn.Local((5, 5, 1), 0, 3), "Local: out_channels must be an int ≥ 1 .*got 0"),
+        (lambda: nn.Local((5, 5, 0), 2, 3), r"Local: in_shape\[2\] \(c\) must be .*got 0"),
+        (lambda: nn.Local((5, -5, 1), 2, 3), r"Local: in_shape\[1\] \(w\) must be .*got -5"),
+    ],
+)
+def test_sizes_must_be_positive_ints(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+    assert nn.Dense(np.int64(2), 3, seed=0).in_features == 2  # numpy ints are ints
+
+
 @pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0])
 def test_even_or_invalid_kernel_size(kernel_size):
     with pytest.raises(ValueError, match="Conv2D: kernel_size must be an odd int"):

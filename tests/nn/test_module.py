@@ -96,3 +96,21 @@ def test_a_shared_parameter_is_listed_once():
     names = [name for name, _ in model.named_parameters()]
     assert names == ["0.weight", "0.bias", "1.bias"]
     assert model.num_parameters() == 9 + 3 + 3
+
+
+def test_a_list_or_dict_of_layers_is_refused_with_the_fix():
+    class Net(nn.Module):
+        def __init__(self, container):
+            super().__init__()
+            self.layers = container
+
+    layers = [nn.Dense(2, 3, seed=0), nn.ReLU(), nn.Dense(3, 1, seed=0)]
+    for container in (layers, tuple(layers), {"first": layers[0]}):
+        with pytest.raises(TypeError, match=r"Net: self.layers is a .* holding Dense.*"
+                           r"use self.layers = nn.Sequential\(\*layers\) \(or assign each "
+                           r"layer to its own attribute\)"):  # fmt: skip
+            Net(container)
+    with pytest.raises(TypeError, match="holding Parameters.*assign each to its own attribute"):
+        Net([nn.Parameter(np.zeros(2))])
+    plain = Net([1, 2, "three"])  # lists without layers or parameters are fine
+    assert plain.layers == [1, 2, "three"] and plain.parameters() == []

@@ -49,3 +49,13 @@ def test_pooling_errors():
         nn.AvgPool2D(2)(mg.Tensor(np.ones((8, 8))))
     with pytest.raises(ValueError, match="MaxPool2D: size must be an int ≥ 1"):
         nn.MaxPool2D(0)
+    with pytest.raises(ValueError, match="AvgPool2D: size must be an int ≥ 1.*got 2.0"):
+        nn.AvgPool2D(2.0)
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool2D(2), nn.AvgPool2D(2)])
+def test_pooling_on_three_axes_gives_both_hints(pool):
+    with pytest.raises(
+        ValueError, match=r"reshape\(1, h, w, c\).*grayscale.*reshape\(32, 28, 28, 1\)"
+    ):
+        pool(mg.Tensor(np.ones((32, 28, 28))))

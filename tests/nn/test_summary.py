@@ -1,5 +1,8 @@
 """Tests of nn.summary: rows, output shapes, counts and the notes' formulas."""
 
+import numpy as np
+import pytest
+
 import minigrad as mg
 from minigrad import models, nn
 
@@ -42,3 +45,65 @@ def test_summary_of_a_custom_module_lists_its_leaves_and_keeps_no_graph():
     single = nn.summary(nn.Dense(3, 2, seed=0), (3,))
     assert [row[:3] for row in single.rows] == [("Dense", "Dense", (2,))]
     assert mg.is_grad_enabled()
+
+
+class ScaledDense(nn.Module):
+    """A container with a Parameter of its own (a scale) and a child."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(np.ones(3, dtype=np.float32))
+        self.dense = nn.Dense(3, 3, seed=0)
+
+    def forward(self, x):
+        return self.dense(x) * self.scale
+
+
+def test_summary_rows_add_up_with_a_containers_own_parameters():
+    table = nn.summary(ScaledDense(), (3,))
+    assert table.total == 15
+    assert [row[0] for row in table.rows] == ["dense", "ScaledDense"]
+    assert table.rows[1][3:] == (3, "its own parameters: scale")
+    assert sum(row[3] for row in table.rows) == table.total
+
+
+def test_summary_of_a_layer_used_twice_counts_it_once():
+    shared = nn.Dense(4, 4, seed=0)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    table = nn.summary(model, (4,))
+    assert [row[:4] for row in table.rows] == [
+        ("0", "Dense", (4,), 20),
+        ("1", "ReLU", (4,), 0),
+        ("0", "Dense", (4,), 0),
+    ]
+    assert table.rows[2][4] == "(shared)" and "(shared)" in str(table)
+    assert table.total == 20 == sum(row[3] for row in table.rows)
+
+
+def test_summary_rows_add_up_with_tied_weights_and_an_uncalled_layer():
+    first, second = nn.Dense(3, 3, seed=0), nn.Dense(3, 3, seed=1)
+    second.weight = first.weight
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.first, self.second, self.unused = first, second, nn.Dense(3, 1, seed=0)
+
+        def forward(self, x):
+            return self.second(self.first(x))
+
+    table = nn.summary(Net(), (3,))
+    assert [row[3] for row in table.rows] == [12, 3, 4]
+    assert "some parameters shared" in table.rows[1][4]
+    assert table.rows[2][2] == "—" and "not called by forward: weight, bias" in table.rows[2][4]
+    assert table.total == 19 == sum(row[3] for row in table.rows)
+
+
+def test_summary_with_a_batch_axis_in_input_shape_hints_at_one_example():
+    with pytest.raises(ValueError, match=r"input_shape=\(1, 8, 8, 1\).*Conv2D expects .*"
+                       r"Hint: input_shape is the shape of ONE example, without the batch axis, "
+                       r"e\.g\. \(8, 8, 1\); here perhaps \(8, 8, 1\)\.") as error:  # fmt: skip
+        nn.summary(models.digits_cnn(), (1, 8, 8, 1))
+    assert isinstance(error.value.__cause__, ValueError)
+    with pytest.raises(ValueError, match=r"ONE example.*e\.g\. \(8, 8, 1\)\.$"):
+        nn.summary(nn.Dense(3, 2, seed=0), (1, 3, 4))
