@@ -46,13 +46,38 @@ def _padded_tensor(out, x, caller):
     )
 
 
+def _point(at, shape, caller):
+    """The point X = at as a batch of one (1, *shape); zeros when at is None."""
+    if at is None:
+        return np.zeros((1, *shape))
+    x0 = np.asarray(at, dtype=np.float64)
+    if x0.shape not in (shape, (1, *shape)):
+        raise ValueError(
+            f"{caller}: at must be one example of shape {shape} (or a batch of one, "
+            f"{(1, *shape)}), the point X where the layer is linearized; got shape {x0.shape}."
+        )
+    return x0.reshape(1, *shape)
+
+
+def _batch_output(y, n, x_shape, caller):
+    """y as an array after checking that f kept the batch axis of its n inputs."""
+    if y.ndim < 2 or y.shape[0] != n:
+        raise ValueError(
+            f"{caller}: f must keep the batch axis, mapping (n, *input_shape) to (n, ...); from "
+            f"an input of shape {x_shape} it returned shape {tuple(y.shape)}. To flatten each "
+            "example use nn.Vect() (it keeps the batch axis), not mg.vect (it flattens the batch)."
+        )
+    return y
+
+
 def _jacobian(f, input_shape, at, wrt, caller):
-    """(M, x0, y0): M[p, q] = ∂vect(f(x))[q] / ∂vect(z)[p] at x = at, z = x or pad(x)."""
+    """(M, x0, y0, depends): M[p, q] = ∂vect(f(x))[q] / ∂vect(z)[p] at x = at, z = x or pad(x);
+    depends is False when the output is not connected to x at all (f ignores its input)."""
     shape = _check_shape(caller, input_shape)
-    x0 = np.zeros((1, *shape)) if at is None else np.asarray(at, dtype=np.float64)
-    x0 = x0.reshape(1, *shape)
+    x0 = _point(at, shape, caller)
     with no_grad():
-        y0 = np.asarray(f(Tensor(x0)).data, dtype=np.float64)[0]
+        y0 = _batch_output(f(Tensor(x0)), 1, x0.shape, caller)
+        y0 = np.asarray(y0.data, dtype=np.float64)[0]
     m = y0.size
     if m * x0.size > _MAX_JACOBIAN:
         raise ValueError(
@@ -62,24 +87,29 @@ def _jacobian(f, input_shape, at, wrt, caller):
     # One backward for every row at once: m copies of x, copy q weighted by a one-hot at output q
     # (the copies of a batch do not interact, so copy q receives row q of the Jacobian).
     x = Tensor(np.repeat(x0, m, axis=0), requires_grad=True)
-    y = f(x)
+    y = _batch_output(f(x), m, x.shape, caller)
     if not y.requires_grad:  # f ignores its input: a zero matrix
-        return np.zeros((x0.size, m)), x0, y0
+        return np.zeros((x0.size, m)), x0, y0, False
     target = x if wrt == "input" else _padded_tensor(y, x, caller)
     one_hots = np.eye(m, dtype=y.dtype).reshape(y.shape)
     (grad_z,) = grad(y, [target], grad_output=one_hots)
     if grad_z is None:
-        return np.zeros((target.data[0].size, m)), x0, y0
-    return grad_z.data.reshape(m, -1).T.astype(np.float64), x0, y0
+        return np.zeros((target.data[0].size, m)), x0, y0, False
+    return grad_z.data.reshape(m, -1).T.astype(np.float64), x0, y0, True
 
 
 def layer_matrix(f, input_shape, at=None, wrt="input", with_offset=False):
     """The matrix M of a layer in the notes' row-vector convention: vect(H) = vect(X) M (+ offset).
 
     f maps a batch (n, *input_shape) to a batch; M ~ (∏ input_shape, ∏ output shape) is its
-    Jacobian, found by backpropagation (for a non-linear f, the linearization at `at`, default
-    zeros). wrt="padded" gives it over vect(pad(X, k)) instead — the notes' [0 x₁ … x₄ 0] — for a
-    layer that zero-pads. With with_offset=True returns (M, offset), offset = f(at) − vect(at) M.
+    Jacobian, found by backpropagation (for a non-linear f, the linearization at the point `at`,
+    of shape input_shape; default zeros). wrt="padded" gives it over vect(pad(X, k)) instead — the
+    notes' [0 x₁ … x₄ 0] — for a layer that zero-pads. With with_offset=True returns
+    (M, offset), offset = f(at) − vect(at) M.
+
+    At the default point X = 0 a ReLU is off (ReLU'(0) = 0): when f depends on X but M comes out
+    all zeros there, this raises instead of returning a zero matrix. Pass `at`, or the layer
+    without its activation (e.g. `models.conv_image().conv`).
 
     >>> import minigrad as mg
     >>> layer = mg.nn.Dense(3, 2, bias=False)
@@ -88,11 +118,17 @@ def layer_matrix(f, input_shape, at=None, wrt="input", with_offset=False):
     """
     if wrt not in ("input", "padded"):
         raise ValueError(f"layer_matrix: wrt must be 'input' or 'padded'; got {wrt!r}.")
-    matrix, x0, y0 = _jacobian(f, input_shape, at, wrt, "layer_matrix")
+    if with_offset and wrt == "padded":
+        raise ValueError("layer_matrix: with_offset=True needs wrt='input'.")
+    matrix, x0, y0, depends = _jacobian(f, input_shape, at, wrt, "layer_matrix")
+    if at is None and depends and not matrix.any():
+        raise ValueError(
+            "layer_matrix: f depends on X, but the Jacobian at X = 0 is zero (ReLU'(0) = 0): "
+            "pass at=… (a point, an array of shape input_shape) or the layer without its "
+            "activation (for example models.conv_image().conv rather than the whole model)."
+        )
     if not with_offset:
         return matrix
-    if wrt == "padded":
-        raise ValueError("layer_matrix: with_offset=True needs wrt='input'.")
     return matrix, y0.reshape(-1) - x0.reshape(-1) @ matrix
 
 
@@ -222,12 +258,18 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
         for name, p in weights:
             for index in np.ndindex(p.shape):
                 p.data[index] = 1.0
-                matrix = layer_matrix(layer, input_shape, wrt=wrt)
+                matrix = _jacobian(layer, input_shape, None, wrt, "weight_pattern")[0]
                 matrices[(name, index)] = matrix if rows is None else matrix[rows]
                 p.data[index] = 0.0
     finally:
         for p, data in saved:
             p.data = data
+    if not any(matrix.any() for matrix in matrices.values()):
+        raise ValueError(
+            "weight_pattern: every weight gives a zero matrix — at X = 0 an activation such as "
+            "ReLU has derivative 0. Pass the linear layer without its activation (for example "
+            "models.conv_image().conv)."
+        )
     n_rows, n_cols = next(iter(matrices.values())).shape
     entries = [[[] for _ in range(n_cols)] for _ in range(n_rows)]
     unused = 0
@@ -402,8 +444,9 @@ class PatchExplanation:
         plt = _pyplot("PatchExplanation.plot")
         h, w, _ = self.input_shape
         k = self.k
-        if ax is None:
-            _, ax = plt.subplots(figsize=(0.5 * (w + 2 * k) + 1, 0.5 * (h + 2 * k) + 1))
+        if ax is None:  # at least 4.5 inches wide, so that the title fits
+            size = (max(0.5 * (w + 2 * k) + 1, 4.5), 0.5 * (h + 2 * k) + 1.5)
+            _, ax = plt.subplots(figsize=size, layout="constrained")
         shade = np.zeros((h + 2 * k, w + 2 * k))
         shade[:k], shade[h + k :], shade[:, :k], shade[:, w + k :] = 0.3, 0.3, 0.3, 0.3
         for a, b, ch, _ in self.pixels:
@@ -415,7 +458,10 @@ class PatchExplanation:
                     ax.text(q, r, cell.strip("()"), ha="center", va="center")
         ax.set_xticks(range(w + 2 * k), [str(q) for q in range(-k, w + k)])
         ax.set_yticks(range(h + 2 * k), [str(r) for r in range(-k, h + k)])
-        ax.set_title(f"vect(P_{k}({self.i}, {self.j})): order of the pixels (grey: padding)")
+        ax.set_title(
+            f"vect(P_{k}({self.i}, {self.j})): order of the pixels\n(light blue: padding)",
+            fontsize=10,
+        )
         return ax
 
 
@@ -440,8 +486,10 @@ def explain_patch(input_shape, i, j, k):
         )
     if not isinstance(k, numbers.Integral) or k < 0:
         raise ValueError(f"explain_patch: k (the patch radius) must be an int ≥ 0; got {k!r}.")
-    numbers_ = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
-    patch = vect(patches(pad(numbers_, int(k)), int(k))[i, j]).data  # pixel number, 0 = padding
+    pixel_numbers = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
+    patch = vect(
+        patches(pad(pixel_numbers, int(k)), int(k))[i, j]
+    ).data  # pixel number, 0 = padding
     s = 2 * k + 1
     pixels = []
     for index, number in enumerate(patch.astype(int)):
@@ -485,19 +533,22 @@ def shift_image(x, shift):
 class EquivarianceResult:
     """The outcome of check_equivariance: `equivariant` (the verdict), `max_error`, and
     `error_map` ~ (h', w'): max over channels of |f(shift(X)) − shift(f(X))|, NaN where
-    shift(f(X)) is not defined (the strip the shift uncovers)."""
+    shift(f(X)) is not defined (the strip the shift uncovers). `output_shift` is how far the
+    output is moved: shift / t for an output t times smaller than the input."""
 
-    def __init__(self, error_map, scale, tolerance, shift):
+    def __init__(self, error_map, scale, tolerance, shift, output_shift=None):
         self.error_map, self.shift, self.tolerance = error_map, tuple(shift), tolerance
+        self.output_shift = self.shift if output_shift is None else tuple(output_shift)
         self.max_error = float(np.nanmax(error_map)) if np.isfinite(error_map).any() else 0.0
         self.scale = scale
         self.equivariant = self.max_error <= tolerance * max(scale, 1.0)
 
     def __str__(self):
         verdict = "equivariant" if self.equivariant else "NOT equivariant"
+        moved = "" if self.output_shift == self.shift else f" (output moves by {self.output_shift})"
         lines = [
             (
-                f"shift {self.shift}: {verdict} — max |f(shift(X)) − shift(f(X))| = "
+                f"shift {self.shift}{moved}: {verdict} — max |f(shift(X)) − shift(f(X))| = "
                 f"{self.max_error:.3g} (outputs up to {self.scale:.3g})"
             ),
             "error map (· = below tolerance, # = above, blank = not defined):",
@@ -523,13 +574,34 @@ class EquivarianceResult:
         return ax
 
 
-def check_equivariance(f, x, shift, tolerance=1e-5):
+def _output_stride(in_size, out_size, stride):
+    """t: how many input pixels one output pixel stands for (1 unless the output is smaller by
+    a whole factor), or the `stride` given; None when the sizes do not tell."""
+    if stride is not None:
+        if not isinstance(stride, numbers.Integral) or stride < 1:
+            raise ValueError(f"check_equivariance: stride must be an int ≥ 1; got {stride!r}.")
+        return int(stride)
+    (h, w), (h_out, w_out) = in_size, out_size
+    if h // h_out == 1 and w // w_out == 1:  # same size, or a border lost to padding="valid"
+        return 1
+    if h_out * (h // h_out) == h and w_out * (h // h_out) == w:
+        return h // h_out
+    return None
+
+
+def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     """Compare f(shift(X)) with shift(f(X)) where both are defined: the notes' equivariance.
 
-    x is an image (h, w, c) or a batch (n, h, w, c); shift = (di, dj) translates with zero fill
-    (`shift_image`); f maps batches of images to batches of images. The shifted input must keep
-    all of X's content, so give X zeros on the border it moves towards. Passes for Conv2D; fails
-    for Local (one W_ij per pixel) and for a Dense model.
+    x is an image (h, w, c) or a batch (n, h, w, c) that is not all zeros; shift = (di, dj),
+    whole pixels, translates with zero fill (`shift_image`); f maps batches of images to batches
+    of images. The shifted input must keep all of X's content, so give X zeros on the border it
+    moves towards. Passes for Conv2D; fails for Local (one W_ij per pixel) and for a Dense model.
+
+    When the output is t times smaller than the input (h = t·h', w = t·w', e.g. t = 2 after
+    MaxPool2D(2)), one output pixel stands for a t × t block of input pixels: the output can only
+    follow shifts by whole blocks, so the shift must be a multiple of t and the output is compared
+    after moving it by shift / t. A model that also loses a border (a "valid" convolution before
+    the pooling) has sizes that do not show t: pass `stride=t`.
 
     >>> import minigrad as mg
     >>> x = np.zeros((6, 6, 1)); x[2, 2] = 1.0
@@ -544,12 +616,23 @@ def check_equivariance(f, x, shift, tolerance=1e-5):
             f"check_equivariance: x must be an image (h, w, c) or a batch (n, h, w, c); got "
             f"shape {x.shape}."
         )
-    if len(tuple(shift)) != 2:
+    if not isinstance(shift, tuple | list) or len(shift) != 2:
         raise ValueError(f"check_equivariance: shift must be (di, dj); got {shift!r}.")
+    if not all(isinstance(d, numbers.Integral) for d in shift):
+        raise ValueError(
+            f"check_equivariance: shift must be whole pixels, two ints (di, dj); got {shift!r}. "
+            "An image can only be translated by a whole number of pixels."
+        )
+    shift = (int(shift[0]), int(shift[1]))
+    if not x.any():
+        raise ValueError(
+            "check_equivariance: X is all zeros, so shift(X) = X and every f passes; use a "
+            "non-constant image (a small pattern in the middle of zeros)."
+        )
     shifted = shift_image(x, shift)
     if not np.isclose(np.abs(shifted).sum(), np.abs(x).sum()):
         raise ValueError(
-            f"check_equivariance: shifting X by {tuple(shift)} pushes some of its non-zero "
+            f"check_equivariance: shifting X by {shift} pushes some of its non-zero "
             "pixels out of the image, so f(shift(X)) cannot match shift(f(X)). Use an X with "
             "zeros near that border (an object in the middle) or a smaller shift."
         )
@@ -561,10 +644,25 @@ def check_equivariance(f, x, shift, tolerance=1e-5):
             f"check_equivariance: f must return images (n, h', w', c'); got shape {y.shape}. "
             "For a Dense model, end it with nn.Unvect((h', w', c'))."
         )
-    defined = shift_image(np.ones(y.shape[1:3] + (1,)), shift)[..., 0] > 0
-    errors = np.abs(y_of_shifted - shift_image(y, shift)).max(axis=(0, 3))
+    t = _output_stride(x.shape[1:3], y.shape[1:3], stride)
+    if t is None:
+        raise ValueError(
+            f"check_equivariance: the output {y.shape[1:3]} is smaller than the input "
+            f"{x.shape[1:3]} by no whole factor, so how far it moves under a shift is unknown; "
+            "pass stride=t, the product of the pooling sizes (t = 2 after one MaxPool2D(2))."
+        )
+    if shift[0] % t or shift[1] % t:
+        raise ValueError(
+            f"check_equivariance: shift {shift} is not a multiple of {t}: the output "
+            f"{y.shape[1:3]} is {t}× smaller than the input {x.shape[1:3]} (one output pixel "
+            f"per {t}×{t} block of input pixels), so it can only move by whole blocks. Use a "
+            f"shift of multiples of {t}, or stride=1 if the output is smaller for another reason."
+        )
+    output_shift = (shift[0] // t, shift[1] // t)
+    defined = shift_image(np.ones(y.shape[1:3] + (1,)), output_shift)[..., 0] > 0
+    errors = np.abs(y_of_shifted - shift_image(y, output_shift)).max(axis=(0, 3))
     errors[~defined] = np.nan
-    return EquivarianceResult(errors, float(np.abs(y).max()), tolerance, shift)
+    return EquivarianceResult(errors, float(np.abs(y).max()), tolerance, shift, output_shift)
 
 
 # ---- receptive fields -------------------------------------------------------------------------
@@ -624,6 +722,15 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
     if y.ndim != 4:
         raise ValueError(
             f"receptive_field: f must return images (n, h', w', c'); got shape {y.shape}."
+        )
+    if not (
+        isinstance(target, tuple | list)
+        and len(target) == 2
+        and all(isinstance(t, numbers.Integral) for t in target)
+    ):
+        raise ValueError(
+            f"receptive_field: target must be (i, j), the row and column of one output pixel "
+            f"H_ij (two ints; the channels are summed); got {target!r}."
         )
     i, j = (int(t) for t in target)
     if not (0 <= i < y.shape[1] and 0 <= j < y.shape[2]):

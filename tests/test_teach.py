@@ -351,3 +351,102 @@ def test_plots_need_matplotlib_or_say_so(monkeypatch):
         teach.notes_matrices()["dense"].plot()
     with pytest.raises(ImportError, match="EquivarianceResult.plot"):
         teach.check_equivariance(nn.Conv2D(1, 1, 3), blob(), (1, 1)).plot()
+
+
+# ---- review findings: silent zeros, false verdicts, bare numpy errors ----------------------------
+@pytest.mark.parametrize("name", ["dense_image", "local_image", "conv_image"])
+def test_layer_matrix_of_a_relu_model_at_zero_says_so_instead_of_a_zero_matrix(name):
+    model = mg.models.MODELS[name][0](seed=0)
+    with pytest.raises(ValueError, match=r"Jacobian at X = 0 is zero \(ReLU'\(0\) = 0\): pass at="):
+        teach.layer_matrix(model, (6, 6, 1))
+    at = np.random.default_rng(0).standard_normal((6, 6, 1))  # a point: the matrix is defined
+    m = teach.layer_matrix(model, (6, 6, 1), at=at)
+    assert m.shape == (36, 72) and m.any()
+    linear = model.conv if name == "conv_image" else None  # the layer without its activation
+    if linear is not None:
+        assert teach.layer_matrix(linear, (6, 6, 1)).any()
+
+
+def test_weight_pattern_still_names_weights_that_only_see_padding():
+    conv = nn.Conv2D(1, 1, kernel_size=3, bias=False, seed=0)
+    pattern = teach.weight_pattern(conv, (1, 4, 1), wrt="padded", rows=slice(6, 12))
+    assert pattern.unused == 6 and len(pattern.names) == 3
+
+
+def test_weight_pattern_of_a_layer_with_its_relu_says_so():
+    with pytest.raises(ValueError, match="without its activation"):
+        teach.weight_pattern(mg.models.conv_image(shape=(3, 3, 1), out_channels=1), (3, 3, 1))
+
+
+def test_layer_matrix_says_f_must_keep_the_batch_axis():
+    with pytest.raises(ValueError, match=r"keep the batch axis.*nn.Vect\(\)"):
+        teach.layer_matrix(mg.vect, (2, 2))
+    assert teach.layer_matrix(nn.Vect(), (2, 2)).shape == (4, 4)
+
+
+@pytest.mark.parametrize("at_shape", [(3,), (4,), (2, 2, 1), (2, 2, 2)])
+def test_layer_matrix_says_the_shape_at_must_have(at_shape):
+    with pytest.raises(ValueError, match=r"at must be one example of shape \(2, 2\)"):
+        teach.layer_matrix(nn.Vect(), (2, 2), at=np.ones(at_shape))
+    m = teach.layer_matrix(nn.Vect(), (2, 2), at=np.ones((1, 2, 2)))  # a batch of one is fine
+    np.testing.assert_array_equal(m, np.eye(4))
+
+
+@pytest.mark.parametrize("target", [(1, 1, 0), (1,), 3, (1.5, 0)])
+def test_receptive_field_says_what_target_must_be(target):
+    with pytest.raises(ValueError, match=r"target must be \(i, j\)"):
+        teach.receptive_field(nn.Conv2D(1, 1, 3), (5, 5, 1), target)
+
+
+def conv_then_pool(seed=0):
+    return nn.Sequential(nn.Conv2D(1, 2, 3, seed=seed), nn.MaxPool2D(2))
+
+
+def test_conv_then_max_pool_is_equivariant_to_shifts_by_multiples_of_the_pool():
+    x = blob(12, 12)
+    result = teach.check_equivariance(conv_then_pool(), x, (2, 2))
+    assert result.equivariant, str(result)
+    assert result.output_shift == (1, 1) and result.error_map.shape == (6, 6)
+    assert np.isnan(result.error_map[0]).all() and np.isfinite(result.error_map[1:, 1:]).all()
+    assert "output moves by (1, 1)" in str(result)
+    assert not teach.check_equivariance(nn.Local((12, 12, 1), 2, 3), x, (2, 2)).equivariant
+
+
+@pytest.mark.parametrize("shift", [(1, 0), (2, 1)])
+def test_a_shift_that_is_not_a_multiple_of_the_output_stride_is_refused(shift):
+    with pytest.raises(ValueError, match=r"multiple of 2.*2× smaller"):
+        teach.check_equivariance(conv_then_pool(), blob(12, 12), shift)
+
+
+def test_stride_can_be_given_when_the_sizes_do_not_tell():
+    model = nn.Sequential(nn.Conv2D(1, 1, 3, padding="valid", seed=0), nn.MaxPool2D(2))
+    with pytest.raises(ValueError, match="pass stride="):
+        teach.check_equivariance(model, blob(12, 10), (2, 2))  # 12×10 → 5×4
+    assert teach.check_equivariance(model, blob(12, 10), (2, 2), stride=2).equivariant
+
+
+@pytest.mark.parametrize("shift", [(0.5, 1), (1, 1.0), ("1", 0)])
+def test_non_integer_shifts_are_refused_not_truncated(shift):
+    with pytest.raises(ValueError, match="whole pixels"):
+        teach.check_equivariance(nn.Conv2D(1, 1, 3), blob(), shift)
+
+
+def test_an_all_zero_image_cannot_test_equivariance():
+    local = nn.Local((8, 8, 1), 2, 3, seed=0)
+    with pytest.raises(ValueError, match="use a non-constant image"):
+        teach.check_equivariance(local, np.zeros((8, 8, 1)), (1, 1))
+
+
+def test_patch_picture_names_the_padding_colour_and_its_title_fits():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = teach.explain_patch((3, 3, 1), 0, 0, 1).plot()
+    title = ax.get_title()
+    assert "light blue: padding" in title and "grey" not in title
+    figure = ax.figure
+    figure.canvas.draw()
+    box = ax.title.get_window_extent()
+    assert 0 <= box.x0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
+    plt.close(figure)
