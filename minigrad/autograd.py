@@ -123,8 +123,16 @@ class Function:
                 needs_input_grad = tuple([t.requires_grad for t in inputs])
         except ValueError as error:
             raise _explain(cls, inputs, error) from error
+        except (AttributeError, TypeError):
+            _check_inputs(cls, inputs)
+            raise
         if data.__class__ is not np.ndarray:
             data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from some calls
+        if data.dtype.kind != "f":
+            raise TypeError(
+                f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
+                "return floats (use .astype(x.dtype) on the result)."
+            )
         if True not in needs_input_grad or not _GradMode.enabled:
             return Tensor._wrap(data, False, None)
         fn.inputs = inputs
@@ -158,6 +166,17 @@ class Function:
         """Drop what forward saved (the arrays), keeping the graph's shape for drawings."""
         self.__dict__.clear()
         self.released = True
+
+
+def _check_inputs(cls, inputs):
+    """Raise a clear error if an op was applied to something that is not a Tensor."""
+    for position, value in enumerate(inputs):
+        if not isinstance(value, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.apply takes Tensors as inputs; input {position} is a "
+                f"{type(value).__name__}. Wrap it: mg.Tensor(value). Non-tensor settings go "
+                "in as keywords: MyOp.apply(x, k=1)."
+            )
 
 
 def _explain(cls, inputs, error):
@@ -217,8 +236,17 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     wanted = {} if collect else {id(t): None for t in inputs}
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over every use
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
+    order = toposort(root)
+    for tensor in reversed(order):  # refuse before any gradient is written, not halfway
+        if tensor.grad_fn is not None and tensor.grad_fn.released:
+            raise RuntimeError(
+                f"backward reached {tensor.grad_fn.name}, whose graph a previous backward "
+                "already went through and freed (the values its ops saved for backward "
+                "are gone). Pass retain_graph=True to the first backward() to go through the "
+                "same graph again, or recompute the forward pass."
+            )
     with _grad_mode(create_graph):
-        for tensor in reversed(toposort(root)):
+        for tensor in reversed(order):
             grad = grads.pop(id(tensor), None)
             if grad is None:
                 continue
@@ -231,15 +259,14 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 wanted[id(tensor)] = grad
             if fn is None:
                 continue
-            if fn.released:
-                raise RuntimeError(
-                    f"backward went through {fn.name} a second time, but its saved values "
-                    "were freed by the first backward. Pass retain_graph=True to the first "
-                    "backward() if you need to go through the same graph again."
-                )
-            for parent, parent_grad in zip(fn.inputs, fn.backward(grad)):
+            input_grads = fn.backward(grad)
+            if input_grads.__class__ is not tuple or len(input_grads) != len(fn.inputs):
+                raise _contract_error(fn, input_grads)
+            for parent, parent_grad in zip(fn.inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
+                if not isinstance(parent_grad, Tensor):
+                    raise _contract_error(fn, input_grads)
                 if parent_grad.data.shape != parent.data.shape:
                     raise RuntimeError(
                         f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
@@ -261,6 +288,18 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     if collect:
         return None
     return tuple(wanted[id(t)] for t in inputs)
+
+
+def _contract_error(fn, returned):
+    """The error for a backward that does not return one Tensor (or None) per input."""
+    got = type(returned).__name__
+    if isinstance(returned, tuple):
+        got = f"a tuple of {len(returned)} ({', '.join(type(g).__name__ for g in returned)})"
+    return TypeError(
+        f"{fn.name}.backward must return a tuple with one Tensor (or None) per input — "
+        f"{len(fn.inputs)} here — but returned {got}. For one input write `return (grad_x,)`, "
+        "with the trailing comma."
+    )
 
 
 def _accumulate(tensor, grad, create_graph):

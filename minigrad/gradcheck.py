@@ -3,7 +3,7 @@ along a random upstream gradient (first order: `gradcheck`; second order: `gradg
 
 import numpy as np
 
-from minigrad.autograd import grad
+from minigrad.autograd import grad, no_grad
 from minigrad.ops import concat, vect
 from minigrad.tensor import Tensor
 
@@ -77,29 +77,34 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
 def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
     """Check second-order gradients: gradcheck of the first-order gradient of `fn`.
 
-    The first-order gradients are computed with `create_graph=True`, so this checks that
-    every backward is itself differentiable and correct.
+    The first-order gradients g(x, R) = ∂(Σ fn(x) · R)/∂x are computed with
+    `create_graph=True` and checked as a function of the inputs *and* of the upstream gradient
+    R (an extra input named 'grad_out'). Checking R as well matters: for a linear op the
+    gradient does not depend on x, and only ∂g/∂R shows whether its backward is right.
 
     >>> import minigrad as mg
     >>> mg.gradgradcheck(lambda x: (x * x).tanh(), mg.Tensor([0.5, -1.0]))
     True
     """
     rng = np.random.default_rng(seed + 1)
-    weights = {}
     param_tensors = [p for _, p in _checked_params(params)]
+    with no_grad():
+        out_shape = fn(*inputs).shape
+    grad_out = Tensor(rng.standard_normal(out_shape), name="grad_out")
 
-    def first_order(*xs):
+    def first_order(*xs_and_grad_out):
+        *xs, upstream = xs_and_grad_out
         out = fn(*xs)
-        if "R" not in weights:
-            weights["R"] = Tensor(rng.standard_normal(out.shape))
         tensors = [x for x in xs if isinstance(x, Tensor)] + param_tensors
-        grads = grad((out * weights["R"]).sum(), tensors, create_graph=True)
+        grads = grad((out * upstream).sum(), tensors, create_graph=True)
         flat = [vect(g) for g in grads if g is not None]
         if not flat:
             return Tensor(np.zeros(1))
         return concat(flat)
 
-    return gradcheck(first_order, *inputs, eps=eps, atol=atol, rtol=rtol, params=params, seed=seed)
+    return gradcheck(
+        first_order, *inputs, grad_out, eps=eps, atol=atol, rtol=rtol, params=params, seed=seed
+    )
 
 
 def _float64_copy(x):
@@ -126,9 +131,16 @@ def _numerical_gradient(loss, t, eps):
 
 def _compare(name, shape, analytic, numeric, atol, rtol):
     """Raise GradcheckError naming the worst element if |a − n| > atol + rtol·|n| anywhere."""
+    if not np.all(np.isfinite(numeric)):
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(numeric))[0])
+        raise GradcheckError(
+            f"gradcheck: fn is not defined or not differentiable near {name} (shape {shape}) at "
+            f"index {where}: the numerical gradient there is {numeric[where]}. Check the "
+            "function at another point (for example, log needs positive inputs)."
+        )
     error = np.abs(analytic - numeric)
     allowed = atol + rtol * np.abs(numeric)
-    bad = error > allowed
+    bad = ~(error <= allowed)  # a nan in the analytic gradient counts as wrong
     if not bad.any():
         return
     worst = np.unravel_index(np.argmax(error / allowed), shape) if shape else ()

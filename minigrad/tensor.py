@@ -58,7 +58,11 @@ class Tensor:
     __array_ufunc__ = None  # `array + tensor` calls Tensor.__radd__ instead of numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
-        self.data = as_array(data, dtype)
+        array = as_array(data, dtype)
+        source = data.data if isinstance(data, Tensor) else data
+        if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
+            array = array.copy()  # training updates .data in place: never the caller's array
+        self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self.grad_fn = None
@@ -105,6 +109,12 @@ class Tensor:
 
     def __len__(self):
         return len(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(tensor) gives its data (no graph): numpy functions see the array."""
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     def __repr__(self):
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")

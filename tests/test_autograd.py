@@ -449,3 +449,71 @@ def test_mg_grad_frees_the_graph_unless_asked_to_retain_it():
     mg.grad(loss, [x])
     with pytest.raises(RuntimeError, match=r"retain_graph=True"):
         loss.backward()
+
+
+# ---- review fixes: the Function contract, all-or-nothing second backward ----------------------
+class Double(mg.Function):
+    """y = 2x; subclasses break the backward contract in different ways."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, grad_out):
+        return (grad_out * 2,)
+
+
+class ReturnsBareTensor(Double):
+    def backward(self, grad_out):
+        return grad_out * 2
+
+
+class ReturnsArray(Double):
+    def backward(self, grad_out):
+        return (grad_out.data * 2,)
+
+
+class ReturnsTooFew(mg.Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_out):
+        return (grad_out * self.inputs[1],)
+
+
+class ReturnsInts(mg.Function):
+    def forward(self, x):
+        return (x > 0).astype(np.int64)
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+@pytest.mark.parametrize("op", [ReturnsBareTensor, ReturnsArray])
+def test_backward_must_return_a_tuple_of_tensors(op):
+    x = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match="trailing comma"):
+        op.apply(x).sum().backward()
+
+
+def test_backward_must_return_one_gradient_per_input():
+    a, b = leaf([1.0]), leaf([2.0])
+    with pytest.raises(TypeError, match="2 here"):
+        ReturnsTooFew.apply(a, b).sum().backward()
+
+
+def test_apply_refuses_arrays_and_int_results():
+    with pytest.raises(TypeError, match="takes Tensors"):
+        Double.apply(np.ones(3))
+    with pytest.raises(TypeError, match="must return floats"):
+        ReturnsInts.apply(leaf([1.0, -1.0]))
+
+
+def test_a_refused_second_backward_writes_no_gradient():
+    old, fresh = leaf([1.0]), leaf([1.0])
+    used = (old * 2).sum()
+    used.backward()
+    old.grad = None
+    loss = used + (fresh * 3).sum()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+    assert fresh.grad is None and old.grad is None

@@ -199,3 +199,42 @@ def test_gradcheck_without_tensors_or_returning_a_non_tensor_is_an_error():
         mg.gradcheck(lambda k: mg.Tensor([k]), 2.0)
     with pytest.raises(TypeError, match=r"fn must return a Tensor; got ndarray"):
         mg.gradcheck(lambda x: x.data * 2, leaf([1.0]))
+
+
+# ---- review fixes: nan gradients, linear ops in second order ----------------------------------
+class NanBackward(mg.Function):
+    """y = 2x with a backward that returns nan."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, grad_out):
+        return (grad_out * float("nan"),)
+
+
+class DetachedScale(mg.Function):
+    """y = 2x with a first-order-correct backward that is built from constants (no graph)."""
+
+    def forward(self, x):
+        return 2 * x
+
+    def backward(self, grad_out):
+        return (mg.Tensor(grad_out.data * 2),)
+
+
+def test_a_nan_gradient_fails_the_check():
+    with pytest.raises(mg.GradcheckError, match="analytic nan"):
+        mg.gradcheck(NanBackward.apply, leaf([0.5, -1.0]))
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered in log")
+def test_a_function_undefined_at_the_point_is_reported_as_such():
+    with pytest.raises(mg.GradcheckError, match="not defined or not differentiable"):
+        mg.gradcheck(lambda x: x.log(), mg.Tensor([-1.0, 2.0]))
+
+
+def test_gradgradcheck_checks_linear_ops_through_the_upstream_gradient():
+    x = leaf([0.5, -1.0, 2.0])
+    assert mg.gradcheck(DetachedScale.apply, x)  # first order is right…
+    with pytest.raises(mg.GradcheckError, match="grad_out"):  # …but it cannot be differentiated
+        mg.gradgradcheck(DetachedScale.apply, x)

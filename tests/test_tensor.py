@@ -224,3 +224,20 @@ def test_float32_stays_float32_in_forward_first_and_second_order(name):
     assert grad.dtype == np.float32
     (second,) = mg.grad(grad.sum(), [x])
     assert second is None or second.dtype == np.float32
+
+
+# ---- review fixes: copies, numpy interop ------------------------------------------------------
+def test_a_tensor_never_shares_the_callers_array():
+    source = np.array([1.0, 2.0, 3.0])
+    for t in (mg.Tensor(source), mg.Tensor(mg.Tensor(source)), mg.Tensor(source[::2])):
+        assert not np.shares_memory(t.data, source)
+    t = mg.Tensor(source, requires_grad=True)
+    t.data -= 1.0  # what an optimizer step does
+    np.testing.assert_array_equal(source, [1.0, 2.0, 3.0])
+
+
+def test_numpy_sees_the_data_of_a_tensor():
+    t = mg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert np.asarray(t).dtype == np.float32 and np.asarray(t).shape == (2, 2)
+    np.testing.assert_array_equal(np.asarray(t, dtype=np.float64), t.data)
+    assert float(np.linalg.norm(t)) == pytest.approx(np.sqrt(30.0))

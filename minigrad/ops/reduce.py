@@ -3,11 +3,12 @@
 `unbroadcast` is the one helper every binary op uses to bring a gradient back to the shape of
 its input."""
 
-import builtins
+import numbers
 
 import numpy as np
 
 from minigrad.autograd import Function
+from minigrad.ops.shape import normalize_axis
 from minigrad.tensor import Tensor
 
 
@@ -15,13 +16,11 @@ def _axes(axis, ndim, op):
     """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
-    normalized = []
-    for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} axes.")
-        normalized.append(int(a) % builtins.max(ndim, 1))
-    return tuple(sorted(set(normalized)))
+    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    normalized = [normalize_axis(a, ndim, op) for a in axes]
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis {axis} names the same axis twice.")
+    return tuple(sorted(normalized))
 
 
 def _kept_shape(shape, axes):

@@ -152,6 +152,16 @@ def _plain_index(index):
     return index
 
 
+def normalize_axis(axis, ndim, op):
+    """`axis` (negatives count from the end) as an int in [0, ndim), or an error naming `op`."""
+    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+        raise ValueError(
+            f"{op}: axis {axis!r} is out of range for a tensor with {ndim} axes "
+            f"(valid: {-ndim} … {ndim - 1})."
+        )
+    return int(axis) % ndim
+
+
 def reshape(x, *shape):
     """x with a new shape (same elements, row-major order); one entry may be -1.
 
@@ -199,7 +209,9 @@ def transpose(x, *axes):
     """
     if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
         axes = axes[0]
-    axes = tuple(range(x.ndim))[::-1] if not axes else tuple(int(a) % x.ndim for a in axes)
+    if not axes:
+        axes = tuple(range(x.ndim))[::-1]
+    axes = tuple(normalize_axis(a, x.ndim, "transpose") for a in axes)
     if sorted(axes) != list(range(x.ndim)):
         raise ValueError(
             f"transpose: axes {axes} are not a permutation of the {x.ndim} axes of a tensor "
@@ -235,7 +247,9 @@ def concat(tensors, axis=0):
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("concat needs at least one tensor.")
-    return Concat.apply(*tensors, axis=int(axis) % tensors[0].ndim)
+    if tensors[0].ndim == 0:
+        raise ValueError("concat joins along an existing axis; got 0-d tensors (use stack).")
+    return Concat.apply(*tensors, axis=normalize_axis(axis, tensors[0].ndim, "concat"))
 
 
 def stack(tensors, axis=0):
@@ -252,7 +266,7 @@ def stack(tensors, axis=0):
     for t in tensors:
         if t.shape != shape:
             raise ValueError(f"stack needs tensors of equal shape; got {shape} and {t.shape}.")
-    axis = int(axis) % (len(shape) + 1)
+    axis = normalize_axis(axis, len(shape) + 1, "stack")
     expanded = shape[:axis] + (1,) + shape[axis:]
     return concat([reshape(t, expanded) for t in tensors], axis=axis)
 
@@ -269,7 +283,10 @@ def pad_width_for(x, k, op="pad"):
         if k < 0:
             raise ValueError(f"{op}: k must be ≥ 0; got {k}.")
         return ((0, 0),) * (x.ndim - 3) + ((k, k), (k, k), (0, 0))
-    pairs = tuple(tuple(int(v) for v in pair) for pair in k)
+    try:
+        pairs = tuple(tuple(int(v) for v in pair) for pair in k)
+    except TypeError:
+        pairs = ()  # not a sequence of pairs: reported below
     if len(pairs) != x.ndim or any(len(p) != 2 or min(p) < 0 for p in pairs):
         raise ValueError(
             f"{op}: give one (before, after) pair of non-negative ints per axis — {x.ndim} pairs "

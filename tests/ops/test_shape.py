@@ -251,3 +251,24 @@ def test_getitem_with_random_boolean_masks(shape, seed, data):
     mask = data.draw(hnp.arrays(bool, shape))
     x = rand(*shape, seed=seed)
     check_op(lambda t: t[mask], x, expected=x[mask])
+
+
+# ---- review fixes: axes out of range are refused, never wrapped around ------------------------
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda a: mg.concat([a, a], axis=2),
+        lambda a: mg.stack([a, a], axis=3),
+        lambda a: a.transpose(2, 0),
+        lambda a: a.sum(axis=(0, 0)),
+        lambda a: a.max(axis=-3),
+    ],
+)
+def test_axes_out_of_range_or_repeated_are_refused(call):
+    with pytest.raises(ValueError, match="axis"):
+        call(mg.Tensor(np.ones((2, 3))))
+
+
+def test_pad_with_a_flat_pair_on_a_matrix_says_what_it_needs():
+    with pytest.raises(ValueError, match="one \\(before, after\\) pair"):
+        mg.pad(mg.Tensor(np.ones((2, 3))), (1, 1))
