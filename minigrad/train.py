@@ -151,11 +151,11 @@ def _matplotlib_figure():
     return Figure
 
 
-def plot_history(history, path):
+def plot_history(history, path, quiet=False):
     """Plot loss and accuracy per epoch (train and validation) to `path` (a PNG).
 
-    Without matplotlib, write the numbers to `path` with suffix .csv instead and say so.
-    Returns the path written.
+    Without matplotlib, write the numbers to `path` with suffix .csv instead and say so
+    (unless quiet=True: then the caller says it). Returns the path written.
     """
     path = Path(path)
     Figure = _matplotlib_figure()
@@ -167,10 +167,11 @@ def plot_history(history, path):
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
         path.write_text("\n".join(lines) + "\n")
-        print(
-            f"matplotlib is not installed, so the history was written as numbers to {path}; "
-            f"to get a plot, {PLOT_HINT}."
-        )
+        if not quiet:
+            print(
+                f"matplotlib is not installed, so the history was written as numbers to {path}; "
+                f"to get a plot, {PLOT_HINT}."
+            )
         return path
     figure = Figure(figsize=(9, 3.5))
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -202,12 +203,12 @@ def filters_of(conv):
     return w.transpose(3, 2, 0, 1)  # (c', c, s, s)
 
 
-def plot_filters(conv, path, max_channels=8):
+def plot_filters(conv, path, max_channels=8, quiet=False):
     """Draw each filter of a Conv2D (one column per output channel c', one row per input
     channel, at most `max_channels` rows) to `path` (a PNG).
 
-    Without matplotlib, write the numbers to `path` with suffix .txt instead and say so.
-    Returns the path written.
+    Without matplotlib, write the numbers to `path` with suffix .txt instead and say so
+    (unless quiet=True: then the caller says it). Returns the path written.
     """
     path = Path(path)
     filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
@@ -221,10 +222,11 @@ def plot_filters(conv, path, max_channels=8):
                 numbers = "\n".join(" ".join(f"{v:+.3f}" for v in row) for row in filters[o, i])
                 blocks.append(f"filter c'={o}, input channel {i}:\n{numbers}")
         path.write_text("\n\n".join(blocks) + "\n")
-        print(
-            f"matplotlib is not installed, so the filters were written as numbers to {path}; "
-            f"to get a picture, {PLOT_HINT}."
-        )
+        if not quiet:
+            print(
+                f"matplotlib is not installed, so the filters were written as numbers to {path}; "
+                f"to get a picture, {PLOT_HINT}."
+            )
         return path
     # One input channel: wrap the c' filters into rows of 8; several: one row per channel.
     columns = min(c_out, 8) if rows == 1 else c_out

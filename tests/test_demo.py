@@ -2,11 +2,14 @@
 without the optional extras (matplotlib; Graphviz's `dot`)."""
 
 import argparse
+import re
 import sys
 
+import numpy as np
 import pytest
 
-from minigrad import demo
+import minigrad
+from minigrad import data, demo, train
 
 
 def run_demo(*argv):
@@ -20,8 +23,10 @@ def test_quick_demo_prints_and_writes_its_files(tmp_path, capsys):
     assert run_demo("--quick", "--out", str(tmp_path / "out")) == 0
     out = capsys.readouterr().out
     assert "conv1 (Conv2D)" in out and "s²·c·c' + c' = 9·1·16 + 16" in out
-    for layer in ("Dense", "Conv2D", "Local", "MaxPool2D", "AvgPool2D"):
+    for layer in ("Dense", "Conv2D", "Local", "MaxPool2D", "AvgPool2D", "Tanh", "Sigmoid"):
         assert f"gradcheck {layer}" in out
+    assert "gradcheck Vect → Dense → ReLU → Unvect " in out  # the label names every layer
+    assert demo.viz is minigrad.viz  # imported plainly: minigrad always has viz
     assert out.count(": ok") == len(demo.layer_checks())
     assert "epoch 1/1 [" in out and "Test accuracy:" in out
     written = {path.name for path in (tmp_path / "out").iterdir()}
@@ -52,10 +57,37 @@ def test_demo_without_matplotlib_or_dot(tmp_path, monkeypatch, capsys):
     assert run_demo("--quick", "--out", str(tmp_path)) == 0
     out = capsys.readouterr().out
     assert {p.name for p in tmp_path.iterdir()} == {"loss.csv", "filters.txt", "graph.dot"}
-    assert "matplotlib is not installed" in out and "`dot` was not found (test)" in out
+    assert out.count("matplotlib is not installed") == 1  # one message for both pictures
+    assert "loss curve and the filters were written as numbers" in out
+    assert "`dot` was not found (test)" in out
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
 
 
 def test_demo_refuses_zero_epochs(tmp_path):
     with pytest.raises(ValueError, match="--epochs must be at least 1; got 0"):
         run_demo("--epochs", "0", "--out", str(tmp_path))
+
+
+def test_the_full_default_demo_reaches_the_target_test_accuracy(tmp_path, capsys):
+    assert run_demo("--out", str(tmp_path)) == 0  # 15 epochs, as `minigrad demo` runs
+    out = capsys.readouterr().out
+    assert "epoch 15/15 [" in out and "val_acc " in out
+    accuracy = float(re.search(r"Test accuracy: ([\d.]+)% on 450 test images", out).group(1))
+    assert accuracy >= 97.0
+
+
+def test_validation_is_a_split_of_the_training_images_not_the_test_set(tmp_path, monkeypatch):
+    seen, fit = {}, train.fit
+
+    def spy_fit(model, optimizer, X, y, **settings):
+        seen.update(X=X, validation=settings["validation"])
+        return fit(model, optimizer, X, y, **settings)
+
+    monkeypatch.setattr(train, "fit", spy_fit)
+    run_demo("--quick", "--out", str(tmp_path))
+    (X_train, y_train), (X_test, _) = data.load_digits()
+    X_val, y_val = seen["validation"]
+    assert len(y_val) == 134 and len(seen["X"]) == 256  # --quick trains on 256 images
+    assert np.array_equal(X_val, X_train[9::10]) and np.array_equal(y_val, y_train[9::10])
+    (fit_X, _), _ = demo.validation_split(X_train, y_train)
+    assert len(fit_X) + len(X_val) == len(X_train) and not np.array_equal(X_val[:5], X_test[:5])

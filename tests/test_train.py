@@ -99,6 +99,9 @@ def test_plots_without_matplotlib_write_numbers_and_say_so(tmp_path, monkeypatch
     assert text.startswith("filter c'=0, input channel 0:\n+0.000 +2.000 +4.000\n")
     out = capsys.readouterr().out
     assert out.count("matplotlib is not installed") == 2 and "pip install" in out
+    train.plot_history(HISTORY, tmp_path / "quiet.png", quiet=True)
+    assert train.plot_filters(conv, tmp_path / "quiet.png", quiet=True).suffix == ".txt"
+    assert capsys.readouterr().out == ""  # quiet: the caller says it once
 
 
 def test_filters_of_unvects_the_weight_in_patch_order():
