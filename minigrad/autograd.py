@@ -236,6 +236,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     wanted = {} if collect else {id(t): None for t in inputs}
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over every use
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
+    handed_out = {id(grad_root.data)}  # arrays a leaf's .grad may not take without a copy
     order = toposort(root)
     for tensor in reversed(order):  # refuse before any gradient is written, not halfway
         if tensor.grad_fn is not None and tensor.grad_fn.released:
@@ -254,7 +255,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             fn = tensor.grad_fn
             if collect:
                 if fn is None or tensor._retains_grad:
-                    _accumulate(tensor, grad, create_graph)
+                    _accumulate(tensor, grad, create_graph, handed_out)
             elif id(tensor) in wanted:
                 wanted[id(tensor)] = grad
             if fn is None:
@@ -302,11 +303,26 @@ def _contract_error(fn, returned):
     )
 
 
-def _accumulate(tensor, grad, create_graph):
-    """tensor.grad += grad. First-order gradients are stored as fresh arrays of the tensor's
-    dtype, so that no two leaves (nor the caller's upstream array) ever share memory."""
+def _accumulate(tensor, grad, create_graph, handed_out):
+    """tensor.grad += grad.
+
+    A first-order gradient is stored only as an array no one else holds: the caller's upstream
+    array, a view of another array, or an array already given to another leaf (Add's backward
+    hands the same gradient to both inputs) is copied first. So two leaves never share memory,
+    and a parameter's fresh gradient (most of them: the result of a matmul or a sum) is not
+    copied at all.
+    """
     if not create_graph:
-        grad = Tensor._wrap(np.array(grad.data, dtype=tensor.data.dtype), False, None)
+        data = grad.data
+        if (
+            data.base is not None
+            or id(data) in handed_out
+            or data.dtype != tensor.data.dtype
+            or not data.flags.writeable
+        ):
+            data = np.array(data, dtype=tensor.data.dtype)
+        handed_out.add(id(data))
+        grad = Tensor._wrap(data, False, None)
     if tensor.grad is None:
         tensor.grad = grad
     else:

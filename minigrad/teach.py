@@ -357,8 +357,9 @@ class ParamCounts:
 def param_counts(h, w, c, c_out, k, padding="same"):
     """The notes' counts for X ~ (h, w, c) → c' channels with patches of radius k (s = 2k + 1).
 
-    Dense (hw)²cc', Local hw·s²cc' (a factor s²/(hw) fewer), Conv2D s²cc' (another 1/(hw)),
-    without biases; with padding="valid" the outputs have h' = h − 2k, w' = w − 2k pixels.
+    Dense (hw)²cc', Local hw·s²cc' (reduced by a factor s²/(hw)), Conv2D s²cc' (reduced by
+    another 1/(hw)), without biases; with padding="valid" the outputs have h' = h − 2k,
+    w' = w − 2k pixels.
     Pure arithmetic on Python ints: nothing is allocated, so the notes' 1024×1024 RGB example
     (≈ 10¹³ dense weights) is instant.
 

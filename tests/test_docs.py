@@ -55,7 +55,7 @@ REQUIRED = [
     "es/index.md",
     "es/tutoriales/02-de-densas-a-convolucionales.md",
     *[f"reference/{name}.md" for name in ("tensor", "ops", "gradcheck", "nn", "optim")],
-    *[f"reference/{name}.md" for name in ("data", "viz", "teach")],
+    *[f"reference/{name}.md" for name in ("data", "viz", "teach", "train", "models")],
 ]
 
 
