@@ -22,15 +22,17 @@ model = mg.models.digits_cnn(seed=0)
 print(mg.nn.summary(model, (8, 8, 1)))
 
 # %%
+# Every tenth training image is held out to watch (validation); the test set is used once.
+(X_fit, y_fit), (X_val, y_val) = mg.data.validation_split(X_train, y_train)
 optimizer = mg.optim.Adam(model.parameters(), lr=0.01)
 history = mg.train.fit(
     model,
     optimizer,
-    X_train,
-    y_train,
+    X_fit,
+    y_fit,
     epochs=2 if FAST else 10,
     batch_size=32,
-    validation=(X_test, y_test),
+    validation=(X_val, y_val),
     seed=0,
 )
 loss, accuracy = mg.train.evaluate(model, X_test, y_test)

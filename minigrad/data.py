@@ -112,6 +112,20 @@ def load_shapes(
     return train, test
 
 
+def validation_split(X, y, every=10):
+    """(X_train, y_train), (X_val, y_val): every `every`-th example (index every − 1, 2·every
+    − 1, …) held out for validation. Spread over the set like the test split (every fourth
+    digit), so it has the same mix of writers; the last 10 % would be a few writers only.
+
+    >>> import numpy as np
+    >>> (X, y), (X_val, y_val) = validation_split(np.zeros((20, 2)), np.arange(20))
+    >>> len(y), y_val.tolist()
+    (18, [9, 19])
+    """
+    held_out = np.arange(len(X)) % every == every - 1
+    return (X[~held_out], y[~held_out]), (X[held_out], y[held_out])
+
+
 def batches(X, y, batch_size, shuffle=True, seed=None):
     """Mini-batches (X_batch as a Tensor, y_batch as a numpy array) covering X once.
 

@@ -17,7 +17,6 @@ from minigrad.tensor import Tensor
 EPOCHS = 15
 LEARNING_RATE = 3e-3
 BATCH_SIZE = 32
-VALIDATION_EVERY = 10  # every tenth training image is for validation: watched, never trained on
 
 
 def add_arguments(parser):
@@ -85,20 +84,6 @@ def draw_graph(model, X, y, out_dir):
     return path
 
 
-def validation_split(X, y, every=VALIDATION_EVERY):
-    """(X_train, y_train), (X_val, y_val): every `every`-th example (index every − 1, 2·every
-    − 1, …) held out for validation. Spread over the set like the test split (every fourth
-    digit), so it has the same mix of writers; the last 10 % would be a few writers only.
-
-    >>> import numpy as np
-    >>> (X, y), (X_val, y_val) = validation_split(np.zeros((20, 2)), np.arange(20))
-    >>> len(y), y_val.tolist()
-    (18, [9, 19])
-    """
-    held_out = np.arange(len(X)) % every == every - 1
-    return (X[~held_out], y[~held_out]), (X[held_out], y[held_out])
-
-
 def write_pictures(model, history, out_dir):
     """Write the loss curve and the learned filters (one message if matplotlib is missing)."""
     curves = train.plot_history(history, out_dir / "loss.png", quiet=True)
@@ -120,7 +105,7 @@ def run(args):
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     (X_train, y_train), (X_test, y_test) = data.load_digits()
-    (X_train, y_train), (X_val, y_val) = validation_split(X_train, y_train)
+    (X_train, y_train), (X_val, y_val) = data.validation_split(X_train, y_train)
     epochs = args.epochs
     if args.quick:
         X_train, y_train, epochs = X_train[:256], y_train[:256], 1

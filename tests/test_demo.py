@@ -89,5 +89,5 @@ def test_validation_is_a_split_of_the_training_images_not_the_test_set(tmp_path,
     X_val, y_val = seen["validation"]
     assert len(y_val) == 134 and len(seen["X"]) == 256  # --quick trains on 256 images
     assert np.array_equal(X_val, X_train[9::10]) and np.array_equal(y_val, y_train[9::10])
-    (fit_X, _), _ = demo.validation_split(X_train, y_train)
+    (fit_X, _), _ = data.validation_split(X_train, y_train)
     assert len(fit_X) + len(X_val) == len(X_train) and not np.array_equal(X_val[:5], X_test[:5])
