@@ -1,6 +1,7 @@
 """Draw the pictures of docs/graphs.md from real minigrad graphs into docs/figures/*.svg.
 
-Run `python docs/make_figures.py` (Graphviz's `dot` must be installed) after changing minigrad.viz."""
+Run `python docs/make_figures.py` (Graphviz's `dot` must be installed) after changing minigrad.viz.
+Top to bottom and without a legend (the page explains the colours), so they fit its width."""
 
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from minigrad import nn, viz
 from minigrad.models import MODELS
 
 FIGURES = Path(__file__).resolve().parent / "figures"
+PAGE_STYLE = {"rankdir": "TB", "legend": False}  # narrow pictures; the page has the legend
 
 
 def tiny_expression():
@@ -21,7 +23,7 @@ def tiny_expression():
     loss = a * b + a
     loss.name = "L"
     loss.backward()
-    return viz.draw_graph(loss)
+    return viz.draw_graph(loss, **PAGE_STYLE)
 
 
 def image_batch(n, shape, seed=0):
@@ -36,7 +38,7 @@ def dense_layer():
     loss = layer(image_batch(2, (4,))).sum()
     loss.name = "L"
     loss.backward()
-    return viz.draw_graph(loss, layer, batch_size=2)
+    return viz.draw_graph(loss, layer, batch_size=2, **PAGE_STYLE)
 
 
 def conv_loss():
@@ -51,12 +53,12 @@ def conv_loss():
 
 def conv_forward():
     model, loss = conv_loss()
-    return viz.draw_graph(loss, model, batch_size=2)
+    return viz.draw_graph(loss, model, batch_size=2, **PAGE_STYLE)
 
 
 def conv_backward():
     model, loss = conv_loss()
-    return viz.draw_graph(loss, model, backward=True, batch_size=2)
+    return viz.draw_graph(loss, model, backward=True, batch_size=2, **PAGE_STYLE)
 
 
 def lenet_collapsed():
@@ -64,7 +66,7 @@ def lenet_collapsed():
     constructor, input_shape = MODELS["lenet"]
     model = constructor()
     output = model(image_batch(2, input_shape))
-    return viz.draw_graph(output, model, collapse=True, batch_size=2, rankdir="TB")
+    return viz.draw_graph(output, model, collapse=True, batch_size=2, **PAGE_STYLE)
 
 
 PICTURES = {

@@ -34,12 +34,14 @@ save(viz.draw_graph(loss), "expression")
 # A dense layer and a conv layer: their ops are grouped in a box labelled with the layer.
 
 # %%
-rng = np.random.default_rng(0)
+rng = np.random.default_rng(0)  # float32 data, like the layers' weights (float64 would show)
 dense = nn.Dense(4, 3, seed=0)
-save(viz.draw_graph(dense(mg.Tensor(rng.standard_normal((2, 4)))).sum(), dense), "dense")
+data = rng.standard_normal((2, 4)).astype(np.float32)
+save(viz.draw_graph(dense(mg.Tensor(data, name="x")).sum(), dense, batch_size=2), "dense")
 
 conv = nn.Conv2D(1, 2, kernel_size=3, seed=0)
-x = mg.Tensor(rng.standard_normal((1, 5, 5, 1)), requires_grad=True, name="x")
+image = rng.standard_normal((1, 5, 5, 1)).astype(np.float32)
+x = mg.Tensor(image, requires_grad=True, name="x")
 out = conv(x).relu().sum()
 out.backward(create_graph=True)  # record the backward computation too
 save(viz.draw_graph(out, conv), "conv_forward")

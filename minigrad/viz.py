@@ -51,6 +51,18 @@ class GraphvizNotFound(RuntimeError):
     """Rendering needs Graphviz's `dot` program and it is not installed (the message says how)."""
 
 
+class Digraph(graphviz.Digraph):
+    """The graphviz.Digraph that draw_graph returns: in Jupyter (which calls
+    `_repr_mimebundle_` to show a cell's value) a missing `dot` shows minigrad's install hint
+    as text instead of failing with graphviz's ExecutableNotFound."""
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except graphviz.ExecutableNotFound:
+            return {"text/plain": INSTALL_HINT}
+
+
 def draw_graph(
     root,
     model=None,
@@ -65,20 +77,25 @@ def draw_graph(
     legend=True,
     title=None,
 ):
-    """The graph of ops that produced `root`, as a `graphviz.Digraph` (no `dot` needed).
+    """The graph of ops that produced `root`, as a `Digraph` (a graphviz.Digraph; building it
+    needs no `dot`).
 
-    Legend (also drawn unless legend=False): blue ellipse an input (data, constants); yellow a
+    Legend (drawn unless legend=False, with the kinds of node this drawing has): blue ellipse an input (data, constants); yellow a
     parameter (the model's; without a model, any leaf with requires_grad); white an intermediate
     tensor, bold the root; grey box an op and its settings (`Patches k=1`, `Reshape → (n, 64)`);
     green ellipse and pale green box a gradient tensor and a backward op; purple 3-D box a
-    collapsed layer; lilac frame a layer (`Conv2D conv1 · 3×3 · 1→8 · 80 params`). A tensor shows
+    collapsed layer; lilac frame a layer (`Conv2D conv1 · 3×3 · 1→8 · 80 params`; a layer called
+    twice gets a frame per call, the second labelled `(call 2)`). A tensor shows
     `name ~ shape`, its dtype if not float32, its values if ≤ 4 elements (show_values), and for a
     leaf requires_grad and its grad (values, ‖grad‖, or "not computed yet").
     `model` names the parameters (default: the one outermost module that made the graph).
     `depth=d` draws each module at depth d (the model's layers are 1) as one node; collapse=True
     is depth=1. backward=True draws the graph that backward(create_graph=True) built for the
-    gradients, with the forward tensors it reads; "both" draws it beside the forward graph.
-    `batch_size=n` writes a data tensor's leading axis n as `n`. Over max_nodes: ValueError.
+    gradients, with the forward tensors it reads (a gradient computed from constants only, such
+    as ∂L/∂b = ΣG, is a green "constant (no graph)"); "both" draws it beside the forward graph.
+    `batch_size=n` writes the batch axis as `n`: axis 0 of the data, followed through the ops
+    (Transpose moves it, a Reshape that merges it away or a sum drops it), never guessed from
+    sizes. Over max_nodes: ValueError.
     `title` is the caption (by default the model, its parameter count and n).
 
     >>> import minigrad as mg
@@ -106,6 +123,11 @@ def draw_graph(
     if count > max_nodes:
         if backward:
             hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
+        elif not drawing.modules:
+            hint = (
+                "No layer made these ops, so collapsing cannot help: draw a smaller expression "
+                "(an earlier intermediate result)"
+            )
         elif depth is None:
             hint = "Draw each layer as one node with collapse=True (or depth=1)"
         elif depth > 1:
@@ -124,7 +146,9 @@ def render(digraph, path, format="svg"):
     """Write `digraph` to `path` as svg, png or pdf (laid out by Graphviz's `dot`), or as its
     DOT text (format="dot", which needs no Graphviz). Returns the path written.
 
-    A path without a suffix gets ".<format>". Raises GraphvizNotFound when `dot` is missing.
+    A path without a suffix gets ".<format>"; a path with another suffix than ".<format>" is
+    refused (ValueError), so a file's name always tells its format. Raises GraphvizNotFound
+    when `dot` is missing.
 
     >>> import minigrad as mg, tempfile, os
     >>> graph = draw_graph(mg.Tensor([1.0], requires_grad=True) * 2)
@@ -136,6 +160,12 @@ def render(digraph, path, format="svg"):
     path = Path(path)
     if not path.suffix:
         path = path.with_suffix("." + format)
+    elif path.suffix.lower() != "." + format:
+        raise ValueError(
+            f"render: {path.name} ends in {path.suffix} but format={format!r} would write "
+            f"{format.upper()} into it. Name the file {path.stem}.{format}, or pass "
+            f"format={path.suffix[1:].lower()!r} if that is one of {', '.join(FORMATS)}."
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if format == "dot":
         path.write_text(digraph.source, encoding="utf-8")
@@ -164,21 +194,23 @@ class _Drawing:
         self.modules = _module_table(self.model, forward_ops)
         self.leaves = _parameter_table(self.model, self.modules)
         self.forward_ids = {id(t) for t in forward_tensors}
+        self.calls = _call_table(forward_ops)
 
         grad_roots, self.grad_of = [], {}
         if backward:
             for t in forward_tensors:
-                if t.grad is not None and t.grad.grad_fn is not None:
+                if t.grad is not None and id(t.grad) not in self.forward_ids:
+                    # Gradients without a graph (∂L/∂b = ΣG from constants) are drawn too.
                     grad_roots.append(t.grad)
                     self.grad_of[id(t.grad)] = t
-            if not grad_roots:
+            if not any(g.grad_fn is not None for g in grad_roots):
                 raise ValueError(
                     f"draw_graph(backward={backward!r}): no gradient in this graph has a graph of "
                     "its own. Run loss.backward(create_graph=True) first: a plain backward() "
                     "stores gradients as numbers, without recording how they were computed."
                 )
         backward_tensors, _ = _walk(grad_roots, stop=self.forward_ids)
-        self.all_tensors, self._from_data = forward_tensors + backward_tensors, None
+        self.all_tensors, self._batch = forward_tensors + backward_tensors, None
 
         self.nodes = {}  # node id -> (kind, label, cluster path); insertion order = drawing order
         self.edges = []  # (tail, head, attributes), in drawing order
@@ -198,8 +230,8 @@ class _Drawing:
     def _add_forward(self, tensors):
         for t in tensors:
             fn = t.grad_fn
-            scope = fn.scope if fn is not None else self._owner_scope(t)
-            layer = self._collapsed_layer(scope)
+            calls = self._calls_of(fn) if fn is not None else self._owner_calls(t)
+            layer = self._collapsed_layer(calls)
             if layer is not None:
                 node = self._layer(layer)
                 if fn is not None:
@@ -207,12 +239,12 @@ class _Drawing:
                 if t is not self.root:  # the root stays visible, whatever made it
                     self.tensor_node[id(t)] = node
                     continue
-                scope = ()
+                calls = ()
             elif fn is not None:
                 self.op_node[id(fn)] = node = self._new_id("op")
                 label = _op_label(fn, t, self._shape(t))
-                self.nodes[node] = ("op", label, self._cluster_path(scope))
-            self._add_tensor(t, self._cluster_path(scope), self._tensor_kind(t))
+                self.nodes[node] = ("op", label, self._cluster_path(calls))
+            self._add_tensor(t, self._cluster_path(calls), self._tensor_kind(t))
         for t in tensors:
             if t.grad_fn is not None:
                 self._connect(t)
@@ -238,13 +270,14 @@ class _Drawing:
         # Without a model, a leaf that asks for its gradient plays the part of a parameter.
         return "parameter" if self.model is None and t.requires_grad else "input"
 
-    def _layer(self, module):
-        """The node of a collapsed layer (made on first use)."""
-        if id(module) not in self.layer_node:
-            node = self.layer_node[id(module)] = self._new_id("layer")
-            path = self.modules[id(module)][2]
-            self.nodes[node] = ("layer", self._module_label(module), path[:-1])
-        return self.layer_node[id(module)]
+    def _layer(self, calls):
+        """The node of a collapsed layer, one per call of it (made on first use); `calls` is
+        the chain of calls down to the layer's."""
+        key = calls[-1][1]
+        if key not in self.layer_node:
+            node = self.layer_node[key] = self._new_id("layer")
+            self.nodes[node] = ("layer", self._module_label(calls[-1]), calls[:-1])
+        return self.layer_node[key]
 
     def _add_edge(self, tail, head, tensor=None):
         """One arrow per use (x * x has two), but one per pair when a collapsed layer is involved."""
@@ -270,6 +303,8 @@ class _Drawing:
                 label = _op_label(t.grad_fn, t, self._shape(t))
                 self.nodes[node] = ("backward op", label, cluster)
                 self._add_tensor(t, cluster, "gradient")
+            elif id(t) in self.grad_of:  # a gradient computed from constants only (no graph)
+                self._add_tensor(t, cluster, "gradient")
             else:  # a constant of the backward graph, such as the seed ∂L/∂L = 1
                 self._add_tensor(t, cluster, "input")
         for t in tensors:
@@ -277,69 +312,81 @@ class _Drawing:
                 self._connect(t)
         for t in tensors:
             leaf = self.grad_of.get(id(t))
-            if leaf is not None and id(leaf) in self.tensor_node:
-                edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
-                self.edges.append(
-                    (
-                        *edge,
-                        {
-                            "style": "dashed",
-                            "color": "#4c9a42",
-                            "constraint": "false",
-                            "label": "grad of",
-                        },
-                    )
-                )
+            if leaf is None:
+                continue
+            attributes = GRAD_OF_EDGE
+            if id(leaf) not in self.tensor_node:  # each gradient points at its tensor,
+                self._add_tensor(leaf, (), self._tensor_kind(leaf))
+                attributes = {**GRAD_OF_EDGE, "constraint": "true"}  # drawn next to it
+            edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
+            self.edges.append((*edge, attributes))
 
-    # -- modules and boxes --
-    def _owner_scope(self, leaf):
-        """The module path of the layer that owns a parameter; () for other leaves."""
+    # -- modules, their calls and boxes --
+    def _calls_of(self, fn):
+        """The calls that made `fn` at depth ≥ 1, outermost first: ((module, call id), …)."""
+        call_ids = getattr(fn, "call_ids", None) or tuple(id(m) for m in fn.scope)
+        return tuple(
+            (module, call)
+            for module, call in zip(fn.scope, call_ids, strict=True)
+            if self.modules[id(module)][1] >= 1
+        )
+
+    def _owner_calls(self, leaf):
+        """The calls down to the call of the layer that owns a parameter; () for other leaves
+        (and for a layer that made no op of this graph). A layer called several times shares
+        its parameters between the calls: they are drawn outside the calls' boxes."""
         owner = self.leaves.get(id(leaf), (None, None))[1]
-        return self.modules[id(owner)][2] if owner is not None else ()
+        if owner is None or id(owner) not in self.calls:
+            return ()
+        first_call, call_ids = self.calls[id(owner)]
+        if len(call_ids) > 1:
+            first_call = first_call[:-1]
+        return tuple(c for c in first_call if self.modules[id(c[0])][1] >= 1)
 
-    def _innermost_path(self, scope):
-        for module in reversed(scope):
-            entry = self.modules.get(id(module))
-            if entry is not None and entry[1] >= 1:
-                return entry[2]
-        return ()
-
-    def _cluster_path(self, scope):
-        """The boxes that hold a node made in `scope`: modules at depth ≥ 1 (above the
-        collapsed depth when there is one), outermost first."""
-        path = self._innermost_path(scope)
+    def _cluster_path(self, calls):
+        """The boxes that hold a node made by `calls`: one per call of a module at depth ≥ 1
+        (above the collapsed depth when there is one), outermost first."""
         if self.depth is not None:
-            path = tuple(m for m in path if self.modules[id(m)][1] < self.depth)
-        return path
+            calls = tuple(c for c in calls if self.modules[id(c[0])][1] < self.depth)
+        return calls
 
-    def _collapsed_layer(self, scope):
+    def _collapsed_layer(self, calls):
+        """The calls down to the call drawn as one node, or None when nothing is collapsed."""
         if self.depth is None:
             return None
-        for module in self._innermost_path(scope):
+        for index, (module, _) in enumerate(calls):
             if self.modules[id(module)][1] == self.depth:
-                return module
+                return calls[: index + 1]
         return None
 
-    def _module_label(self, module):
-        if module == "backward":
+    def _module_label(self, call):
+        """`Conv2D conv1 · 3×3 · 1→8 · 80 params`; a module's later calls get `(call 2)`, …"""
+        if call == "backward":
             return "backward graph (built by backward(create_graph=True))"
-        return _module_text(module, self.modules[id(module)][0])
+        module, call_id = call
+        text = _module_text(module, self.modules[id(module)][0])
+        number = self.calls.get(id(module), ((), ()))[1].index(call_id) + 1
+        return text + (f" (call {number})" if number > 1 else "")
 
     # -- labels --
     def _shape(self, t):
-        """The shape; a leading axis of batch_size is written n if the tensor comes from the
-        data (not for parameters, their gradients, nor a coincidence of sizes)."""
-        if self.batch_size is None or not t.shape or t.shape[0] != self.batch_size:
+        """The shape; the batch axis is written n (see `_batch_axes`: it is followed from the
+        data through the ops, so parameters and coincidences of sizes keep their numbers)."""
+        if self.batch_size is None:
             return _shape_text(t.shape)
-        if self._from_data is None:
-            self._from_data = _from_data(self.all_tensors, self._is_data)
-        batched = self._from_data[id(t)] and self._tensor_kind(t) != "parameter"
-        if id(t) in self.grad_of:
-            batched = self._tensor_kind(self.grad_of[id(t)]) != "parameter"
-        return _shape_text(t.shape, self.batch_size if batched else None)
+        if self._batch is None:
+            self._batch = _batch_axes(self.all_tensors, self._leaf_batch, self.batch_size)
+        # A gradient has the axes of its tensor.
+        batch = self._batch.get(id(self.grad_of.get(id(t), t)))
+        if batch is None or batch[1] != 1:
+            return _shape_text(t.shape)
+        return _shape_text(t.shape, batch_axis=batch[0])
 
-    def _is_data(self, leaf):
-        return self._tensor_kind(leaf) == "input" and leaf.ndim >= 1
+    def _leaf_batch(self, leaf):
+        """A data leaf (an input with axes) starts with its batch on axis 0."""
+        if self._tensor_kind(leaf) != "input" or leaf.ndim < 1:
+            return None
+        return 0
 
     def _tensor_label(self, t, kind):
         name = self.leaves.get(id(t), (t.name,))[0] or t.name
@@ -352,7 +399,9 @@ class _Drawing:
         small = self.show_values and t.size <= 4
         if small:
             lines.append("value: " + _values_text(t.data))
-        if t.grad_fn is None:
+        if t.grad_fn is None and kind == "gradient":
+            lines.append("constant (no graph)")  # computed from constants only
+        elif t.grad_fn is None:
             lines.append(f"requires_grad={t.requires_grad}")
         if t.grad is not None and kind != "gradient":
             grad = t.grad.data
@@ -366,7 +415,7 @@ class _Drawing:
 
     # -- to graphviz --
     def to_digraph(self, rankdir, legend, title):
-        graph = graphviz.Digraph(
+        graph = Digraph(
             "minigrad",
             graph_attr={"rankdir": rankdir, "fontname": "Helvetica", "fontsize": "11"},
             node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.08,0.03"},
@@ -382,7 +431,7 @@ class _Drawing:
         for tail, head, attributes in self.edges:
             graph.edge(tail, head, **attributes)
         if legend:
-            _emit_legend(graph, self.backward, self.depth is not None)
+            _emit_legend(graph, {kind for kind, _, _ in self.nodes.values()})
         return graph
 
     def _emit(self, graph):
@@ -405,6 +454,7 @@ class _Drawing:
             boxes[path[:-1]].subgraph(boxes[path])
 
 
+GRAD_OF_EDGE = {"style": "dashed", "color": "#4c9a42", "constraint": "false", "label": "grad of"}
 CLUSTER_STYLE = {"style": "rounded,filled", "fillcolor": "#f7f3fa", "color": "#9b7bb3"}
 
 
@@ -427,10 +477,23 @@ def _walk(roots, stop=()):
     return tensors, ops
 
 
-def _from_data(tensors, is_data):
-    """id(tensor) -> whether it was computed from a leaf for which is_data(leaf) is true.
+ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "ReLU", "Tanh", "Sigmoid"}
+# Ops that keep every example on its own index of axis 0: padding, patches and their adjoints.
+KEEPS_AXES = {"Pad", "Crop", "Patches", "Fold"}
 
-    A post-order walk with an explicit stack: a tensor is decided after all its inputs."""
+
+def _batch_axes(tensors, leaf_axis, n):
+    """id(tensor) -> (axis, rows) when one axis of the tensor runs over the batch: its size is
+    n·rows, example by example (rows = 1: the axis is n itself; the (n·h·w, s²c) matrix of
+    a conv's patches has rows = h·w on axis 0). None when no axis does.
+
+    The batch axis is followed from the data through the ops, never guessed from sizes: a data
+    leaf starts with it on axis leaf_axis(leaf) (0, or None for parameters); element-wise ops,
+    Pad, Crop, Patches, Fold and x[:, …] keep it; Transpose moves it; Reshape keeps it on axis
+    0 when it stays the outermost factor there (the new leading size is a multiple of n); MatMul
+    keeps it unless it is the contracted axis, a sum/mean/max unless it sums it away; any other
+    op drops it. A post-order walk with an
+    explicit stack: a tensor is decided after all its inputs."""
     result = {}
     for start in tensors:
         stack = [(start, False)]
@@ -439,13 +502,78 @@ def _from_data(tensors, is_data):
             if id(t) in result:
                 continue
             if t.grad_fn is None:
-                result[id(t)] = is_data(t)
+                axis = leaf_axis(t)
+                rows = t.shape[axis] // n if axis is not None else 0
+                result[id(t)] = (axis, rows) if rows and t.shape[axis] % n == 0 else None
             elif inputs_done:
-                result[id(t)] = any(result[id(parent)] for parent in t.grad_fn.inputs)
+                inputs = [(parent, result[id(parent)]) for parent in t.grad_fn.inputs]
+                batch = _batch_after(t.grad_fn, t, inputs, n)
+                valid = batch is not None and t.shape[batch[0]] == n * batch[1]
+                result[id(t)] = batch if valid else None
             else:
                 stack.append((t, True))
                 stack.extend((parent, False) for parent in t.grad_fn.inputs)
     return result
+
+
+def _batch_after(fn, output, inputs, n):
+    """The (axis, rows) of the batch in the output of `fn`, from those of its inputs."""
+    batched = [(parent.ndim, batch) for parent, batch in inputs if batch is not None]
+    if not batched:
+        return None
+    ndim, (axis, rows) = batched[0]
+    if fn.name in ELEMENTWISE:  # broadcasting adds axes on the left
+        return axis + output.ndim - ndim, rows
+    if fn.name in KEEPS_AXES:
+        return axis, rows
+    if fn.name == "Transpose":
+        return [int(a) for a in fn.settings["axes"]].index(axis), rows
+    if fn.name == "Reshape":
+        if axis == 0 and output.ndim and output.shape[0] % n == 0:
+            return 0, output.shape[0] // n
+        return None
+    if fn.name == "MatMul":
+        return _batch_after_matmul(inputs, output.ndim)
+    if fn.name in ("Sum", "Mean", "Max"):  # a reduction over other axes keeps it
+        axes = fn.settings.get("axes")
+        axes = range(ndim) if axes is None else [int(a) % ndim for a in axes]
+        if axis in axes:
+            return None
+        return (axis if fn.settings.get("keepdims") else axis - sum(a < axis for a in axes)), rows
+    if fn.name == "GetItem" and axis == 0:  # x[:, …] keeps every example
+        index = fn.settings["index"]
+        first = index[0] if isinstance(index, tuple) and index else index
+        return (0, rows) if first == slice(None) else None
+    return None
+
+
+def _batch_after_matmul(inputs, out_ndim):
+    """MatMul (..., m, k) @ (..., k, p) → (..., m, p): the batch on k is summed away (a 1-D
+    operand has only k)."""
+    (a, batch_a), (b, batch_b) = inputs
+    if batch_a is not None and batch_a[0] != a.ndim - 1:
+        axis, rows = batch_a
+        return (axis if b.ndim == 1 else axis + out_ndim - a.ndim), rows
+    if batch_b is not None and b.ndim >= 2 and batch_b[0] != b.ndim - 2:
+        axis, rows = batch_b
+        if a.ndim == 1:  # (..., k, p) → (..., p)
+            return (axis if axis < b.ndim - 2 else out_ndim - 1), rows
+        return axis + out_ndim - b.ndim, rows
+    return None
+
+
+def _call_table(ops):
+    """id(module) -> (the calls down to its first call, ((module, call id), …); the ids of its
+    calls in the order they were made)."""
+    first, ids = {}, {}
+    for fn in ops:
+        call_ids = getattr(fn, "call_ids", None) or tuple(id(m) for m in fn.scope)
+        chain = tuple(zip(fn.scope, call_ids, strict=True))
+        for index, (module, call) in enumerate(chain):
+            ids.setdefault(id(module), set()).add(call)
+            if id(module) not in first or call < first[id(module)][-1][1]:
+                first[id(module)] = chain[: index + 1]
+    return {key: (first[key], tuple(sorted(ids[key]))) for key in ids}
 
 
 def _outermost_module(ops):
@@ -536,11 +664,11 @@ def _module_text(module, name):
     return " · ".join(parts)
 
 
-def _shape_text(shape, batch_size=None):
-    """A shape in the notes' style, `(n, 8, 8, 1)`: a leading axis equal to batch_size is n."""
+def _shape_text(shape, batch_axis=None):
+    """A shape in the notes' style, `(n, 8, 8, 1)`: the axis batch_axis is written n."""
     sizes = [str(size) for size in shape]
-    if batch_size is not None and shape and shape[0] == batch_size:
-        sizes[0] = "n"
+    if batch_axis is not None:
+        sizes[batch_axis] = "n"
     return "(" + ", ".join(sizes) + ")"
 
 
@@ -612,15 +740,9 @@ def _short(value, width=24):
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _emit_legend(graph, backward, collapsed):
-    """A small box with one sample node per kind of node in this drawing."""
-    kinds = ["input", "parameter", "intermediate", "output", "op"]
-    if backward:
-        kinds += ["gradient", "backward op"]
-    else:
-        kinds += ["gradient"]
-    if collapsed:
-        kinds.append("layer")
+def _emit_legend(graph, drawn):
+    """A small box with one sample node per kind of node drawn (in the order of STYLES)."""
+    kinds = [kind for kind in STYLES if kind in drawn]
     legend = graphviz.Digraph(name="cluster_legend")
     legend.attr(label="legend", style="dashed", color="#999999", fontsize="10")
     names = ["legend_" + kind.replace(" ", "_") for kind in kinds]
@@ -737,10 +859,13 @@ def run_command(args):
         max_nodes=args.max_nodes,
         batch_size=args.batch,
     )
-    format = args.format
-    if format is None:
-        suffix = args.output.suffix.lstrip(".") if args.output else ""
-        format = suffix if suffix in FORMATS else "svg"
+    suffix = args.output.suffix[1:].lower() if args.output else ""
+    if suffix and suffix not in FORMATS:
+        raise ValueError(
+            f"minigrad graph: cannot write {args.output.name}: the output's suffix must be one "
+            f"of .{', .'.join(FORMATS)} (it chooses the format); got .{suffix}."
+        )
+    format = args.format or suffix or "svg"
     path = render(graph, args.output or Path("graph." + format), format)
     print(f"wrote {path}")
     return 0
@@ -760,8 +885,9 @@ def _load_model(args):
         if input_shape is None and not args.input_shape:
             raise ValueError(
                 f"minigrad graph: {args.file} defines no `input_shape` and its first layer does "
-                "not tell it; add input_shape = (h, w, c) to the file or pass --input-shape, "
-                "e.g. --input-shape 8,8,1."
+                "not tell it (a Conv2D takes any image size; a Vect, Unvect or pooling layer "
+                "before the first Dense hides the shape). Add input_shape = (h, w, c) to the "
+                "file or pass --input-shape, e.g. --input-shape 6,6,1."
             )
         return namespace["model"], tuple(input_shape or ())
     from minigrad.models import MODELS
@@ -777,15 +903,20 @@ def _load_model(args):
 
 def _guess_input_shape(model):
     """One example's shape, read from the first layer when it tells (Dense: (in_features,),
-    Local: in_shape); None when it cannot (a Conv2D takes images of any size)."""
+    Local: in_shape); None when it cannot: a Conv2D takes images of any size, and a Vect, Unvect
+    or pooling layer before the first Dense changes the shape the Dense sees."""
     for _, module in _named_modules(model):
         if hasattr(module, "in_shape"):
             return tuple(module.in_shape)
         if hasattr(module, "in_features"):
             return (module.in_features,)
-        if hasattr(module, "in_channels"):
+        if hasattr(module, "in_channels") or type(module).__name__ in SHAPE_CHANGING:
             return None
     return None
+
+
+# Layers whose input shape is not their output's: a Dense after them does not tell the input.
+SHAPE_CHANGING = ("Vect", "Unvect", "MaxPool2D", "AvgPool2D")
 
 
 def _parse_shape(text):

@@ -90,3 +90,15 @@ def images(draw, max_batch_dims=1, max_side=5, max_c=2, max_k=2):
     batch = draw(st.lists(st.integers(1, 2), min_size=0, max_size=max_batch_dims))
     stride = draw(st.integers(1, 3))
     return (*batch, h, w, c), k, stride
+
+
+# ---- markers ---------------------------------------------------------------------------------
+import os
+import shutil
+
+import pytest
+
+needs_dot = pytest.mark.skipif(
+    shutil.which("dot") is None and not os.environ.get("CI"),
+    reason="Graphviz's dot is not installed (in CI these tests run and must pass)",
+)

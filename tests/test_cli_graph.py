@@ -1,16 +1,13 @@
 """Tests of the `minigrad graph` command, run through minigrad.cli.main with files in tmp_path."""
 
-import os
-import shutil
+import re
+import shlex
+from pathlib import Path
 
 import pytest
+from helpers import needs_dot
 
 from minigrad.cli import main
-
-needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None and not os.environ.get("CI"),
-    reason="Graphviz's dot is not installed (in CI these tests run and must pass)",
-)
 
 
 def test_an_example_model_to_dot_text(tmp_path, capsys):
@@ -118,3 +115,65 @@ def test_list_shows_the_example_models(capsys):
     assert main(["graph", "--list"]) == 0
     out = capsys.readouterr().out
     assert "lenet" in out and "(28, 28, 1)" in out
+
+
+def test_the_output_suffix_must_name_a_known_format(tmp_path, capsys):
+    out = tmp_path / "g.jpg"
+    assert main(["graph", "--model", "conv_image", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "suffix must be one of .svg, .png, .pdf, .dot" in err and "got .jpg" in err
+    # --format must agree with the suffix: PNG bytes are never written into g.svg.
+    assert main(["graph", "--model", "conv_image", "-o", str(tmp_path / "g.svg"), "-f", "png"]) == 2
+    assert "g.svg ends in .svg but format='png'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+    assert main(["graph", "--model", "conv_image", "-o", str(tmp_path / "g"), "-f", "dot"]) == 0
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_the_input_shape_is_not_guessed_through_a_vect(tmp_path, capsys):
+    """The notes' dense layer on an image: Vect → Dense(36 → 72) → ReLU → Unvect. The Dense's
+    36 inputs are a (6, 6, 1) image after Vect, not a vector of 36."""
+    script = tmp_path / "dense_image.py"
+    script.write_text(
+        "from minigrad.models import dense_image\nmodel = dense_image()\n", encoding="utf-8"
+    )
+    out = tmp_path / "g.dot"
+    assert main(["graph", "--file", str(script), "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "--input-shape" in err and "Vect" in err
+    assert main(["graph", "--file", str(script), "--input-shape", "6,6,1", "-o", str(out)]) == 0
+    assert "x ~ (n, 6, 6, 1)" in out.read_text(encoding="utf-8")
+
+
+def page_commands():
+    """The `minigrad graph …` lines of the bash blocks of docs/graphs.md, as argument lists."""
+    page = Path(__file__).resolve().parent.parent / "docs" / "graphs.md"
+    blocks = re.findall(
+        r"^```bash\n(.*?)^```", page.read_text(encoding="utf-8"), re.MULTILINE | re.DOTALL
+    )
+    lines = [line.split("#")[0] for block in blocks for line in block.splitlines()]
+    return [shlex.split(line)[1:] for line in lines if line.startswith("minigrad graph")]
+
+
+def test_the_page_shows_its_commands():
+    commands = page_commands()
+    assert len(commands) == 3 and all(command[0] == "graph" for command in commands)
+
+
+@needs_dot
+@pytest.mark.parametrize("argv", page_commands(), ids=lambda argv: " ".join(argv[1:3]))
+def test_every_command_of_the_docs_page_runs(argv, tmp_path, monkeypatch, capsys):
+    """Each command shown on docs/graphs.md, run as written in a folder with the page's
+    my_model.py (a file that defines `model`)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "my_model.py").write_text(
+        "from minigrad import nn\n"
+        "model = nn.Sequential(('conv', nn.Conv2D(1, 4, kernel_size=3)), ('act', nn.ReLU()))\n",
+        encoding="utf-8",
+    )
+    assert main(argv) == 0
+    output = tmp_path / argv[argv.index("-o") + 1]
+    assert f"wrote {output.name}" in capsys.readouterr().out
+    data = output.read_bytes()
+    assert data[:4] in (b"<?xm", b"<svg", b"\x89PNG", b"%PDF")
+    assert len(data) > 1000

@@ -2,13 +2,14 @@
 the collapsed and backward views, determinism, limits, errors, and rendering with `dot`."""
 
 import importlib.util
-import os
+import itertools
 import re
-import shutil
+import runpy
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import needs_dot
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,11 +19,6 @@ from minigrad.autograd import module_scope
 
 NODE = re.compile(r'^\s*(\w+) \[label=("(?:[^"\\]|\\.)*"|\S+)(.*)\]$', re.MULTILINE)
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)(.*)$", re.MULTILINE)
-
-needs_dot = pytest.mark.skipif(
-    shutil.which("dot") is None and not os.environ.get("CI"),
-    reason="Graphviz's dot is not installed (in CI these tests run and must pass)",
-)
 
 
 def nodes(graph):
@@ -266,6 +262,123 @@ def test_modules_without_a_model_are_boxes_named_by_class():
     assert clusters(graph) == ['"Scale · 1 param"', '"Scale · 1 param"']
 
 
+def test_the_batch_axis_is_followed_through_the_ops_not_guessed_from_sizes():
+    # Local: (n, h', w', s²c) is transposed to (h', w', n, s²c), one matrix per pixel; with
+    # n = h' = 4 only the third axis is the batch.
+    local = nn.Local((4, 4, 1), 2, kernel_size=3, padding="same", seed=0)
+    graph = viz.draw_graph(local(image(n=4)), local, batch_size=4)
+    labels = nodes(graph)
+    assert "~ (4, 4, n, 9)" in labels.values()
+    assert "~ (n, 4, 4, 9)" in labels.values()  # before the transpose
+    assert "~ (4, 4, n, 2)" in labels.values() and "Transpose (2, 0, 1, 3)" in labels.values()
+    assert "~ (n, 4, 4, 2)" in labels.values()
+    assert "weight ~ (4, 4, 9, 2)" in "\n".join(labels.values())
+    # A conv on a batch of 9: the patches (n·h·w, s²c) = (144, 9) transposed are (9, 144), whose
+    # 9 is s²c, not n; ∂L/∂W = colsᵀ G sums the batch away.
+    conv = nn.Conv2D(1, 2, kernel_size=3, seed=0)
+    loss = conv(image(n=9)).sum()
+    loss.name = "L"
+    loss.backward(create_graph=True)
+    graph = viz.draw_graph(loss, conv, backward=True, batch_size=9)
+    labels = "\n".join(nodes(graph).values())
+    assert "~ (9, 144)" in labels and "(n, 144)" not in labels
+    assert "∂L/∂weight ~ (9, 2)" in labels and "(n, 2)" not in labels
+    assert "∂L/∂x ~ (n, 4, 4, 1)" in labels and "Fold k=1 → (n, 6, 6, 1)" in labels
+
+
+def test_the_batch_axis_after_reshapes_and_matmuls():
+    holder = nn.Dense(4, 3, bias=False, seed=0)  # with a model, x is data, not a parameter
+    x = mg.Tensor(np.ones((3, 2, 4), dtype=np.float32), requires_grad=True, name="x")  # n = 3
+    rows = x.reshape(6, 4)  # (n·2, 4): still one block of rows per example
+    y = (rows @ holder.weight).reshape(3, 2, 3)  # back to (n, 2, 3)
+    z = x.transpose(1, 2, 0) @ mg.Tensor(np.ones((3, 5), dtype=np.float32))  # n contracted
+    v = mg.Tensor(np.ones(2, dtype=np.float32)) @ x  # (2) @ (n, 2, 4) → (n, 4)
+    u = x.reshape(2, 12)  # 2 rows do not split into the 3 examples
+    root = mg.stack([y.sum(), z.sum(), v.sum(), u.sum()])
+    labels = list(nodes(viz.draw_graph(root, holder, batch_size=3)).values())
+    assert "Reshape → (6, 4)" in labels and "Reshape → (n, 2, 3)" in labels
+    assert "~ (2, 4, 5)" in labels and "~ (2, 4, n)" in labels
+    assert "~ (n, 4)" in labels and "Reshape → (2, 12)" in labels
+    assert any(label.startswith("weight ~ (4, 3)") for label in labels)
+
+
+def test_the_batch_axis_through_pooling_and_sums():
+    model = nn.Sequential(
+        ("conv", nn.Conv2D(1, 2, kernel_size=3, seed=0)),
+        ("pool", nn.MaxPool2D(2)),
+        ("vect", nn.Vect()),
+    )
+    graph = viz.draw_graph(model(image(n=2, h=5, w=5)), model, collapse=True, batch_size=2)
+    assert '[label="(n, 2, 2, 2)"]' in graph.source  # pool → vect
+    assert "~ (n, 8)" in nodes(graph).values()
+    x = image(n=2, h=2, w=2)
+    root = x.sum(axis=0) + x.sum(axis=(1, 2)).sum(axis=1)  # (2, 2, 1) + (n) → (2, 2, n)
+    labels = nodes(viz.draw_graph(root, model, batch_size=2, show_values=False)).values()
+    assert "~ (2, 2, 1)" in labels  # the sum over the batch axis drops it
+    assert "~ (n, 1)" in labels and "~ (n)" in labels and "~ (2, 2, n)" in labels
+
+
+class TwoConvs(nn.Module):
+    """A net that calls one activation module twice: after conv1 and after conv2."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2D(1, 2, kernel_size=3, seed=0)
+        self.conv2 = nn.Conv2D(2, 2, kernel_size=3, seed=1)
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.act(self.conv2(self.act(self.conv1(x))))
+
+
+def test_a_module_called_twice_gets_one_box_per_call():
+    model = TwoConvs()
+    graph = viz.draw_graph(model(image()), model)
+    assert sorted(clusters(graph)) == [
+        '"Conv2D conv1 · 3×3 · 1→2 · 20 params"',
+        '"Conv2D conv2 · 3×3 · 2→2 · 38 params"',
+        '"ReLU act (call 2)"',
+        '"ReLU act"',
+    ]
+    assert list(nodes(graph).values()).count("ReLU") == 2
+    # Collapsed: four layer nodes in a chain x → conv1 → act → conv2 → act (call 2), no cycle.
+    collapsed = viz.draw_graph(model(image()), model, collapse=True)
+    layers = {label: node for node, label in nodes(collapsed).items() if node.startswith("layer")}
+    order = ["Conv2D conv1", "ReLU act", "Conv2D conv2", "ReLU act (call 2)"]
+    chain = [next(node for lab, node in layers.items() if lab.split(" ·")[0] == n) for n in order]
+    assert len(layers) == 4
+    between = [e[:2] for e in edges(collapsed) if e[0] in chain and e[1] in chain]
+    assert sorted(between) == sorted(itertools.pairwise(chain))
+
+
+class Twice(nn.Module):
+    """One Dense layer applied twice: its weights are shared by the two calls."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Dense(3, 3, seed=0)
+
+    def forward(self, x):
+        return self.fc(self.fc(x))
+
+
+def test_the_parameters_of_a_layer_called_twice_are_drawn_outside_both_calls():
+    model = Twice()
+    x = mg.Tensor(np.ones((2, 3), dtype=np.float32), name="x")
+    graph = viz.draw_graph(model(x), model)
+    boxes = ['"Dense fc · 3→3 · 12 params (call 2)"', '"Dense fc · 3→3 · 12 params"']
+    assert clusters(graph) == boxes
+    for box in graph.source.split("subgraph cluster_")[1:]:
+        assert "fc.weight" not in box.split("}")[0]
+    collapsed = viz.draw_graph(model(x), model, collapse=True, batch_size=2)
+    weight = node_with(collapsed, "fc.weight ~ (3, 3)")
+    layers = [node for node in nodes(collapsed) if node.startswith("layer")]
+    assert len(layers) == 2
+    assert sorted(head for tail, head, _ in edges(collapsed) if tail == weight) == layers
+    between = [e for e in edges(collapsed) if e[0] in layers and e[1] in layers]
+    assert [attributes for _, _, attributes in between] == [' [label="(n, 3)"]']
+
+
 # ---- collapsed view -------------------------------------------------------------------------
 def test_collapse_draws_each_layer_as_one_node_joined_by_shapes():
     model = conv_net()
@@ -346,6 +459,25 @@ def test_backward_both_draws_the_forward_graph_beside_the_backward_box():
     assert "Fold" in backward_box and "Patches" not in backward_box
 
 
+def test_backward_view_draws_gradients_that_have_no_graph():
+    """∂L/∂b = ΣG is computed from constants only (G does not depend on any parameter when the
+    conv's output is summed): it has no graph, yet it is a gradient of the drawing."""
+    model, loss = conv_loss()
+    assert model.conv.bias.grad.grad_fn is None  # the case drawn here
+    for backward in (True, "both"):
+        graph = viz.draw_graph(loss, model, backward=backward, batch_size=2)
+        grad_b = node_with(graph, "∂L/∂conv.bias ~ (2)")
+        assert "constant (no graph)" in nodes(graph)[grad_b]
+        assert "requires_grad" not in nodes(graph)[grad_b]
+        assert re.search(rf"\t{grad_b} \[label=[^\n]*fillcolor=\"#b7e1b0\"", graph.source)
+        bias = node_with(graph, "conv.bias ~ (2)\nvalue: [0, 0]")
+        assert (grad_b, bias) in [e[:2] for e in edges(graph) if "grad of" in e[2]]
+    # Every gradient points at its tensor, even one the backward graph does not read (x).
+    graph = viz.draw_graph(loss, model, backward=True, batch_size=2)
+    grad_x, x = node_with(graph, "∂L/∂x ~"), node_with(graph, "x ~ (n, 4, 4, 1)\nrequires")
+    assert (grad_x, x) in [e[:2] for e in edges(graph) if "grad of" in e[2]]
+
+
 def test_backward_view_needs_create_graph():
     a = mg.Tensor([1.0], requires_grad=True)
     loss = (a * a).sum()
@@ -402,14 +534,29 @@ def test_any_small_graph_is_drawn_consistently(steps):
 
 
 # ---- legend, determinism, limits, errors ----------------------------------------------------
-def test_legend_lists_each_kind_and_can_be_left_out():
-    a = mg.Tensor([1.0], requires_grad=True)
-    graph = viz.draw_graph(a * 2.0)
+def legend_kinds(graph):
     legend = graph.source.split("subgraph cluster_legend")[1]
-    for kind in ("input", "parameter", "intermediate", "output", "op", "gradient"):
-        assert f"legend_{kind} [label=" in legend
-    assert "legend_layer" not in legend  # only in collapsed drawings
-    assert "legend_backward_op" not in legend  # only in backward drawings
+    return re.findall(r"^\s*legend_(\w+) \[label=", legend, re.MULTILINE)
+
+
+def test_legend_lists_the_kinds_drawn_and_only_those():
+    a = mg.Tensor([1.0], requires_grad=True)
+    graph = viz.draw_graph(a * 2.0)  # a parameter, the constant 2, one op, the output
+    assert legend_kinds(graph) == ["input", "parameter", "output", "op"]
+    assert legend_kinds(viz.draw_graph((a * 2.0).sum())) == [
+        "input",
+        "parameter",
+        "intermediate",
+        "output",
+        "op",
+    ]
+    model = conv_net()
+    collapsed = viz.draw_graph(model(image()), model, collapse=True)
+    assert legend_kinds(collapsed) == ["input", "output", "layer"]
+    _, loss = conv_loss()
+    backward = legend_kinds(viz.draw_graph(loss, backward=True))
+    assert "gradient" in backward and "backward op" not in backward  # it is "backward_op"
+    assert "backward_op" in backward and "op" not in backward
     assert "cluster_legend" not in viz.draw_graph(a * 2.0, legend=False).source
     for kind, style in viz.STYLES.items():  # each kind has a look of its own
         others = [s for k, s in viz.STYLES.items() if k != kind]
@@ -458,8 +605,11 @@ def test_a_deep_chain_is_walked_without_recursion():
     y = x
     for _ in range(5000):
         y = y * 1.0
-    with pytest.raises(ValueError, match="max_nodes"):
+    with pytest.raises(ValueError, match="max_nodes") as caught:
         viz.draw_graph(y)
+    # No layer made these ops: collapse=True would not help, so it is not suggested.
+    assert "collapse" not in str(caught.value).replace("collapsing cannot help", "")
+    assert "smaller expression" in str(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -521,6 +671,32 @@ def test_render_refuses_an_unknown_format(tmp_path):
         viz.render(viz.draw_graph(a * 2.0), tmp_path / "x.jpg", format="jpg")
 
 
+def test_render_refuses_a_suffix_that_is_not_the_format(tmp_path):
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    with pytest.raises(ValueError, match=r"g\.svg ends in \.svg but format='png'.*g\.png"):
+        viz.render(graph, tmp_path / "g.svg", format="png")
+    with pytest.raises(ValueError, match=r"g\.jpg ends in \.jpg but format='svg'"):
+        viz.render(graph, tmp_path / "g.jpg")  # the default format is svg
+    assert not list(tmp_path.iterdir())  # nothing was written
+    assert viz.render(graph, tmp_path / "G.DOT", format="dot").read_text().startswith("digraph")
+    assert viz.render(graph, tmp_path / "g", format="dot").name == "g.dot"  # suffix added
+
+
+def test_jupyter_display_without_dot_shows_the_install_hint(tmp_path, monkeypatch):
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    assert isinstance(graph, viz.Digraph) and isinstance(graph, __import__("graphviz").Digraph)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    bundle = graph._repr_mimebundle_()  # what Jupyter calls to show a cell's value
+    assert bundle == {"text/plain": viz.INSTALL_HINT}
+    assert "apt-get install graphviz" in bundle["text/plain"]
+
+
+@needs_dot
+def test_jupyter_display_with_dot_is_the_svg():
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    assert "<svg" in graph._repr_mimebundle_()["image/svg+xml"]
+
+
 # ---- the docs' pictures ---------------------------------------------------------------------
 def load_make_figures():
     path = Path(__file__).resolve().parent.parent / "docs" / "make_figures.py"
@@ -542,6 +718,51 @@ def test_make_figures_regenerates_every_picture_of_the_docs(tmp_path, capsys):
     page = (make_figures.FIGURES.parent / "graphs.md").read_text(encoding="utf-8")
     for path in paths:
         assert f"(figures/{path.name})" in page  # and the page shows each of them
+
+
+def test_the_docs_pictures_are_drawn_top_to_bottom_without_a_legend():
+    """The page explains the legend in a table; the pictures must fit the page's width."""
+    make_figures = load_make_figures()
+    for name, draw in make_figures.PICTURES.items():
+        source = draw().source
+        assert "rankdir=TB" in source, name
+        assert "cluster_legend" not in source, name
+
+
+@needs_dot
+def test_the_committed_pictures_fit_the_page_width():
+    folder = load_make_figures().FIGURES
+    for path in sorted(folder.glob("*.svg")):
+        width = re.search(r'<svg width="(\d+)pt"', path.read_text(encoding="utf-8"))
+        assert width and int(width.group(1)) <= 800, f"{path.name} is {width.group(1)}pt wide"
+
+
+def test_the_docs_page_runs_without_dot(tmp_path, monkeypatch, capsys):
+    """Every python block of docs/graphs.md runs on a machine without Graphviz's `dot`: the
+    render call shows the install hint instead of failing."""
+    from test_docs import python_steps
+
+    page = Path(__file__).resolve().parent.parent / "docs" / "graphs.md"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    namespace = {"__name__": "__docs__"}
+    for number, (code, _) in enumerate(python_steps(page.read_text(encoding="utf-8"))):
+        exec(compile(code, f"graphs.md[block {number}]", "exec"), namespace)  # noqa: S102
+    assert "apt-get install graphviz" in capsys.readouterr().out
+
+
+def test_the_example_script_draws_float32_graphs(tmp_path, monkeypatch, capsys):
+    script = Path(__file__).resolve().parent.parent / "examples" / "draw_graphs.py"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path))  # the .dot files are enough here
+    runpy.run_path(str(script), run_name="__main__")
+    sources = {path.name: path.read_text(encoding="utf-8") for path in tmp_path.glob("*.dot")}
+    assert set(sources) == {
+        f"{n}.dot" for n in ("expression", "dense", "conv_forward", "conv_backward", "digits_cnn")
+    }
+    for name, source in sources.items():
+        assert "float64" not in source, name
+    assert "x ~ (n, 4)" in sources["dense.dot"]
 
 
 def test_the_conv_backward_picture_shows_fold_and_a_transposed_matmul():
