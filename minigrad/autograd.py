@@ -108,19 +108,23 @@ class Function:
     def apply(cls, *inputs, **settings):
         """Run `forward` on the inputs' arrays and record the node when a gradient is needed."""
         fn = object.__new__(cls)
-        # One- and two-input ops (nearly all calls) skip building lists: this is the hot path of
-        # every small-tensor op, forward and backward (see benchmarks/, per-op overhead).
+        # One- and two-input ops (nearly all calls) skip building lists and empty keyword
+        # dicts: this is the hot path of every small-tensor op, forward and backward
+        # (benchmarks/, per-op overhead).
         try:
             if len(inputs) == 2:
                 a, b = inputs
-                data = fn.forward(a.data, b.data, **settings)
-                needs_input_grad = (a.requires_grad, b.requires_grad)
+                if settings:
+                    data = fn.forward(a.data, b.data, **settings)
+                else:
+                    data = fn.forward(a.data, b.data)
             elif len(inputs) == 1:
-                data = fn.forward(inputs[0].data, **settings)
-                needs_input_grad = (inputs[0].requires_grad,)
+                if settings:
+                    data = fn.forward(inputs[0].data, **settings)
+                else:
+                    data = fn.forward(inputs[0].data)
             else:
                 data = fn.forward(*[t.data for t in inputs], **settings)
-                needs_input_grad = tuple([t.requires_grad for t in inputs])
         except ValueError as error:
             raise _explain(cls, inputs, error) from error
         except (AttributeError, TypeError):
@@ -133,17 +137,23 @@ class Function:
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
                 "return floats (use .astype(x.dtype) on the result)."
             )
-        if True not in needs_input_grad or not _GradMode.enabled:
-            return Tensor._wrap(data, False, None)
-        fn.inputs = inputs
-        fn.settings = settings
-        fn.needs_input_grad = needs_input_grad
-        fn.scope = _ModuleScope.current
-        fn.call_ids = _ModuleScope.call_ids
-        fn.released = False
-        out = Tensor._wrap(data, True, fn)
-        if cls.saves_output:
-            fn._output_ref = weakref.ref(out)
+        if _GradMode.enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    return fn._record(inputs, settings, data)
+        return Tensor._wrap(data, False, None)
+
+    def _record(self, inputs, settings, data):
+        """Make this node the creator of a new tensor holding `data`, and return that tensor."""
+        self.inputs = inputs
+        self.settings = settings
+        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        self.scope = _ModuleScope.current
+        self.call_ids = _ModuleScope.call_ids
+        self.released = False
+        out = Tensor._wrap(data, True, self)
+        if self.saves_output:
+            self._output_ref = weakref.ref(out)
         return out
 
     @property
@@ -251,7 +261,8 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             grad = grads.pop(id(tensor), None)
             if grad is None:
                 continue
-            sums.pop(id(grad), None)
+            if sums:
+                sums.pop(id(grad), None)
             fn = tensor.grad_fn
             if collect:
                 if fn is None or tensor._retains_grad:
@@ -266,7 +277,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             for parent, parent_grad in zip(fn.inputs, input_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                if not isinstance(parent_grad, Tensor):
+                if parent_grad.__class__ is not Tensor and not isinstance(parent_grad, Tensor):
                     raise _contract_error(fn, input_grads)
                 if parent_grad.data.shape != parent.data.shape:
                     raise RuntimeError(

@@ -193,24 +193,32 @@ class Tensor:
 
     # ---- operators (each line is the op it calls) -------------------------------------------
     def __add__(self, other):
+        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+            return ops.Add.apply(self, other)
         return ops.add(self, other)
 
     def __radd__(self, other):
         return ops.add(other, self)
 
     def __sub__(self, other):
+        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+            return ops.Sub.apply(self, other)
         return ops.sub(self, other)
 
     def __rsub__(self, other):
         return ops.sub(other, self)
 
     def __mul__(self, other):
+        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+            return ops.Mul.apply(self, other)
         return ops.mul(self, other)
 
     def __rmul__(self, other):
         return ops.mul(other, self)
 
     def __truediv__(self, other):
+        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+            return ops.Div.apply(self, other)
         return ops.div(self, other)
 
     def __rtruediv__(self, other):
