@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from minigrad import buffers
 from minigrad.autograd import Function
 from minigrad.ops.reduce import unbroadcast
 from minigrad.tensor import Tensor, as_array
@@ -40,6 +41,17 @@ def _constant(value, dtype):
     return array
 
 
+def output_for(*arrays):
+    """A reused output array for a large element-wise result, or None (numpy allocates).
+
+    See minigrad/buffers.py: only results of a megabyte or more are worth it.
+    """
+    if sum(a.size for a in arrays) * arrays[0].itemsize < buffers.MIN_BYTES:
+        return None
+    shape = np.broadcast_shapes(*[a.shape for a in arrays])
+    return buffers.empty(shape, np.result_type(*arrays))
+
+
 def _pair(x, y):
     """Both operands of a binary op as Tensors (numbers take the other operand's dtype)."""
     if isinstance(x, Tensor):
@@ -56,7 +68,7 @@ class Add(Function):
     """
 
     def forward(self, a, b):
-        return a + b
+        return np.add(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -73,7 +85,7 @@ class Sub(Function):
     """
 
     def forward(self, a, b):
-        return a - b
+        return np.subtract(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -90,7 +102,7 @@ class Mul(Function):
     """
 
     def forward(self, a, b):
-        return a * b
+        return np.multiply(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -107,7 +119,7 @@ class Div(Function):
     """
 
     def forward(self, a, b):
-        return a / b
+        return np.divide(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -203,12 +215,14 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        return np.maximum(x, 0)
+        return np.maximum(x, 0, out=output_for(x))
 
     def backward(self, grad_out):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
         # forward: no extra array lives through the forward pass (nor is made in eval).
-        return (grad_out * _mask(self.inputs[0].data > 0, grad_out.dtype),)
+        x = self.inputs[0].data
+        mask = np.greater(x, 0, out=buffers.empty(x.shape, x.dtype))  # [x > 0] as 0. / 1.
+        return (grad_out * Tensor._wrap(mask, False, None),)
 
 
 class Tanh(Function):

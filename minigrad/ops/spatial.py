@@ -6,6 +6,7 @@ import numbers
 
 import numpy as np
 
+from minigrad import buffers
 from minigrad.autograd import Function
 
 
@@ -25,7 +26,10 @@ class Patches(Function):
         s = 2 * k + 1
         windows = np.lib.stride_tricks.sliding_window_view(x, (s, s), axis=(-3, -2))
         windows = windows[..., ::stride, ::stride, :, :, :]  # (..., h', w', c, s, s), a view
-        return np.ascontiguousarray(np.moveaxis(windows, -3, -1))  # (..., h', w', s, s, c)
+        windows = np.moveaxis(windows, -3, -1)  # (..., h', w', s, s, c), still a view
+        out = buffers.empty(windows.shape, x.dtype)
+        np.copyto(out, windows)  # the one copy
+        return out
 
     def backward(self, grad_out):
         settings = self.settings
@@ -45,7 +49,8 @@ class Fold(Function):
     def forward(self, p, shape, k, stride):
         s = 2 * k + 1
         h_out, w_out = p.shape[-5], p.shape[-4]
-        y = np.zeros(shape, dtype=p.dtype)
+        y = buffers.empty(shape, p.dtype)
+        y.fill(0)
         for a in range(s):
             rows = slice(a, a + stride * (h_out - 1) + 1, stride)
             for b in range(s):

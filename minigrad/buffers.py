@@ -1,0 +1,93 @@
+"""Reuse of large arrays from one training step to the next (a fast path of a few ops).
+
+Why: a large new numpy array comes from the operating system as fresh pages, which are zeroed
+on first touch. A conv step makes the same big arrays (patches, their gradient, …) every step,
+and that first touch can cost as much as the arithmetic. So the ops that make big arrays ask
+`empty` for their output: it hands back an array of the same shape that an earlier step made
+and that nothing refers to any more, or makes a new one.
+
+"Nothing refers to it" is checked with the reference count: a pooled array is free when the
+pool is its only owner. A Tensor, a view, or any variable holding it keeps it out of reuse, so a
+reused array is never visible anywhere else. Set `ENABLED = False` to switch this off."""
+
+import sys
+
+import numpy as np
+
+ENABLED = True
+MIN_BYTES = 1 << 20  # smaller arrays are cheap to make: they come from numpy as usual
+MAX_BYTES = 1 << 30  # the pool never keeps more than this much memory that no one uses
+
+_pool = []  # arrays handed out, least recently used first
+
+
+def _references(array):
+    """How many references `array` has, counted the same way `empty` counts them."""
+    return sys.getrefcount(array)
+
+
+def _calibrate():
+    """The count `_references` reports for an array whose only owner is a pool list."""
+    pool = [np.empty(1)]
+    for index in range(len(pool)):
+        array = pool[index]
+        return _references(array)
+
+
+_FREE = _calibrate()
+
+
+def empty(shape, dtype):
+    """An uninitialised array of `shape` and `dtype`: reused when a free one exists.
+
+    >>> a = empty((512, 1024), np.float32)
+    >>> a.shape, a.dtype
+    ((512, 1024), dtype('float32'))
+    >>> b = empty((512, 1024), np.float32)   # `a` is still held here: a different array
+    >>> b is a
+    False
+    """
+    shape, dtype = tuple(shape), np.dtype(dtype)
+    nbytes = dtype.itemsize
+    for n in shape:
+        nbytes *= n
+    if not ENABLED or nbytes < MIN_BYTES:
+        return np.empty(shape, dtype)
+    for index in range(len(_pool)):
+        array = _pool[index]
+        if array.shape == shape and array.dtype == dtype and _references(array) == _FREE:
+            del _pool[index]  # by position: list.remove would compare arrays with ==
+            _pool.append(array)
+            return array
+    array = np.empty(shape, dtype)
+    _pool.append(array)
+    _evict()
+    return array
+
+
+def _evict():
+    """Forget the least recently used free arrays while the free ones exceed MAX_BYTES."""
+    free = []
+    for index in range(len(_pool)):
+        array = _pool[index]
+        if _references(array) == _FREE:
+            free.append(index)
+    excess = sum(_pool[index].nbytes for index in free) - MAX_BYTES
+    for index in reversed(free[: _count_to_drop(free, excess)]):
+        del _pool[index]
+
+
+def _count_to_drop(free, excess):
+    """How many of the oldest free arrays (positions `free`) must go to remove `excess` bytes."""
+    count = 0
+    for index in free:
+        if excess <= 0:
+            break
+        excess -= _pool[index].nbytes
+        count += 1
+    return count
+
+
+def clear():
+    """Drop every pooled array (the memory is returned once nothing else holds it)."""
+    _pool.clear()

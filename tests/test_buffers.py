@@ -1,0 +1,104 @@
+"""Tests of the reuse of large arrays (minigrad/buffers.py): an array is reused only when nothing
+refers to it, results are the same with reuse on and off, and the pool stays bounded."""
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import buffers
+
+BIG = (512, 1024)  # 2 MiB of float32: above buffers.MIN_BYTES
+
+
+@pytest.fixture(autouse=True)
+def fresh_pool(monkeypatch):
+    buffers.clear()
+    yield
+    buffers.clear()
+
+
+def test_a_free_array_is_reused_and_a_held_one_is_not():
+    first = buffers.empty(BIG, np.float32)
+    first_id = id(first)
+    second = buffers.empty(BIG, np.float32)
+    assert second is not first  # `first` is still held
+    del first
+    assert id(buffers.empty(BIG, np.float32)) == first_id
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        lambda a: a[1:],  # a view keeps its base alive
+        lambda a: mg.Tensor._wrap(a, False, None),  # a tensor
+        lambda a: [a],  # any container
+        lambda a: memoryview(a),  # a buffer export
+    ],
+    ids=["view", "tensor", "list", "memoryview"],
+)
+def test_anything_that_refers_to_an_array_keeps_it_out_of_reuse(holder):
+    array = buffers.empty(BIG, np.float32)
+    array_id = id(array)
+    kept = holder(array)
+    del array
+    assert id(buffers.empty(BIG, np.float32)) != array_id
+    assert kept is not None
+
+
+def test_small_arrays_and_other_shapes_or_dtypes_are_not_pooled():
+    small = buffers.empty((10, 10), np.float32)
+    assert all(a is not small for a in buffers._pool)
+    a = buffers.empty(BIG, np.float32)
+    a_id = id(a)
+    del a
+    assert id(buffers.empty(BIG, np.float64)) != a_id
+    assert id(buffers.empty((1024, 512), np.float32)) != a_id
+
+
+def test_the_free_part_of_the_pool_is_bounded(monkeypatch):
+    monkeypatch.setattr(buffers, "MAX_BYTES", 3 * 2**21)
+    for rows in range(512, 532):  # 20 different shapes of 2 MiB, each dropped at once
+        buffers.empty((rows, 1024), np.float32)
+    free_bytes = sum(a.nbytes for a in buffers._pool)
+    assert free_bytes <= 3 * 2**21 + (532 * 1024 * 4)
+
+
+def test_reuse_can_be_switched_off(monkeypatch):
+    monkeypatch.setattr(buffers, "ENABLED", False)
+    a = buffers.empty(BIG, np.float32)
+    a_id = id(a)
+    del a
+    assert not buffers._pool
+    assert buffers.empty(BIG, np.float32).shape == BIG and a_id is not None
+
+
+def conv_step(x, conv):
+    conv.zero_grad()
+    x.grad = None
+    out = conv(x)
+    out.relu().sum().backward()
+    return out, x.grad.data.copy(), conv.weight.grad.data.copy()
+
+
+def test_results_are_the_same_with_and_without_reuse(monkeypatch):
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(rng.standard_normal((16, 32, 32, 16)).astype(np.float32), requires_grad=True)
+    conv = mg.nn.Conv2D(16, 32, 3, seed=0)
+    with_reuse = [conv_step(x, conv)[1:] for _ in range(3)]
+    monkeypatch.setattr(buffers, "ENABLED", False)
+    without = conv_step(x, conv)[1:]
+    for grads in with_reuse:
+        for a, b in zip(grads, without):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_an_output_the_user_keeps_is_never_overwritten_by_a_later_step():
+    rng = np.random.default_rng(1)
+    x = mg.Tensor(rng.standard_normal((16, 32, 32, 16)).astype(np.float32), requires_grad=True)
+    conv = mg.nn.Conv2D(16, 32, 3, seed=0)
+    kept, _, _ = conv_step(x, conv)
+    snapshot = kept.data.copy()
+    x2 = mg.Tensor(rng.standard_normal((16, 32, 32, 16)).astype(np.float32), requires_grad=True)
+    for _ in range(3):
+        conv_step(x2, conv)
+    np.testing.assert_array_equal(kept.data, snapshot)
