@@ -156,7 +156,8 @@ def _plain_index(index):
 
 def normalize_axis(axis, ndim, op):
     """`axis` (negatives count from the end) as an int in [0, ndim), or an error naming `op`."""
-    if not isinstance(axis, numbers.Integral) or not -ndim <= axis < ndim:
+    is_int = type(axis) is int or isinstance(axis, numbers.Integral)  # the first test is fast
+    if not is_int or not -ndim <= axis < ndim:
         raise ValueError(
             f"{op}: axis {axis!r} is out of range for a tensor with {ndim} axes "
             f"(valid: {-ndim} … {ndim - 1})."
