@@ -10,6 +10,7 @@ import importlib.util
 import io
 import json
 import math
+import multiprocessing
 import os
 import platform
 import pstats
@@ -224,6 +225,54 @@ def measure(variants, repeat, min_sample=0.004, warmup=2):
     return samples
 
 
+def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=3):
+    """Like `measure`, but each variant runs in a process of its own.
+
+    `builders` maps a name to (function, args): a process calls function(*args) to get the step,
+    warms it up and times a share of the repetitions, then exits. The processes run one at a time
+    (an idle process's BLAS threads would otherwise compete with the one being timed), in
+    `rounds` rounds of rotating order, so a slow drift of the machine touches every side.
+    Separate processes keep the sides from sharing the memory allocator: in one process, what
+    one side frees (or keeps for reuse) changes how much fresh, zero-filled memory the other
+    side gets from the operating system, and so its time.
+    """
+    context = multiprocessing.get_context("spawn")
+    samples = {name: [] for name in builders}
+    names = list(builders)
+    per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
+    for r, count in enumerate(per_round):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            builder, args = builders[name]
+            here, there = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_timing_worker, args=(there, builder, args, count, min_sample, warmup)
+            )
+            process.start()
+            there.close()
+            samples[name].extend(here.recv())
+            process.join()
+    return samples
+
+
+def _timing_worker(connection, builder, args, count, min_sample, warmup):
+    """One process of `measure_isolated`: build the step, warm it up, send `count` samples."""
+    step = builder(*args)
+    for _ in range(warmup):
+        step()
+    start = time.perf_counter()
+    step()
+    loops = max(1, math.ceil(min_sample / max(time.perf_counter() - start, 1e-9)))
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        for _ in range(loops):
+            step()
+        times.append((time.perf_counter() - start) / loops)
+    connection.send(times)
+    connection.close()
+
+
 def paired_ratio(samples, name, baseline):
     """Quartiles (q1, median, q3) of samples[name][r] / samples[baseline][r] over repetitions r.
 
@@ -274,21 +323,47 @@ def _add_torch(variants, torch_too, build, *inputs):
     variants["torch"] = step
 
 
-def run_conv(name, repeat, torch_too):
-    """W1 or W2: minigrad, the numpy reference, the matmul floor (and PyTorch), interleaved."""
+def conv_variant(name, side):
+    """The step of one side of W1/W2 ("minigrad", "ref", "floor"), built from the inputs."""
     x, weight, bias = conv_inputs(name)
-    minigrad_step = minigrad_conv(x, weight, bias)
-    check = max_relative_error(minigrad_step(), references.conv_step(x, weight, bias))
+    if side == "minigrad":
+        return minigrad_conv(x, weight, bias)
+    if side == "ref":
+        return lambda: references.conv_step(x, weight, bias)
     n, h, w, _ = x.shape
     cols = references.im2col(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3)
     grad_y = np.ones((n * h * w, weight.shape[1]), dtype=DTYPE)
-    variants = {
-        "minigrad": minigrad_step,
-        "ref": lambda: references.conv_step(x, weight, bias),
-        "floor": lambda: references.conv_matmul_floor(cols, weight, grad_y),
-    }
-    _add_torch(variants, torch_too, workloads.torch_conv, x, weight, bias)
-    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
+    return lambda: references.conv_matmul_floor(cols, weight, grad_y)
+
+
+def mlp_variant(side):
+    """The step of one side of W4."""
+    x, labels, params = mlp_inputs()
+    if side == "minigrad":
+        return minigrad_mlp(x, labels, params)
+    return lambda: references.mlp_step(x, labels, *params)
+
+
+def lenet_variant(side, lr=0.01):
+    """The SGD step of one side of W5 (each side trains its own copy of the weights)."""
+    x, labels, params = lenet_inputs()
+    if side == "minigrad":
+        return minigrad_lenet(x, labels, params, lr)[0]
+    reference_params = [p.copy() for p in params]
+    return lambda: references.lenet_step(x, labels, reference_params, lr)
+
+
+def run_conv(name, repeat, torch_too):
+    """W1 or W2: minigrad, the numpy reference, the matmul floor (and PyTorch), interleaved,
+    each in its own process."""
+    x, weight, bias = conv_inputs(name)
+    check = max_relative_error(
+        minigrad_conv(x, weight, bias)(), references.conv_step(x, weight, bias)
+    )
+    builders = {side: (conv_variant, (name, side)) for side in ("minigrad", "ref", "floor")}
+    if torch_too:
+        builders["torch"] = (_torch_variant, (workloads.torch_conv, x, weight, bias))
+    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
 
 
 def run_overhead(repeat, torch_too):
@@ -307,27 +382,31 @@ def run_overhead(repeat, torch_too):
 
 
 def run_mlp(repeat, torch_too):
-    """W4: the MLP step, forward + backward."""
+    """W4: the MLP step, forward + backward, each side in its own process."""
     x, labels, params = mlp_inputs()
-    minigrad_step = minigrad_mlp(x, labels, params)
-    check = max_relative_error(minigrad_step(), references.mlp_step(x, labels, *params))
-    variants = {"minigrad": minigrad_step, "ref": lambda: references.mlp_step(x, labels, *params)}
-    _add_torch(variants, torch_too, workloads.torch_mlp, x, labels, params)
-    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
+    check = max_relative_error(
+        minigrad_mlp(x, labels, params)(), references.mlp_step(x, labels, *params)
+    )
+    builders = {side: (mlp_variant, (side,)) for side in ("minigrad", "ref")}
+    if torch_too:
+        builders["torch"] = (_torch_variant, (workloads.torch_mlp, x, labels, params))
+    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
 
 
 def run_lenet(repeat, torch_too, lr=0.01):
-    """W5: one SGD step of the LeNet-like net (each side trains its own copy of the weights)."""
+    """W5: one SGD step of the LeNet-like net, each side in its own process."""
     x, labels, params = lenet_inputs()
-    minigrad_step, minigrad_gradients = minigrad_lenet(x, labels, params, lr)
+    minigrad_gradients = minigrad_lenet(x, labels, params, lr)[1]
     check = max_relative_error(minigrad_gradients(), references.lenet_gradients(x, labels, params))
-    reference_params = [p.copy() for p in params]
-    variants = {
-        "minigrad": minigrad_step,
-        "ref": lambda: references.lenet_step(x, labels, reference_params, lr),
-    }
-    _add_torch(variants, torch_too, workloads.torch_lenet, x, labels, lr)
-    return {"samples": measure(variants, repeat), "check": check, "unit": "ms"}
+    builders = {side: (lenet_variant, (side, lr)) for side in ("minigrad", "ref")}
+    if torch_too:
+        builders["torch"] = (_torch_variant, (workloads.torch_lenet, x, labels, lr))
+    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
+
+
+def _torch_variant(build, *inputs):
+    """PyTorch's step (in a timing process); the PyTorch side is optional and never required."""
+    return build(*inputs)
 
 
 def run_memory(name="W2"):
@@ -765,7 +844,10 @@ _NOTES = """
 ## How to read it
 
 - Times are medians of interleaved repetitions (each repetition times every variant once, in a
-  rotating order), measured with `time.perf_counter` after warm-up calls. A ratio is the median of
+  rotating order), measured with `time.perf_counter` after warm-up calls. For W1, W2, W4 and W5
+  each variant runs in a process of its own, one process at a time, in three rounds of rotating
+  order: the sides must not share the memory allocator (what one side frees or keeps changes
+  how many fresh pages the other one gets), nor compete with idle BLAS threads. A ratio is the median of
   the per-repetition ratios (both sides timed moments apart), with its quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
   met when the median ratio is within it.

@@ -41,15 +41,17 @@ def _constant(value, dtype):
     return array
 
 
-def output_for(*arrays):
-    """A reused output array for a large element-wise result, or None (numpy allocates).
+def output_for(a, b=None):
+    """A reused output array for a large element-wise result of a (and b), or None.
 
-    See minigrad/buffers.py: only results of a megabyte or more are worth it.
+    With None numpy allocates as usual; only results of a megabyte or more are worth reusing
+    (minigrad/buffers.py). The size test comes first: this runs on every element-wise op.
     """
-    if sum(a.size for a in arrays) * arrays[0].itemsize < buffers.MIN_BYTES:
+    if a.nbytes < buffers.MIN_BYTES and (b is None or b.nbytes < buffers.MIN_BYTES):
         return None
-    shape = np.broadcast_shapes(*[a.shape for a in arrays])
-    return buffers.empty(shape, np.result_type(*arrays))
+    if b is None:
+        return buffers.empty(a.shape, a.dtype)
+    return buffers.empty(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b))
 
 
 def _pair(x, y):
@@ -68,6 +70,8 @@ class Add(Function):
     """
 
     def forward(self, a, b):
+        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
+            return a + b
         return np.add(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
@@ -85,6 +89,8 @@ class Sub(Function):
     """
 
     def forward(self, a, b):
+        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
+            return a - b
         return np.subtract(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
@@ -102,6 +108,8 @@ class Mul(Function):
     """
 
     def forward(self, a, b):
+        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
+            return a * b
         return np.multiply(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
@@ -119,6 +127,8 @@ class Div(Function):
     """
 
     def forward(self, a, b):
+        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
+            return a / b
         return np.divide(a, b, out=output_for(a, b))
 
     def backward(self, grad_out):
@@ -220,9 +230,9 @@ class ReLU(Function):
     def backward(self, grad_out):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
         # forward: no extra array lives through the forward pass (nor is made in eval).
-        x = self.inputs[0].data
-        mask = np.greater(x, 0, out=buffers.empty(x.shape, x.dtype))  # [x > 0] as 0. / 1.
-        return (grad_out * Tensor._wrap(mask, False, None),)
+        # [x > 0] as booleans (a quarter of the memory of floats); g · mask multiplies by 0 or 1.
+        mask = Tensor._wrap(self.inputs[0].data > 0, False, None)
+        return (grad_out * mask,)
 
 
 class Tanh(Function):
