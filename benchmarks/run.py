@@ -237,6 +237,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=3):
     side gets from the operating system, and so its time.
     """
     context = multiprocessing.get_context("spawn")
+    time.sleep(0.5)  # let this process's BLAS threads (busy with the checks) stop spinning
     samples = {name: [] for name in builders}
     names = list(builders)
     per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]

@@ -36,7 +36,7 @@ class Sum(Function):
     """
 
     def forward(self, x, axes, keepdims):
-        return np.sum(x, axis=axes, keepdims=keepdims)
+        return np.add.reduce(x, axis=axes, keepdims=keepdims)  # np.sum without its Python layer
 
     def backward(self, grad_out):
         (x,) = self.inputs
@@ -53,7 +53,7 @@ class Mean(Function):
 
     def forward(self, x, axes, keepdims):
         self.count = int(np.prod([x.shape[a] for a in axes]))
-        return np.mean(x, axis=axes, keepdims=keepdims)
+        return np.add.reduce(x, axis=axes, keepdims=keepdims) / self.count
 
     def backward(self, grad_out):
         (x,) = self.inputs
@@ -69,16 +69,16 @@ class Max(Function):
     """
 
     def forward(self, x, axes, keepdims):
-        y = np.max(x, axis=axes, keepdims=True)
+        y = np.maximum.reduce(x, axis=axes, keepdims=True)
         self.y = y
-        return y if keepdims else np.squeeze(y, axis=axes)
+        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
 
     def backward(self, grad_out):
         (x,) = self.inputs
         axes = self.settings["axes"]
         is_max = x.data == self.y
         share = is_max.astype(grad_out.dtype)
-        count = np.sum(is_max, axis=axes, keepdims=True)
+        count = np.add.reduce(is_max, axis=axes, keepdims=True, dtype=np.intp)
         if count.max() > 1:  # ties: each of the m maxima gets 1/m (skipped when there are none)
             share /= count
         share = Tensor._wrap(share, False, None)
@@ -111,7 +111,7 @@ class SumTo(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
         )
-        return np.sum(x, axis=axes, keepdims=True).reshape(shape)
+        return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
 
     def backward(self, grad_out):
         return (broadcast_to(grad_out, self.inputs[0].shape),)

@@ -18,7 +18,7 @@ class Reshape(Function):
     """
 
     def forward(self, x, shape):
-        return np.reshape(x, shape)
+        return x.reshape(shape)
 
     def backward(self, grad_out):
         return (reshape(grad_out, self.inputs[0].shape),)
@@ -32,7 +32,7 @@ class Transpose(Function):
     """
 
     def forward(self, x, axes):
-        return np.transpose(x, axes)
+        return x.transpose(axes)
 
     def backward(self, grad_out):
         return (transpose(grad_out, *np.argsort(self.settings["axes"])),)
