@@ -5,6 +5,7 @@ and one copy, one matmul forward; matmuls and s² slice-adds backward), so a rat
 minigrad beats hand-written numpy. Everything is float32 and channels-last, (n, h, w, c)."""
 
 import numpy as np
+from workloads import chain
 
 # ---- W3: the per-op overhead chain --------------------------------------------------------------
 
@@ -16,16 +17,7 @@ def chain_numpy(x, a, b, length=50):
     >>> float(chain_numpy(np.float32(0.5), 1.0, 2.0, length=2))  # (0.5 + 1) · 2
     3.0
     """
-    y = x
-    for i in range(length):
-        step = i % 3
-        if step == 0:
-            y = y + a
-        elif step == 1:
-            y = y * b
-        else:
-            y = np.tanh(y)
-    return y
+    return chain(x, a, b, length, np.tanh)  # the same loop minigrad runs, on plain arrays
 
 
 # ---- W1, W2: one conv step ----------------------------------------------------------------------

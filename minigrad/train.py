@@ -167,11 +167,7 @@ def plot_history(history, path, quiet=False):
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
         path.write_text("\n".join(lines) + "\n")
-        if not quiet:
-            print(
-                f"matplotlib is not installed, so the history was written as numbers to {path}; "
-                f"to get a plot, {PLOT_HINT}."
-            )
+        _say_written_as_numbers("the history", path, quiet)
         return path
     figure = Figure(figsize=(9, 3.5))
     loss_axes, accuracy_axes = figure.subplots(1, 2)
@@ -189,6 +185,15 @@ def plot_history(history, path, quiet=False):
     figure.tight_layout()
     figure.savefig(path)
     return path
+
+
+def _say_written_as_numbers(what, path, quiet):
+    """Tell the user that `what` went to a text file because matplotlib is missing."""
+    if not quiet:
+        print(
+            f"matplotlib is not installed, so {what} was written as numbers to {path}; to get "
+            f"a picture, {PLOT_HINT}."
+        )
 
 
 def filters_of(conv):
@@ -222,11 +227,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False):
                 numbers = "\n".join(" ".join(f"{v:+.3f}" for v in row) for row in filters[o, i])
                 blocks.append(f"filter c'={o}, input channel {i}:\n{numbers}")
         path.write_text("\n\n".join(blocks) + "\n")
-        if not quiet:
-            print(
-                f"matplotlib is not installed, so the filters were written as numbers to {path}; "
-                f"to get a picture, {PLOT_HINT}."
-            )
+        _say_written_as_numbers("the filters", path, quiet)
         return path
     # One input channel: wrap the c' filters into rows of 8; several: one row per channel.
     columns = min(c_out, 8) if rows == 1 else c_out
