@@ -453,7 +453,8 @@ def memory_child(name, side, steps=3):
     rss: the peak resident memory over `steps` steps minus the resident memory just before them.
     The BLAS's work buffers are touched first (the step's three GEMMs, alone), so they are in the
     baseline of both sides. traced: the tracemalloc peak of one more step (numpy reports its
-    buffers to tracemalloc), minus what was traced before it.
+    buffers to tracemalloc), minus what was traced before it, with minigrad's pool of reused
+    arrays emptied first so that every array of the step is counted.
     """
     x, weight, bias = conv_inputs(name)
     if side == "minigrad":
@@ -473,6 +474,7 @@ def memory_child(name, side, steps=3):
     for _ in range(steps):
         step()
     rss_peak = (_proc_status("VmHWM") if exact else _peak_rss()) - before
+    mg.buffers.clear()  # minigrad's reused arrays would otherwise hide its allocations
     gc.collect()
     tracemalloc.start()
     start = tracemalloc.get_traced_memory()[0]
@@ -860,7 +862,8 @@ _NOTES = """
   steps (Linux VmHWM, reset through /proc/self/clear_refs; elsewhere getrusage's max RSS) minus the
   resident memory just before them, after the step's three GEMMs ran alone once so that the BLAS's
   work buffers are in both baselines. *traced* is the `tracemalloc` peak of one more step (numpy
-  reports its buffers to tracemalloc). The targets are judged on peak RSS.
+  reports its buffers to tracemalloc), minigrad's pool of reused arrays emptied first. The
+  targets are judged on peak RSS.
 - Long chains and steady memory use `tracemalloc` (Python objects and numpy buffers).
 - Nothing in the process environment is tuned: thread counts are reported, never set.
 """
