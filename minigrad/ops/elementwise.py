@@ -19,9 +19,9 @@ def as_tensor(value, like=None):
     if isinstance(value, Tensor):
         return value
     if like is not None and (type(value) is float or type(value) is int):  # the common case first
-        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
+        return _constant(value, like.data.dtype)
     if like is not None and isinstance(value, numbers.Number):
-        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
+        return _constant(value, like.data.dtype)
     return Tensor._wrap(as_array(value), False, None)
 
 
@@ -29,16 +29,18 @@ _constants = {}
 
 
 def _constant(value, dtype):
-    """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
-    because backward formulas such as g · (1 − y²) would otherwise build them on every call."""
+    """A constant Tensor (read-only 0-d data, no gradient) for a Python number. The common ones
+    (1, 2, …) are made once, because backward formulas such as g · (1 − y²) would otherwise
+    build them on every call."""
     key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
-    array = _constants.get(key)
-    if array is None:
+    constant = _constants.get(key)
+    if constant is None:
         array = np.asarray(value, dtype=dtype)
         array.flags.writeable = False
+        constant = Tensor._wrap(array, False, None)
         if len(_constants) < 1024:
-            _constants[key] = array
-    return array
+            _constants[key] = constant
+    return constant
 
 
 def output_for(a, b=None):
