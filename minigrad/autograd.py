@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from minigrad import buffers
+
 
 class _GradMode:
     """Whether new operations are recorded in the graph (switched off by `no_grad`)."""
@@ -331,7 +333,9 @@ def _accumulate(tensor, grad, create_graph, handed_out):
             or data.dtype != tensor.data.dtype
             or not data.flags.writeable
         ):
-            data = np.array(data, dtype=tensor.data.dtype)
+            copy = buffers.empty(data.shape, tensor.data.dtype)
+            np.copyto(copy, data)
+            data = copy
         handed_out.add(id(data))
         grad = Tensor._wrap(data, False, None)
     if tensor.grad is None:

@@ -7,7 +7,9 @@ and that first touch can cost as much as the arithmetic. So the ops that make bi
 and that nothing refers to any more, or makes a new one.
 
 "Nothing refers to it" is checked with the reference count: a pooled array is free when the
-pool is its only owner. A Tensor, a view, or any variable holding it keeps it out of reuse, so a
+pool is its only owner. A request with no free array of its shape may get a view of a free one
+up to twice its size (the view then holds that array), so that memory freed during a step is
+reused within the step, as numpy's own allocator would. A Tensor, a view, or any variable holding it keeps it out of reuse, so a
 reused array is never visible anywhere else. Set `ENABLED = False` to switch this off."""
 
 import sys
@@ -53,12 +55,24 @@ def empty(shape, dtype):
         nbytes *= n
     if not ENABLED or nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
+    best = None  # the smallest free array of at most twice the size, if none fits exactly
     for index in range(len(_pool)):
         array = _pool[index]
-        if array.shape == shape and array.dtype == dtype and _references(array) == _FREE:
-            del _pool[index]  # by position: list.remove would compare arrays with ==
-            _pool.append(array)
+        if array.dtype != dtype or not nbytes <= array.nbytes <= 2 * nbytes:
+            continue
+        if _references(array) != _FREE:
+            continue
+        if array.shape == shape:
+            best = index
+            break
+        if best is None or array.nbytes < _pool[best].nbytes:
+            best = index
+    if best is not None:
+        array = _pool.pop(best)  # by position: list.remove would compare arrays with ==
+        _pool.append(array)
+        if array.shape == shape:
             return array
+        return array.reshape(-1)[: nbytes // dtype.itemsize].reshape(shape)  # a view of it
     array = np.empty(shape, dtype)
     _pool.append(array)
     _evict()

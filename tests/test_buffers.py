@@ -102,3 +102,25 @@ def test_an_output_the_user_keeps_is_never_overwritten_by_a_later_step():
     for _ in range(3):
         conv_step(x2, conv)
     np.testing.assert_array_equal(kept.data, snapshot)
+
+
+def test_a_smaller_request_borrows_a_free_array_up_to_twice_its_size():
+    big = buffers.empty((512, 1024), np.float32)  # 2 MiB
+    big_id = id(big)
+    del big
+    small = buffers.empty((300, 1024), np.float32)  # 1.2 MiB: a view of the free 2 MiB array
+    assert small.base is not None and id(small.base) == big_id
+    assert small.shape == (300, 1024) and small.flags.c_contiguous
+    again = buffers.empty((512, 1024), np.float32)  # the borrowed array is held by the view
+    assert id(again) != big_id
+    del small
+    tiny = buffers.empty((260, 1024), np.float32)
+    assert id(tiny.base) in (big_id, id(again)) or tiny.base is None
+
+
+def test_a_much_smaller_request_does_not_borrow_a_big_array():
+    big = buffers.empty((2048, 1024), np.float32)  # 8 MiB
+    big_id = id(big)
+    del big
+    small = buffers.empty((300, 1024), np.float32)
+    assert small.base is None or id(small.base) != big_id
