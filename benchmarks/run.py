@@ -277,8 +277,9 @@ def _timing_worker(connection, builder, args, count, min_sample, warmup):
 def paired_ratio(samples, name, baseline):
     """Quartiles (q1, median, q3) of samples[name][r] / samples[baseline][r] over repetitions r.
 
-    Both were timed in the same repetition, moments apart, so the ratio cancels slow drifts of
-    the machine's load better than a ratio of two medians.
+    Both were timed in the same repetition (moments apart with `measure`; in the same round of
+    processes with `measure_isolated`), so the ratio cancels slow drifts of the machine's load
+    better than a ratio of two medians.
 
     >>> paired_ratio({"a": [2.0, 4.0, 9.0], "b": [1.0, 2.0, 3.0]}, "a", "b")
     (2.0, 2.0, 2.5)
@@ -851,7 +852,8 @@ _NOTES = """
   each variant runs in a process of its own, one process at a time, in three rounds of rotating
   order: the sides must not share the memory allocator (what one side frees or keeps changes
   how many fresh pages the other one gets), nor compete with idle BLAS threads. A ratio is the median of
-  the per-repetition ratios (both sides timed moments apart), with its quartiles in brackets.
+  the per-repetition ratios (both sides timed in the same repetition or round), with its
+  quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
   met when the median ratio is within it.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the

@@ -194,7 +194,7 @@ def _check_inputs(cls, inputs):
 def _explain(cls, inputs, error):
     """Turn numpy's ValueError inside a forward into one that names the op and the shapes."""
     shapes = ", ".join(str(t.shape) for t in inputs)
-    message = str(error)
+    message = str(error).rstrip(".")
     if "broadcast" in message:
         hint = (
             "Element-wise ops broadcast like numpy: trailing dimensions must be equal or 1. "
@@ -248,12 +248,20 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     wanted = {} if collect else {id(t): None for t in inputs}
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over every use
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
-    handed_out = {id(grad_root.data)}  # arrays a leaf's .grad may not take without a copy
+    # Arrays a returned or stored gradient may not be without a copy: the caller's upstream
+    # gradient and every tensor of the graph (a backward may return one of its inputs).
+    handed_out = {id(grad_root.data)}
     order = toposort(root)
     for tensor in reversed(order):  # refuse before any gradient is written, not halfway
-        if tensor.grad_fn is not None and tensor.grad_fn.released:
+        handed_out.add(id(tensor.data))
+        fn = tensor.grad_fn
+        if fn is None:
+            continue
+        for parent in fn.inputs:
+            handed_out.add(id(parent.data))
+        if fn.released:
             raise RuntimeError(
-                f"backward reached {tensor.grad_fn.name}, whose graph a previous backward "
+                f"backward reached {fn.name}, whose graph a previous backward "
                 "already went through and freed (the values its ops saved for backward "
                 "are gone). Pass retain_graph=True to the first backward() to go through the "
                 "same graph again, or recompute the forward pass."
@@ -270,7 +278,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 if fn is None or tensor._retains_grad:
                     _accumulate(tensor, grad, create_graph, handed_out)
             elif id(tensor) in wanted:
-                wanted[id(tensor)] = grad
+                wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
             if fn is None:
                 continue
             input_grads = fn.backward(grad)
@@ -291,7 +299,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 previous = grads.get(key)
                 if previous is None:
                     grads[key] = parent_grad
-                elif id(previous) in sums:
+                elif id(previous) in sums and previous.data.dtype == parent_grad.data.dtype:
                     np.add(previous.data, parent_grad.data, out=previous.data)
                 else:
                     total = grads[key] = previous + parent_grad
@@ -317,31 +325,37 @@ def _contract_error(fn, returned):
 
 
 def _accumulate(tensor, grad, create_graph, handed_out):
-    """tensor.grad += grad.
-
-    A first-order gradient is stored only as an array no one else holds: the caller's upstream
-    array, a view of another array, or an array already given to another leaf (Add's backward
-    hands the same gradient to both inputs) is copied first. So two leaves never share memory,
-    and a parameter's fresh gradient (most of them: the result of a matmul or a sum) is not
-    copied at all.
-    """
-    if not create_graph:
-        data = grad.data
-        if (
-            data.base is not None
-            or id(data) in handed_out
-            or data.dtype != tensor.data.dtype
-            or not data.flags.writeable
-        ):
-            copy = buffers.empty(data.shape, tensor.data.dtype)
-            np.copyto(copy, data)
-            data = copy
-        handed_out.add(id(data))
-        grad = Tensor._wrap(data, False, None)
+    """tensor.grad += grad (a fresh array of the tensor's dtype in first order; see _private)."""
+    grad = _private(grad, tensor.data.dtype, create_graph, handed_out)
     if tensor.grad is None:
         tensor.grad = grad
     else:
         tensor.grad = tensor.grad + grad
+
+
+def _private(grad, dtype, create_graph, handed_out):
+    """A first-order gradient as an array no one else holds, to be stored or returned.
+
+    The caller's upstream array, any tensor of the graph, a view of another array, or an array
+    already given out (Add's backward hands the same gradient to both inputs) is copied first.
+    So two gradients never share memory with each other or with data, and a fresh result (most
+    of them: a matmul, a sum, a fold) is not copied at all. With create_graph the gradient is a
+    Tensor of the new graph and is kept as it is.
+    """
+    if create_graph:
+        return grad
+    data = grad.data
+    if (
+        data.base is not None
+        or id(data) in handed_out
+        or data.dtype != dtype
+        or not data.flags.writeable
+    ):
+        copy = buffers.empty(data.shape, dtype)
+        np.copyto(copy, data)
+        data = copy
+    handed_out.add(id(data))
+    return Tensor._wrap(data, False, None)
 
 
 def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False):

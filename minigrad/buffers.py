@@ -9,8 +9,12 @@ and that nothing refers to any more, or makes a new one.
 "Nothing refers to it" is checked with the reference count: a pooled array is free when the
 pool is its only owner. A request with no free array of its shape may get a view of a free one
 up to twice its size (the view then holds that array), so that memory freed during a step is
-reused within the step, as numpy's own allocator would. A Tensor, a view, or any variable holding it keeps it out of reuse, so a
-reused array is never visible anywhere else. Set `ENABLED = False` to switch this off."""
+reused within the step, as numpy's own allocator would. A Tensor, a view, or any variable
+holding an array keeps it out of reuse, so a reused array is never visible anywhere else.
+
+The pool keeps at most MAX_BYTES of arrays no one uses; `clear()` gives them back at once (for
+example after training, in a notebook). It is meant for one thread, like the rest of the
+engine. Set `ENABLED = False` to switch it off."""
 
 import sys
 
@@ -18,7 +22,7 @@ import numpy as np
 
 ENABLED = True
 MIN_BYTES = 1 << 20  # smaller arrays are cheap to make: they come from numpy as usual
-MAX_BYTES = 1 << 30  # the pool never keeps more than this much memory that no one uses
+MAX_BYTES = 256 << 20  # the pool never keeps more than this much memory that no one uses
 
 _pool = []  # arrays handed out, least recently used first
 
@@ -28,15 +32,18 @@ def _references(array):
     return sys.getrefcount(array)
 
 
-def _calibrate():
-    """The count `_references` reports for an array whose only owner is a pool list."""
-    pool = [np.empty(1)]
-    for index in range(len(pool)):
-        array = pool[index]
+_PROBE = [np.empty(1)]  # an array whose only owner is a list, to measure what "free" reads as
+
+
+def _free_count():
+    """The count `_references` reports for an array whose only owner is a pool list.
+
+    Measured at each request rather than once: a tracer or debugger that looks at local
+    variables adds references of its own while it runs.
+    """
+    for index in range(len(_PROBE)):
+        array = _PROBE[index]
         return _references(array)
-
-
-_FREE = _calibrate()
 
 
 def empty(shape, dtype):
@@ -56,11 +63,12 @@ def empty(shape, dtype):
     if not ENABLED or nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     best = None  # the smallest free array of at most twice the size, if none fits exactly
+    free = _free_count()
     for index in range(len(_pool)):
         array = _pool[index]
         if array.dtype != dtype or not nbytes <= array.nbytes <= 2 * nbytes:
             continue
-        if _references(array) != _FREE:
+        if _references(array) != free:
             continue
         if array.shape == shape:
             best = index
@@ -81,10 +89,10 @@ def empty(shape, dtype):
 
 def _evict():
     """Forget the least recently used free arrays while the free ones exceed MAX_BYTES."""
-    free = []
+    free, count = [], _free_count()
     for index in range(len(_pool)):
         array = _pool[index]
-        if _references(array) == _FREE:
+        if _references(array) == count:
             free.append(index)
     excess = sum(_pool[index].nbytes for index in free) - MAX_BYTES
     for index in reversed(free[: _count_to_drop(free, excess)]):

@@ -517,3 +517,39 @@ def test_a_refused_second_backward_writes_no_gradient():
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         loss.backward()
     assert fresh.grad is None and old.grad is None
+
+
+class Dot(mg.Function):
+    """L = Σ a·b; its backward legally returns the other input as the gradient (for g = 1)."""
+
+    def forward(self, a, b):
+        return np.sum(a * b)
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return b * grad_out, a * grad_out
+
+
+class DotReturningInputs(Dot):
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return b, a  # right only for g = 1, but a legal return: tensors of the graph
+
+
+def test_a_gradient_is_never_the_data_of_a_tensor_of_the_graph():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    DotReturningInputs.apply(a, b).backward()
+    assert not np.shares_memory(a.grad.data, b.data)
+    assert not np.shares_memory(b.grad.data, a.data)
+    mg.optim.SGD([b, a], lr=0.1).step()  # b changes in place before a's step reads a.grad
+    np.testing.assert_allclose(a.data, [0.7, 1.6])
+
+
+def test_mg_grad_returns_private_arrays():
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    up = np.array([5.0, 6.0])
+    ga, gb = mg.grad(a + b, [a, b], grad_output=up)
+    assert ga is not gb and not np.shares_memory(ga.data, gb.data)
+    ga.data[0] = 0.0
+    np.testing.assert_array_equal(gb.data, up)
+    np.testing.assert_array_equal(up, [5.0, 6.0])

@@ -124,3 +124,44 @@ def test_a_much_smaller_request_does_not_borrow_a_big_array():
     del big
     small = buffers.empty((300, 1024), np.float32)
     assert small.base is None or id(small.base) != big_id
+
+
+def test_a_tracer_that_reads_local_variables_cannot_make_a_live_array_look_free():
+    # A debugger's tracer holds extra references while it runs; "free" is measured each time.
+    import sys
+
+    def tracer(frame, event, arg):
+        frame.f_locals  # noqa: B018 - this is what debuggers do
+        return tracer
+
+    rng = np.random.default_rng(0)
+    x = mg.Tensor(rng.standard_normal((512, 512)).astype(np.float32))
+    w = mg.Tensor(rng.standard_normal((512, 512)).astype(np.float32))
+    sys.settrace(tracer)
+    try:
+        a = x @ w
+        keep = a.data.copy()
+        b = (x * 2) @ w
+    finally:
+        sys.settrace(None)
+    np.testing.assert_array_equal(a.data, keep)
+    assert not np.shares_memory(a.data, b.data)
+
+
+def test_loading_the_module_under_a_debugger_does_not_skew_what_free_means():
+    import importlib
+    import sys
+
+    def tracer(frame, event, arg):
+        frame.f_locals  # noqa: B018 - this is what debuggers do
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        importlib.reload(buffers)
+    finally:
+        sys.settrace(None)
+    live = buffers.empty(BIG, np.float32)
+    also_live = live  # two holders: what a skewed count would have taken for "free"
+    other = buffers.empty(BIG, np.float32)
+    assert other is not live and also_live is live

@@ -19,9 +19,9 @@ def as_tensor(value, like=None):
     if isinstance(value, Tensor):
         return value
     if like is not None and (type(value) is float or type(value) is int):  # the common case first
-        return _constant(value, like.data.dtype)
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     if like is not None and isinstance(value, numbers.Number):
-        return _constant(value, like.data.dtype)
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     return Tensor._wrap(as_array(value), False, None)
 
 
@@ -29,31 +29,29 @@ _constants = {}
 
 
 def _constant(value, dtype):
-    """A constant Tensor (read-only 0-d data, no gradient) for a Python number. The common ones
-    (1, 2, …) are made once, because backward formulas such as g · (1 − y²) would otherwise
-    build them on every call."""
+    """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
+    because backward formulas such as g · (1 − y²) would otherwise build them on every call.
+    (Each use still gets a Tensor of its own: graphs share no node.)"""
     key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
-    constant = _constants.get(key)
-    if constant is None:
+    array = _constants.get(key)
+    if array is None:
         array = np.asarray(value, dtype=dtype)
         array.flags.writeable = False
-        constant = Tensor._wrap(array, False, None)
         if len(_constants) < 1024:
-            _constants[key] = constant
-    return constant
+            _constants[key] = array
+    return array
 
 
-def output_for(a, b=None):
-    """A reused output array for a large element-wise result of a (and b), or None.
+def elementwise(ufunc, a, b):
+    """ufunc(a, b) with numpy's broadcasting, written into a reused array when it is large.
 
-    With None numpy allocates as usual; only results of a megabyte or more are worth reusing
-    (minigrad/buffers.py). The size test comes first: this runs on every element-wise op.
+    Only results of a megabyte or more are worth reusing (minigrad/buffers.py); below that,
+    numpy allocates as usual, which keeps the per-op cost of small tensors low.
     """
-    if a.nbytes < buffers.MIN_BYTES and (b is None or b.nbytes < buffers.MIN_BYTES):
-        return None
-    if b is None:
-        return buffers.empty(a.shape, a.dtype)
-    return buffers.empty(np.broadcast_shapes(a.shape, b.shape), np.result_type(a, b))
+    if a.nbytes + b.nbytes < buffers.MIN_BYTES:
+        return ufunc(a, b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    return ufunc(a, b, out=buffers.empty(shape, np.result_type(a, b)))
 
 
 def _pair(x, y):
@@ -72,9 +70,7 @@ class Add(Function):
     """
 
     def forward(self, a, b):
-        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
-            return a + b
-        return np.add(a, b, out=output_for(a, b))
+        return elementwise(np.add, a, b)
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -91,9 +87,7 @@ class Sub(Function):
     """
 
     def forward(self, a, b):
-        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
-            return a - b
-        return np.subtract(a, b, out=output_for(a, b))
+        return elementwise(np.subtract, a, b)
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -110,9 +104,7 @@ class Mul(Function):
     """
 
     def forward(self, a, b):
-        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
-            return a * b
-        return np.multiply(a, b, out=output_for(a, b))
+        return elementwise(np.multiply, a, b)
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -129,9 +121,7 @@ class Div(Function):
     """
 
     def forward(self, a, b):
-        if a.nbytes + b.nbytes < buffers.MIN_BYTES:  # small: the plain operator is fastest
-            return a / b
-        return np.divide(a, b, out=output_for(a, b))
+        return elementwise(np.divide, a, b)
 
     def backward(self, grad_out):
         a, b = self.inputs
@@ -227,14 +217,14 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        return np.maximum(x, 0, out=output_for(x))
+        return np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype))
 
     def backward(self, grad_out):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
         # forward: no extra array lives through the forward pass (nor is made in eval).
-        # [x > 0] as booleans (a quarter of the memory of floats); g · mask multiplies by 0 or 1.
-        mask = Tensor._wrap(self.inputs[0].data > 0, False, None)
-        return (grad_out * mask,)
+        x = self.inputs[0].data
+        mask = np.greater(x, 0, out=buffers.empty(x.shape, x.dtype))  # [x > 0] as 0. and 1.
+        return (grad_out * Tensor._wrap(mask, False, None),)
 
 
 class Tanh(Function):

@@ -53,12 +53,19 @@ class Mean(Function):
 
     def forward(self, x, axes, keepdims):
         self.count = int(np.prod([x.shape[a] for a in axes]))
-        return np.add.reduce(x, axis=axes, keepdims=keepdims) / self.count
+        # float16 is summed in float32 (as np.mean does): a float16 sum overflows at 65 504.
+        total = np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=_accumulator(x.dtype))
+        return (total / self.count).astype(x.dtype, copy=False)
 
     def backward(self, grad_out):
         (x,) = self.inputs
         kept = _kept_shape(x.shape, self.settings["axes"])
-        return (broadcast_to(grad_out.reshape(kept), x.shape) / self.count,)
+        return (broadcast_to(grad_out.reshape(kept), x.shape) * (1 / self.count),)
+
+
+def _accumulator(dtype):
+    """The dtype to sum `dtype` values in: float32 for float16, the dtype itself otherwise."""
+    return np.float32 if dtype == np.float16 else None
 
 
 class Max(Function):

@@ -148,3 +148,12 @@ def test_gradient_of_zero_to_the_x_is_zero():
     with np.errstate(all="ignore"):
         (0.0**x).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0])
+
+
+def test_constants_from_numbers_are_not_shared_between_graphs():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    two = (x * 2).grad_fn.inputs[1]
+    two.requires_grad = True  # a student poking at the graph must not change other graphs
+    z = mg.Tensor([3.0, 4.0]) * 2
+    assert not z.requires_grad
+    assert (x * 2).grad_fn.inputs[1] is not two

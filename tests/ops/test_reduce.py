@@ -122,3 +122,14 @@ def test_broadcast_to_the_same_shape_is_the_tensor_itself():
 def test_broadcast_to_an_incompatible_shape_names_the_op_and_shapes():
     with pytest.raises(ValueError, match=r"BroadcastTo got inputs of shapes \(3,\)"):
         mg.broadcast_to(mg.Tensor([1.0, 2.0, 3.0]), (2, 4))
+
+
+def test_float16_mean_sums_in_float32():
+    # float16 alone overflows at 65 504: the mean of 100 000 ones would be nan.
+    assert mg.Tensor(np.ones(100_000, np.float16)).mean().item() == 1.0
+    x = mg.Tensor(np.full((5000, 3), 20.0, np.float16), requires_grad=True)
+    m = x.mean(axis=0)
+    assert m.dtype == np.float16
+    np.testing.assert_array_equal(m.data, [20.0, 20.0, 20.0])
+    m.sum().backward()
+    assert np.all(x.grad.data > 0)
