@@ -222,9 +222,10 @@ class ReLU(Function):
     def backward(self, grad_out):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
         # forward: no extra array lives through the forward pass (nor is made in eval).
-        x = self.inputs[0].data
-        mask = np.greater(x, 0, out=buffers.empty(x.shape, x.dtype))  # [x > 0] as 0. and 1.
-        return (grad_out * Tensor._wrap(mask, False, None),)
+        # The mask [x > 0] stays boolean: a quarter of the memory of floats, and numpy multiplies
+        # float × bool without converting. (The one place a Tensor holds booleans: a constant
+        # made here, never a tensor a user creates; drawn as `bool` in backward graphs.)
+        return (grad_out * Tensor._wrap(self.inputs[0].data > 0, False, None),)
 
 
 class Tanh(Function):
