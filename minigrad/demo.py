@@ -70,8 +70,11 @@ def check_layers(seed=0):
 
 def draw_graph(model, X, y, out_dir):
     """Draw the graph of the loss on 4 images to out_dir/graph.svg (graph.dot without `dot`)."""
-    loss = nn.functional.cross_entropy(model(Tensor(X[:4])), y[:4])
-    dot = viz.draw_graph(loss, model=model, collapse=True)
+    # x requires grad only so that the drawing starts at the images (an op on data that needs
+    # no gradient is not recorded, so pad and patches of the first layer would not be drawn).
+    x = Tensor(X[:4], requires_grad=True, name="x")
+    loss = nn.functional.cross_entropy(model(x), y[:4])
+    dot = viz.draw_graph(loss, model=model, collapse=True, batch_size=4)
     try:
         path = viz.render(dot, out_dir / "graph", format="svg")
     except viz.GraphvizNotFound as error:
