@@ -12,7 +12,9 @@ from minigrad.data import batches
 from minigrad.nn.functional import cross_entropy
 from minigrad.tensor import Tensor
 
-PLOT_HINT = "install it with: pip install 'minigrad-course[plot]' (or pip install matplotlib)"
+PLOT_HINT = (
+    "install it with: pip install matplotlib (from a clone of minigrad: pip install -e '.[plot]')"
+)
 
 
 def _is_classification(y):
