@@ -1,7 +1,8 @@
 """The benchmark: minigrad against plain-numpy references (benchmarks/references.py) of the same
 computation, timed in one run with interleaved repetitions, printed as a table of ratios.
 
-Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat N, --markdown, --profile W2)."""
+Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat N, --markdown,
+--profile W2)."""
 
 import argparse
 import cProfile
@@ -851,9 +852,9 @@ _NOTES = """
   rotating order), measured with `time.perf_counter` after warm-up calls. For W1, W2, W4 and W5
   each variant runs in a process of its own, one process at a time, in three rounds of rotating
   order: the sides must not share the memory allocator (what one side frees or keeps changes
-  how many fresh pages the other one gets), nor compete with idle BLAS threads. A ratio is the median of
-  the per-repetition ratios (both sides timed in the same repetition or round), with its
-  quartiles in brackets.
+  how many fresh pages the other one gets), nor compete with idle BLAS threads. A ratio is the
+  median of the per-repetition ratios (both sides timed in the same repetition or round), with
+  its quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
   met when the median ratio is within it.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the

@@ -8,7 +8,8 @@ from minigrad import nn, teach
 
 # %% [markdown]
 # Parameter counts without biases: dense (hw)²cc'; k-local hw·s²cc', reduced by a factor
-# s²/(hw); convolutional s²cc', reduced by another 1/(hw). The notes' example: a 1024×1024 RGB image, c' = 3.
+# s²/(hw); convolutional s²cc', reduced by another 1/(hw). The notes' example: a 1024×1024 RGB
+# image, c' = 3.
 # Nothing is allocated: these are Python integers.
 
 # %%

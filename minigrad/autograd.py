@@ -87,8 +87,8 @@ class Function:
     After `apply`, the node keeps `inputs` (the tensors), `settings` (the keyword arguments,
     shown by the graph drawer), `needs_input_grad`, `scope` (the modules whose call made it,
     outermost first, used to group a drawing by layer) and `call_ids` (a number per call in
-    `scope`, so two calls of the same module can be told apart). Set `saves_output = True` to read the
-    result as `self.output` in backward.
+    `scope`, so two calls of the same module can be told apart). Set `saves_output = True` to
+    read the result as `self.output` in backward.
     """
 
     # The engine's bookkeeping lives in slots; what an op's forward saves goes to its __dict__,

@@ -80,8 +80,9 @@ def draw_graph(
     """The graph of ops that produced `root`, as a `Digraph` (a graphviz.Digraph; building it
     needs no `dot`).
 
-    Legend (drawn unless legend=False, with the kinds of node this drawing has): blue ellipse an input (data, constants); yellow a
-    parameter (the model's; without a model, any leaf with requires_grad); white an intermediate
+    Legend (drawn unless legend=False, with the kinds of node this drawing has): blue ellipse
+    an input (data, constants); yellow a parameter (the model's; without a model, any leaf
+    with requires_grad); white an intermediate
     tensor, bold the root; grey box an op and its settings (`Patches k=1`, `Reshape → (n, 64)`);
     green ellipse and pale green box a gradient tensor and a backward op; purple 3-D box a
     collapsed layer; lilac frame a layer (`Conv2D conv1 · 3×3 · 1→8 · 80 params`; a layer called
@@ -280,7 +281,7 @@ class _Drawing:
         return self.layer_node[key]
 
     def _add_edge(self, tail, head, tensor=None):
-        """One arrow per use (x * x has two), but one per pair when a collapsed layer is involved."""
+        """One arrow per use (x * x has two); one per pair when a collapsed layer is involved."""
         attributes = {}
         if tail.startswith("layer") or head.startswith("layer"):
             if tail == head or (tail, head) in self.layer_edges:

@@ -1,4 +1,5 @@
-"""Every ```python block of README.md and of every page under docs/ runs, page by page, in one namespace.
+"""Every ```python block of README.md and of every page under docs/ runs, page by page, in one
+namespace.
 
 A python block followed directly by an ```output block must print exactly that output."""
 
