@@ -250,10 +250,10 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
     # Arrays a returned or stored gradient may not be without a copy: the caller's upstream
     # gradient and every tensor of the graph (a backward may return one of its inputs).
-    handed_out = {id(grad_root.data)}
+    # (Every tensor of the graph but the root is an input of one of its nodes.)
+    handed_out = {id(grad_root.data), id(root.data)}
     order = toposort(root)
     for tensor in reversed(order):  # refuse before any gradient is written, not halfway
-        handed_out.add(id(tensor.data))
         fn = tensor.grad_fn
         if fn is None:
             continue
