@@ -48,28 +48,40 @@ class _ModuleScope:
     calls_started = 0
 
 
-@contextmanager
-def module_scope(module):
+class module_scope:  # lower case: used like a function, `with module_scope(module):`
     """Mark the ops recorded inside this block as made by this call of `module`
-    (Module.__call__ uses it)."""
-    previous, previous_ids = _ModuleScope.current, _ModuleScope.call_ids
-    _ModuleScope.calls_started += 1
-    _ModuleScope.current = previous + (module,)
-    _ModuleScope.call_ids = previous_ids + (_ModuleScope.calls_started,)
-    try:
-        yield
-    finally:
-        _ModuleScope.current, _ModuleScope.call_ids = previous, previous_ids
+    (Module.__call__ uses it). A class rather than a @contextmanager generator: it runs at every
+    module call, and this costs a quarter as much."""
+
+    __slots__ = ("module", "previous")
+
+    def __init__(self, module):
+        self.module = module
+
+    def __enter__(self):
+        self.previous = _ModuleScope.current, _ModuleScope.call_ids
+        _ModuleScope.calls_started += 1
+        _ModuleScope.current = _ModuleScope.current + (self.module,)
+        _ModuleScope.call_ids = _ModuleScope.call_ids + (_ModuleScope.calls_started,)
+
+    def __exit__(self, *exception):
+        _ModuleScope.current, _ModuleScope.call_ids = self.previous
 
 
-@contextmanager
-def _grad_mode(enabled):
-    previous = _GradMode.enabled
-    _GradMode.enabled = enabled
-    try:
-        yield
-    finally:
-        _GradMode.enabled = previous
+class _grad_mode:  # lower case: used like a function, as no_grad is
+    """Inside this block operations are recorded when `enabled` (backward's second graph)."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = self.enabled
+
+    def __exit__(self, *exception):
+        _GradMode.enabled = self.previous
 
 
 class Function:
@@ -110,23 +122,18 @@ class Function:
     def apply(cls, *inputs, **settings):
         """Run `forward` on the inputs' arrays and record the node when a gradient is needed."""
         fn = object.__new__(cls)
-        # One- and two-input ops (nearly all calls) skip building lists and empty keyword
-        # dicts: this is the hot path of every small-tensor op, forward and backward
-        # (benchmarks/, per-op overhead).
+        # One- and two-input ops without settings (nearly all calls) skip building a list and
+        # an empty keyword dict: this is the hot path of every small-tensor op, forward and
+        # backward (benchmarks/, per-op overhead).
         try:
-            if len(inputs) == 2:
-                a, b = inputs
-                if settings:
-                    data = fn.forward(a.data, b.data, **settings)
-                else:
-                    data = fn.forward(a.data, b.data)
-            elif len(inputs) == 1:
-                if settings:
-                    data = fn.forward(inputs[0].data, **settings)
-                else:
-                    data = fn.forward(inputs[0].data)
-            else:
+            if settings:
                 data = fn.forward(*[t.data for t in inputs], **settings)
+            elif len(inputs) == 2:
+                data = fn.forward(inputs[0].data, inputs[1].data)
+            elif len(inputs) == 1:
+                data = fn.forward(inputs[0].data)
+            else:
+                data = fn.forward(*[t.data for t in inputs])
         except ValueError as error:
             raise _explain(cls, inputs, error) from error
         except (AttributeError, TypeError):
@@ -139,23 +146,26 @@ class Function:
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
                 "return floats (use .astype(x.dtype) on the result)."
             )
-        if _GradMode.enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    return fn._record(inputs, settings, data)
-        return Tensor._wrap(data, False, None)
-
-    def _record(self, inputs, settings, data):
-        """Make this node the creator of a new tensor holding `data`, and return that tensor."""
-        self.inputs = inputs
-        self.settings = settings
-        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        self.scope = _ModuleScope.current
-        self.call_ids = _ModuleScope.call_ids
-        self.released = False
-        out = Tensor._wrap(data, True, self)
-        if self.saves_output:
-            self._output_ref = weakref.ref(out)
+        if not _GradMode.enabled:
+            return _wrap(data, False, None)
+        if len(inputs) == 2:
+            needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
+        elif len(inputs) == 1:
+            needs_input_grad = (inputs[0].requires_grad,)
+        else:
+            needs_input_grad = tuple([t.requires_grad for t in inputs])
+        if True not in needs_input_grad:
+            return _wrap(data, False, None)
+        # Record the node: it becomes the creator of the new tensor.
+        fn.inputs = inputs
+        fn.settings = settings
+        fn.needs_input_grad = needs_input_grad
+        fn.scope = _ModuleScope.current
+        fn.call_ids = _ModuleScope.call_ids
+        fn.released = False
+        out = _wrap(data, True, fn)
+        if fn.saves_output:
+            fn._output_ref = weakref.ref(out)
         return out
 
     @property
@@ -207,58 +217,23 @@ def _explain(cls, inputs, error):
     return ValueError(f"{cls.__name__} got inputs of shapes {shapes}: {message}. {hint}".rstrip())
 
 
-def toposort(root):
-    """Every tensor that requires grad and leads to `root`, inputs before the ops that use them.
+def count_uses(root):
+    """How many times the graph of `root` uses each tensor that requires grad (by id), and the
+    ids of the arrays of every tensor the graph holds.
 
-    A loop with an explicit stack (no recursion, so a 100 000-deep chain is fine), visiting
-    inputs in their order, so the result is the same on every run.
+    Each use sends that tensor one gradient in backward, so a tensor's gradient is complete
+    once that many have arrived: then backward may go on to its node (reverse topological
+    order, without sorting). A loop with an explicit stack, no recursion, so a 100 000-deep
+    chain is fine. A node a previous backward released is refused here, before any gradient
+    is written.
     """
-    order = []
-    visited = set()  # tensors whose inputs have been pushed (marked when expanded, not pushed)
-    stack = [(root, False)]
+    uses = {id(root): 0}
+    arrays = {id(root.data)}
+    stack = [root]
     while stack:
-        tensor, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(tensor)
-            continue
-        if id(tensor) in visited:
-            continue
-        visited.add(id(tensor))
-        stack.append((tensor, True))
-        fn = tensor.grad_fn
+        fn = stack.pop().grad_fn
         if fn is None:
             continue
-        for parent in reversed(fn.inputs):
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
-
-
-def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=False):
-    """Propagate ∂L/∂root = grad_root back through the graph of `root`.
-
-    With `inputs=None` the gradients are accumulated into the `.grad` of the leaves (and of
-    tensors that called `retain_grad()`); otherwise they are returned, one per input, and
-    no `.grad` changes. Each node's saved arrays are released after its backward unless
-    `retain_graph`; with `create_graph` the backward ops are recorded too.
-    """
-    if retain_graph is None:
-        retain_graph = create_graph
-    collect = inputs is None  # into .grad, or returned
-    wanted = {} if collect else {id(t): None for t in inputs}
-    grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over every use
-    sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
-    # Arrays a returned or stored gradient may not be without a copy: the caller's upstream
-    # gradient and every tensor of the graph (a backward may return one of its inputs).
-    # (Every tensor of the graph but the root is an input of one of its nodes.)
-    handed_out = {id(grad_root.data), id(root.data)}
-    order = toposort(root)
-    for tensor in reversed(order):  # refuse before any gradient is written, not halfway
-        fn = tensor.grad_fn
-        if fn is None:
-            continue
-        for parent in fn.inputs:
-            handed_out.add(id(parent.data))
         if fn.released:
             raise RuntimeError(
                 f"backward reached {fn.name}, whose graph a previous backward "
@@ -266,50 +241,104 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 "are gone). Pass retain_graph=True to the first backward() to go through the "
                 "same graph again, or recompute the forward pass."
             )
+        for parent in fn.inputs:
+            arrays.add(id(parent.data))
+            if parent.requires_grad:
+                key = id(parent)
+                if key in uses:
+                    uses[key] += 1
+                else:
+                    uses[key] = 1
+                    stack.append(parent)
+    return uses, arrays
+
+
+def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=False):
+    """Propagate ∂L/∂root = grad_root back through the graph of `root`.
+
+    A tensor is processed once every use of it has sent its gradient (see `count_uses`): its
+    gradient is stored (a leaf) or handed to its node's backward, whose results go to the
+    node's inputs. With `inputs=None` the gradients are accumulated into the `.grad` of the
+    leaves (and of tensors that called `retain_grad()`); otherwise they are returned, one per
+    input, and no `.grad` changes. Each node's saved arrays are released after its backward
+    unless `retain_graph`; with `create_graph` the backward ops are recorded too.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    collect = inputs is None  # into .grad, or returned
+    wanted = {} if collect else {id(t): None for t in inputs}
+    # handed_out: arrays a returned or stored gradient may not be without a copy (see
+    # _private): every tensor of the graph (a backward may return one of its inputs), and the
+    # caller's upstream gradient.
+    uses, handed_out = count_uses(root)
+    handed_out.add(id(grad_root.data))
+    grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over the uses so far
+    sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
+    ready = [root]  # tensors whose every use has sent its gradient
     with _grad_mode(create_graph):
-        for tensor in reversed(order):
-            grad = grads.pop(id(tensor), None)
-            if grad is None:
-                continue
-            if sums:
-                sums.pop(id(grad), None)
+        while ready:
+            tensor = ready.pop()
             fn = tensor.grad_fn
-            if collect:
-                if fn is None or tensor._retains_grad:
-                    _accumulate(tensor, grad, create_graph, handed_out)
-            elif id(tensor) in wanted:
-                wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
+            grad = grads.pop(id(tensor), None)
+            if grad is not None:
+                if sums:
+                    sums.pop(id(grad), None)
+                if collect:
+                    if fn is None or tensor._retains_grad:
+                        _accumulate(tensor, grad, create_graph, handed_out)
+                elif id(tensor) in wanted:
+                    wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
             if fn is None:
                 continue
-            input_grads = fn.backward(grad)
-            if input_grads.__class__ is not tuple or len(input_grads) != len(fn.inputs):
-                raise _contract_error(fn, input_grads)
-            for parent, parent_grad in zip(fn.inputs, input_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                if parent_grad.__class__ is not Tensor and not isinstance(parent_grad, Tensor):
+            if grad is None:  # no gradient reached it (a backward returned None): pass on
+                input_grads = (None,) * len(fn.inputs)
+            else:
+                input_grads = fn.backward(grad)
+                if input_grads.__class__ is not tuple or len(input_grads) != len(fn.inputs):
                     raise _contract_error(fn, input_grads)
-                if parent_grad.data.shape != parent.data.shape:
-                    raise RuntimeError(
-                        f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
-                        f"for an input of shape {parent.shape}; a gradient must have the "
-                        "shape of its input."
-                    )
+                if not retain_graph:
+                    fn.release()
+            for parent, parent_grad in zip(fn.inputs, input_grads):
+                if not parent.requires_grad:
+                    continue
                 key = id(parent)
-                previous = grads.get(key)
-                if previous is None:
-                    grads[key] = parent_grad
-                elif id(previous) in sums and previous.data.dtype == parent_grad.data.dtype:
-                    np.add(previous.data, parent_grad.data, out=previous.data)
+                if parent_grad is not None:
+                    if (
+                        parent_grad.__class__ is not Tensor
+                        or parent_grad.data.shape != parent.data.shape
+                    ):
+                        _check_gradient(fn, parent, parent_grad, input_grads)
+                    previous = grads.get(key)
+                    if previous is None:
+                        grads[key] = parent_grad
+                    elif id(previous) in sums and previous.data.dtype == parent_grad.data.dtype:
+                        np.add(previous.data, parent_grad.data, out=previous.data)
+                    else:
+                        total = grads[key] = previous + parent_grad
+                        if not create_graph:
+                            sums[id(total)] = total
+                left = uses[key] - 1  # uses of `parent` whose gradient has not arrived yet
+                if left:
+                    uses[key] = left
                 else:
-                    total = grads[key] = previous + parent_grad
-                    if not create_graph:
-                        sums[id(total)] = total
-            if not retain_graph:
-                fn.release()
+                    ready.append(parent)
     if collect:
         return None
     return tuple(wanted[id(t)] for t in inputs)
+
+
+def _check_gradient(fn, parent, parent_grad, input_grads):
+    """Refuse a gradient that is not a Tensor of its input's shape (the backward contract).
+
+    (A Tensor subclass of the right shape passes.)"""
+    if parent_grad.__class__ is not Tensor and not isinstance(parent_grad, Tensor):
+        raise _contract_error(fn, input_grads)
+    if parent_grad.data.shape != parent.data.shape:
+        raise RuntimeError(
+            f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
+            f"for an input of shape {parent.shape}; a gradient must have the "
+            "shape of its input."
+        )
 
 
 def _contract_error(fn, returned):
@@ -385,3 +414,5 @@ def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False
 
 # Imported last: tensor.py imports this module, and Tensor is only needed when ops run.
 from minigrad.tensor import Tensor
+
+_wrap = Tensor._wrap  # the engine's constructor of result tensors, looked up once

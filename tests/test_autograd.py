@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.autograd import is_grad_enabled, module_scope, toposort
+from minigrad.autograd import count_uses, is_grad_enabled, module_scope
 
 
 # ---- graph shapes -----------------------------------------------------------------------------
@@ -308,30 +308,47 @@ def test_grad_dtype_follows_the_leaf():
     assert x.grad.dtype == np.float32
 
 
-# ---- topological order ------------------------------------------------------------------------
-def build_graph():
+# ---- order of the walk ------------------------------------------------------------------------
+def test_count_uses_counts_every_use_of_each_tensor_and_collects_the_arrays():
     a, b = leaf([1.0]), leaf([2.0])
     c = a * b
     d = c + a
-    e = d.exp() * c.tanh()
-    return e.sum(), (a, b)
+    root = (d.exp() * c.tanh()).sum()
+    uses, arrays = count_uses(root)
+    assert uses[id(a)] == 2 and uses[id(b)] == 1  # a in c and d; b in c
+    assert uses[id(c)] == 2 and uses[id(d)] == 1 and uses[id(root)] == 0
+    assert {id(a.data), id(b.data), id(c.data), id(d.data), id(root.data)} <= arrays
 
 
-def test_topological_order_puts_inputs_first_and_is_deterministic():
-    root, leaves = build_graph()
-    order = toposort(root)
-    position = {id(t): i for i, t in enumerate(order)}
-    assert order[-1] is root and len(position) == len(order)
-    for t in order:
-        if t.grad_fn is not None:
-            for parent in t.grad_fn.inputs:
-                if parent.requires_grad:
-                    assert position[id(parent)] < position[id(t)]
-    names = [t.grad_fn.name if t.grad_fn else "leaf" for t in order]
+TAPPED = []  # the labels of the Tap nodes, in the order backward reached them
+
+
+class Tap(mg.Function):
+    """The identity, noting the order in which backward reaches it."""
+
+    def forward(self, x, label):
+        return x
+
+    def backward(self, grad_out):
+        TAPPED.append(self.settings["label"])
+        return (grad_out,)
+
+
+def test_backward_reaches_a_node_after_every_use_of_its_output_and_in_a_fixed_order():
+    orders = []
     for _ in range(3):
-        again, _ = build_graph()
-        assert [t.grad_fn.name if t.grad_fn else "leaf" for t in toposort(again)] == names
-    assert order[0] is leaves[0]  # inputs are visited in their order: a before b
+        TAPPED.clear()
+        a = leaf([1.0, 2.0])
+        x = Tap.apply(a, label="x")
+        y, z = Tap.apply(x, label="y"), Tap.apply(x * 2, label="z")
+        w = Tap.apply(z.exp(), label="w")
+        (y * w + z).sum().backward()
+        orders.append(list(TAPPED))
+    assert orders[0] == orders[1] == orders[2]
+    order = orders[0]
+    assert order.index("x") > max(order.index("y"), order.index("z"))
+    assert order.index("z") > order.index("w")
+    assert sorted(order) == ["w", "x", "y", "z"]  # each node once
 
 
 # ---- errors -----------------------------------------------------------------------------------
