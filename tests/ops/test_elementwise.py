@@ -9,6 +9,7 @@ from helpers import away_from_zero, broadcast_pairs, check_op, leaf, rand, seeds
 from hypothesis import given
 
 import minigrad as mg
+from minigrad.ops.elementwise import TanhBackward
 
 BINARY = {
     "add": (mg.add, np.add),
@@ -157,3 +158,21 @@ def test_constants_from_numbers_are_not_shared_between_graphs():
     z = mg.Tensor([3.0, 4.0]) * 2
     assert not z.requires_grad
     assert (x * 2).grad_fn.inputs[1] is not two
+
+
+@given(shape=shapes(), seed=seeds)
+def test_tanh_backward_op_is_g_times_one_minus_y_squared(shape, seed):
+    g, y = rand(*shape, seed=seed), rand(*shape, seed=seed + 1, low=-0.95, high=0.95)
+    out = check_op(TanhBackward.apply, g, y, expected=g * (1 - y * y))
+    assert out.grad_fn.name == "TanhBackward"
+
+
+def test_third_derivative_of_tanh():
+    x = leaf([-1.2, 0.3, 2.0])
+    (d1,) = mg.grad(mg.tanh(x).sum(), [x], create_graph=True)
+    (d2,) = mg.grad(d1.sum(), [x], create_graph=True)
+    (d3,) = mg.grad(d2.sum(), [x])
+    y = np.tanh(x.data)
+    np.testing.assert_allclose(d1.data, 1 - y**2, rtol=1e-12)
+    np.testing.assert_allclose(d2.data, -2 * y * (1 - y**2), rtol=1e-12)
+    np.testing.assert_allclose(d3.data, (1 - y**2) * (6 * y**2 - 2), rtol=1e-12)
