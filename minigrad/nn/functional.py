@@ -1,5 +1,5 @@
-"""Softmax and the losses, composed from primitives (exp, log, sum, max, …; no backward of
-their own)."""
+"""Softmax and the losses, composed from primitives (log_softmax, exp, ·, sum, …; no backward
+of their own)."""
 
 import numpy as np
 
@@ -8,30 +8,27 @@ from minigrad.tensor import Tensor
 
 
 def log_softmax(x, axis=-1):
-    """log softmax(x)_i = (x_i − m) − log Σ_j e^(x_j − m), with m = max_j x_j.
+    """log softmax(x)_i = x_i − log Σ_j e^(x_j) along `axis`: the primitive op LogSoftmax.
 
-    Subtracting m (a constant: the result does not depend on it) keeps every exponent ≤ 0,
-    so logits of ±1000 give finite values. Same shape as x.
+    Computed as (x_i − m) − log Σ_j e^(x_j − m) with m = max_j x_j (the result does not depend
+    on m), so every exponent is ≤ 0 and logits of ±1000 give finite values. Same shape as x.
+    Its gradient, g − softmax(x) · Σ_j g_j, is written out in `minigrad/ops/reduce.py`.
 
     >>> import minigrad as mg
     >>> log_softmax(mg.Tensor([1000.0, 0.0, -1000.0]))
     Tensor([    0., -1000., -2000.])
     """
-    shift = x.detach().max(axis=axis, keepdims=True)  # m, a constant
-    z = x - shift
-    return z - z.exp().sum(axis=axis, keepdims=True).log()
+    return ops.log_softmax(x, axis)
 
 
 def softmax(x, axis=-1):
-    """softmax(x)_i = e^(x_i − m) / Σ_j e^(x_j − m) (m = max_j x_j, for stability).
+    """softmax(x)_i = e^(x_i) / Σ_j e^(x_j) along `axis`, as exp(log_softmax(x)) (stable).
 
     >>> import minigrad as mg
     >>> softmax(mg.Tensor([0.0, 0.0]))
     Tensor([0.5, 0.5])
     """
-    shift = x.detach().max(axis=axis, keepdims=True)
-    e = (x - shift).exp()
-    return e / e.sum(axis=axis, keepdims=True)
+    return ops.log_softmax(x, axis).exp()
 
 
 def _label_array(labels, n, classes):
@@ -63,7 +60,7 @@ def cross_entropy(logits, labels):
     """Mean cross-entropy: L = −(1/n) Σ_i log softmax(logits_i)[labels_i].
 
     logits ~ (n, classes); labels: n integers in [0, classes) (an array, a list or a Tensor).
-    Composed as −(1/n) Σ log_softmax(logits) · Y with Y the one-hot matrix of the labels.
+    Composed as Σ log_softmax(logits) · (−Y/n), with Y the one-hot matrix of the labels.
 
     >>> import minigrad as mg
     >>> round(cross_entropy(mg.Tensor([[0.0, 0.0]]), [1]).item(), 4)   # log 2
@@ -76,9 +73,9 @@ def cross_entropy(logits, labels):
         )
     n, classes = logits.shape
     values = _label_array(labels, n, classes)
-    one_hot = np.zeros((n, classes), dtype=logits.dtype)
-    one_hot[np.arange(n), values] = 1
-    return -(log_softmax(logits) * Tensor(one_hot)).sum() / n
+    weights = np.zeros((n, classes), dtype=logits.dtype)  # −(1/n) Y, Y the one-hot labels
+    weights[np.arange(n), values] = -1 / n
+    return (log_softmax(logits) * Tensor(weights)).sum()
 
 
 def mse_loss(prediction, target):

@@ -28,11 +28,13 @@ from minigrad.ops.elementwise import (
 from minigrad.ops.linalg import MatMul, matmul
 from minigrad.ops.reduce import (
     BroadcastTo,
+    LogSoftmax,
     Max,
     Mean,
     Sum,
     SumTo,
     broadcast_to,
+    log_softmax,
     max,
     mean,
     sum,

@@ -133,3 +133,29 @@ def test_float16_mean_sums_in_float32():
     np.testing.assert_array_equal(m.data, [20.0, 20.0, 20.0])
     m.sum().backward()
     assert np.all(x.grad.data > 0)
+
+
+def numpy_log_softmax(x, axis):
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+@given(shape=shapes(min_dims=1), data=st.data(), seed=seeds)
+def test_log_softmax_matches_numpy_and_has_right_gradients(shape, data, seed):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = rand(*shape, seed=seed, low=-3, high=3)
+    out = check_op(lambda t: mg.ops.log_softmax(t, axis), x, expected=numpy_log_softmax(x, axis))
+    assert out.grad_fn.name == "LogSoftmax"
+
+
+def test_log_softmax_of_huge_logits_is_finite_and_its_gradient_too():
+    x = mg.Tensor([[1000.0, 0.0, -1000.0], [5.0, 5.0, 5.0]], requires_grad=True)
+    y = mg.ops.log_softmax(x)
+    np.testing.assert_array_equal(y.data[0], [0.0, -1000.0, -2000.0])
+    (y * mg.Tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])).sum().backward()
+    np.testing.assert_allclose(x.grad.data, [[0, 0, 0], [-1 / 3, 2 / 3, -1 / 3]], atol=1e-6)
+
+
+def test_log_softmax_axis_out_of_range_names_the_op():
+    with pytest.raises(ValueError, match="log_softmax: axis 2 is out of range"):
+        mg.ops.log_softmax(mg.Tensor(rand(2, 3)), axis=2)
