@@ -16,6 +16,7 @@ The pool keeps at most MAX_BYTES of arrays no one uses; `clear()` gives them bac
 example after training, in a notebook). It is meant for one thread, like the rest of the
 engine. Set `ENABLED = False` to switch it off."""
 
+import math
 import sys
 
 import numpy as np
@@ -56,12 +57,11 @@ def empty(shape, dtype):
     >>> b is a
     False
     """
-    shape, dtype = tuple(shape), np.dtype(dtype)
-    nbytes = dtype.itemsize
-    for n in shape:
-        nbytes *= n
-    if not ENABLED or nbytes < MIN_BYTES:
+    dtype = np.dtype(dtype)
+    nbytes = dtype.itemsize * math.prod(shape)
+    if nbytes < MIN_BYTES or not ENABLED:
         return np.empty(shape, dtype)
+    shape = tuple(shape)
     best = None  # the smallest free array of at most twice the size, if none fits exactly
     free = _free_count()
     for index in range(len(_pool)):

@@ -257,23 +257,23 @@ class Tensor:
 
     def exp(self):
         """e ** self, element-wise."""
-        return ops.exp(self)
+        return ops.Exp.apply(self)
 
     def log(self):
         """Natural logarithm, element-wise."""
-        return ops.log(self)
+        return ops.Log.apply(self)
 
     def relu(self):
         """max(self, 0), element-wise."""
-        return ops.relu(self)
+        return ops.ReLU.apply(self)
 
     def tanh(self):
         """Hyperbolic tangent, element-wise."""
-        return ops.tanh(self)
+        return ops.Tanh.apply(self)
 
     def sigmoid(self):
         """1 / (1 + e^-self), element-wise."""
-        return ops.sigmoid(self)
+        return ops.Sigmoid.apply(self)
 
     def reshape(self, *shape):
         """The same elements in a new shape (one -1 is inferred): x.reshape(2, -1)."""

@@ -25,15 +25,18 @@ class MatMul(Function):
     def backward(self, grad_out):
         a, b = self.inputs
         grad_a = grad_b = None
+        # MatMul.apply rather than @: these shapes fit by construction (no checks needed).
         if self.needs_input_grad[0]:
-            grad_a = unbroadcast(grad_out @ _swap_last(b), a.shape)
+            grad_a = unbroadcast(MatMul.apply(grad_out, _swap_last(b)), a.shape)
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(_swap_last(a) @ grad_out, b.shape)
+            grad_b = unbroadcast(MatMul.apply(_swap_last(a), grad_out), b.shape)
         return grad_a, grad_b
 
 
 def _swap_last(x):
     """x with its last two axes swapped (the matrix transpose of each matrix in a batch)."""
+    if x.data.ndim == 2:
+        return Transpose.apply(x, axes=(1, 0))
     axes = list(range(x.ndim))
     axes[-2], axes[-1] = axes[-1], axes[-2]
     return Transpose.apply(x, axes=tuple(axes))  # a valid permutation: no checks needed
