@@ -2,6 +2,7 @@
 
 Images are channels-last, (..., h, w, c); a patch has shape (s, s, c) with s = 2k + 1."""
 
+import math
 import numbers
 
 import numpy as np
@@ -43,27 +44,61 @@ class Fold(Function):
               y[..., i·stride + a, j·stride + b, :] += p[..., i, j, a, b, :]
     backward: ∂L/∂p = patches(g, k, stride)
 
-    One slice-add per patch offset (a, b): s² numpy additions, never a loop over pixels.
+    At most s² numpy slice-adds per chunk of images, never a loop over pixels. Two things make
+    them fast (see `_fold_into`): each add moves runs of s·c numbers, not c, and the images go
+    a few at a time, so that the s² passes over a chunk find it in the CPU's cache.
     """
 
     def forward(self, p, shape, k, stride):
-        s = 2 * k + 1
-        h_out, w_out = p.shape[-5], p.shape[-4]
         y = buffers.empty(shape, p.dtype)
-        y.fill(0)
-        for a in range(s):
-            rows = slice(a, a + stride * (h_out - 1) + 1, stride)
-            for b in range(s):
-                columns = slice(b, b + stride * (w_out - 1) + 1, stride)
-                if a == b == 0:
-                    y[..., rows, columns, :] = p[..., :, :, 0, 0, :]  # nothing to add to yet
-                else:
-                    y[..., rows, columns, :] += p[..., :, :, a, b, :]
+        count = math.prod(shape[:-3])  # the images, whatever the batch axes
+        images = y.reshape((count, *shape[-3:]))  # a view: y is new and contiguous
+        p = p.reshape((count, *p.shape[-5:]))
+        step = max(1, CHUNK_BYTES // max(1, p[0].nbytes))
+        for start in range(0, count, step):
+            chunk = images[start : start + step]
+            chunk.fill(0)
+            _fold_into(chunk, p[start : start + step], k, stride)
         return y
 
     def backward(self, grad_out):
         settings = self.settings
         return (patches(grad_out, settings["k"], settings["stride"]),)
+
+
+# Fold works on this many bytes of patches at a time: a few MiB stay in a CPU's L2/L3 cache
+# while the s² slice-adds pass over them (measured: 2–4 MiB is fastest, from 1 to 16 images).
+CHUNK_BYTES = 2 << 20
+
+
+def _fold_into(y, p, k, stride):
+    """y[n, i·stride + a, j·stride + b, :] += p[n, i, j, a, b, :] for y ~ (n, h, w, c), p ~
+    (n, h', w', s, s, c).
+
+    When the stride divides s, the patches j = r, r + q, r + 2q, … (q = s / stride) sit side by
+    side in a row of y, so for one row offset a, the numbers p[n, i, j, a, :, :] of all those
+    patches land on one contiguous run of y: s slice-adds per a (one per r), each moving runs
+    of s·c numbers. numpy's loops cost per run, and c alone (8, 16) is short. Otherwise: one
+    slice-add per offset (a, b), with runs of c.
+    """
+    s = 2 * k + 1
+    n, h_out, w_out, c = p.shape[0], p.shape[1], p.shape[2], p.shape[-1]
+    for a in range(s):
+        rows = slice(a, a + stride * (h_out - 1) + 1, stride)
+        if s % stride:
+            for b in range(s):
+                columns = slice(b, b + stride * (w_out - 1) + 1, stride)
+                target = y[:, rows, columns, :]
+                np.add(target, p[:, :, :, a, b, :], out=target)
+            continue
+        q = s // stride
+        for r in range(min(q, w_out)):
+            m = len(range(r, w_out, q))  # patches j = r, r + q, …, r + (m − 1)q
+            left = stride * r
+            # Both reshapes are views: they split and merge axes inside contiguous runs.
+            target = y[:, rows, left : left + s * m, :].reshape(n, h_out, m, s * c)
+            source = p[:, :, r::q, a, :, :].reshape(n, h_out, m, s * c)
+            np.add(target, source, out=target)
 
 
 def _check_window(op, shape, k, stride):

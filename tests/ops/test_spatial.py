@@ -7,6 +7,7 @@ from helpers import check_op, images, inner, leaf, rand, seeds
 from hypothesis import given
 
 import minigrad as mg
+from minigrad.ops import spatial
 
 
 def patches_by_the_notes(x, k, stride):
@@ -61,6 +62,28 @@ def test_fold_is_the_adjoint_of_patches(case, seed):
     p = rand(*px.shape, seed=seed + 1)
     right = inner(x, mg.fold(mg.Tensor(p), shape, k, stride).data)
     assert inner(px.data, p) == pytest.approx(right, rel=1e-12, abs=1e-12)
+
+
+@given(case=images(max_batch_dims=2, max_side=9, max_c=3, max_k=3), seed=seeds)
+def test_fold_in_chunks_of_one_image_matches_a_loop(case, seed):
+    """Fold goes a few images at a time and, when the stride divides s, moves runs of s·c
+    numbers (spatial._fold_into): with chunks of one image, every chunk boundary is crossed."""
+    shape, k, stride = case
+    p_shape = patches_by_the_notes(np.zeros(shape), k, stride).shape
+    p = rand(*p_shape, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spatial, "CHUNK_BYTES", 1)
+        out = mg.fold(mg.Tensor(p), shape, k, stride)
+    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(1, 3), (2, 5), (4, 3), (1, 2), (3, 1)])
+def test_fold_when_the_stride_divides_the_patch_size_and_when_not(k, stride):
+    shape = (3, 2 * k + 1 + 2 * stride + 1, 2 * k + 1 + 3 * stride, 2)
+    p_shape = patches_by_the_notes(np.zeros(shape), k, stride).shape
+    p = rand(*p_shape, seed=k + stride)
+    out = mg.fold(mg.Tensor(p), shape, k, stride)
+    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12)
 
 
 EDGE_CASES = {
