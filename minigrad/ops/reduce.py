@@ -3,6 +3,7 @@
 `unbroadcast` is the one helper every binary op uses to bring a gradient back to the shape of
 its input."""
 
+import math
 import numbers
 
 import numpy as np
@@ -28,12 +29,73 @@ def _kept_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
+def _reduced_shape(shape, axes):
+    """The shape after reducing `axes` with keepdims=False."""
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
 def _keep_axes(grad_out, shape, settings):
     """The gradient of a reduction of an x of `shape`, with the reduced axes back as 1s, so it
     broadcasts against x. (A full reduction's 0-d gradient broadcasts as it is.)"""
     if settings["keepdims"] or grad_out.ndim == 0:
         return grad_out
     return grad_out.reshape(_kept_shape(shape, settings["axes"]))
+
+
+# Axes of at most SMALL_AXIS elements, in arrays of at least SLICED_MIN_SIZE, are reduced slice
+# by slice; leading axes over rows shorter than ROW elements are folded first (see reduce_axes).
+SMALL_AXIS = 16
+SLICED_MIN_SIZE = 4096
+ROW = 1024
+
+
+def reduce_axes(ufunc, x, axes, dtype=None):
+    """ufunc.reduce of x over `axes`, keeping them as axes of size 1 (np.add: a sum; np.maximum:
+    a max). `dtype`: the accumulator's dtype (default x's).
+
+    numpy's reduce pays for every row it walks, and two common shapes give it many short rows;
+    for arrays of at least SLICED_MIN_SIZE elements they are done differently (same result):
+    - A short axis (at most SMALL_AXIS elements; the 2×2 windows of a pooling, x ~ (n, h', 2,
+      w', 2, c) over axes 2 and 4) is reduced one slice at a time into an accumulator:
+      np.maximum(x[:, :, 0], x[:, :, 1]) and so on. ~10× faster.
+    - Leading axes over short rows (a bias gradient: g ~ (n·h·w, c') summed over axis 0) are
+      folded: x ~ (N, m) is viewed as (N/r, r·m), so rows of r·m ≤ ROW elements, reduced, and
+      the r partial results reduced again. ~10× faster, and more accurate for a sum: numpy
+      adds the rows one by one, and this adds r running sums.
+    Other axes go to ufunc.reduce, all at once.
+    """
+    if x.size < SLICED_MIN_SIZE:
+        return ufunc.reduce(x, axis=axes, keepdims=True, dtype=dtype)
+    long = tuple(a for a in axes if not 0 < x.shape[a] <= SMALL_AXIS)
+    short = [a for a in axes if a not in long]
+    if long and long == tuple(range(len(long))):
+        x, dtype = _reduce_leading(ufunc, x, len(long), dtype), None
+    elif long or not short:
+        x, dtype = ufunc.reduce(x, axis=long, keepdims=True, dtype=dtype), None
+    for axis in short:
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(0, 1)
+        total = x[tuple(index)].astype(dtype or x.dtype)  # a copy: the accumulator
+        for i in range(1, x.shape[axis]):
+            index[axis] = slice(i, i + 1)
+            ufunc(total, x[tuple(index)], out=total)
+        x, dtype = total, None
+    return x
+
+
+def _reduce_leading(ufunc, x, lead, dtype):
+    """ufunc.reduce over the first `lead` axes of x, kept as 1s, folding short rows (above)."""
+    rest = x.shape[lead:]
+    rows = x.reshape(-1, math.prod(rest))  # (N, m)
+    n, m = rows.shape
+    r = ROW // m or 1  # fold r rows into one (m ≥ 1: x is not empty here)
+    r = r if r <= n else n  # (this module's max and min are the ops: not used here)
+    whole = n - n % r
+    y = ufunc.reduce(rows[:whole].reshape(whole // r, r * m), axis=0, dtype=dtype)
+    y = ufunc.reduce(y.reshape(r, m), axis=0)
+    if whole < n:  # the rows left over
+        ufunc(y, ufunc.reduce(rows[whole:], axis=0, dtype=dtype), out=y)
+    return y.reshape((1,) * lead + rest)
 
 
 class Sum(Function):
@@ -44,7 +106,8 @@ class Sum(Function):
     """
 
     def forward(self, x, axes, keepdims):
-        return np.add.reduce(x, axis=axes, keepdims=keepdims)  # np.sum without its Python layer
+        total = reduce_axes(np.add, x, axes)
+        return total if keepdims else total.reshape(_reduced_shape(x.shape, axes))
 
     def backward(self, grad_out):
         (x,) = self.inputs
@@ -61,7 +124,9 @@ class Mean(Function):
     def forward(self, x, axes, keepdims):
         self.count = int(np.prod([x.shape[a] for a in axes]))
         # float16 is summed in float32 (as np.mean does): a float16 sum overflows at 65 504.
-        total = np.add.reduce(x, axis=axes, keepdims=keepdims, dtype=_accumulator(x.dtype))
+        total = reduce_axes(np.add, x, axes, dtype=_accumulator(x.dtype))
+        if not keepdims:
+            total = total.reshape(_reduced_shape(x.shape, axes))
         return (total / self.count).astype(x.dtype, copy=False)
 
     def backward(self, grad_out):
@@ -83,16 +148,17 @@ class Max(Function):
     """
 
     def forward(self, x, axes, keepdims):
-        y = np.maximum.reduce(x, axis=axes, keepdims=True)
+        y = reduce_axes(np.maximum, x, axes)
         self.y = y
-        return y if keepdims else y.reshape([n for i, n in enumerate(x.shape) if i not in axes])
+        return y if keepdims else y.reshape(_reduced_shape(x.shape, axes))
 
     def backward(self, grad_out):
         (x,) = self.inputs
         axes = self.settings["axes"]
         is_max = x.data == self.y
         share = is_max.astype(grad_out.dtype)
-        count = np.add.reduce(is_max, axis=axes, keepdims=True, dtype=np.intp)
+        window = math.prod(x.shape[a] for a in axes)
+        count = reduce_axes(np.add, is_max, axes, dtype=np.uint8 if window < 256 else np.intp)
         if count.max() > 1:  # ties: each of the m maxima gets 1/m (skipped when there are none)
             share /= count
         share = Tensor._wrap(share, False, None)
@@ -148,7 +214,7 @@ class SumTo(Function):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
         )
-        return np.add.reduce(x, axis=axes, keepdims=True).reshape(shape)
+        return reduce_axes(np.add, x, axes).reshape(shape)
 
     def backward(self, grad_out):
         return (broadcast_to(grad_out, self.inputs[0].shape),)

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad.ops import reduce
 
 
 @st.composite
@@ -38,6 +39,53 @@ def test_reduction_matches_numpy_and_has_right_gradients(name, case, keepdims, s
         lambda t: op(t, axis, keepdims), x, expected=reference(x, axis, keepdims=keepdims)
     )
     assert out.grad_fn.name == name.capitalize()
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(case=shape_and_axis(), keepdims=st.booleans(), seed=seeds)
+def test_reduction_slice_by_slice_matches_numpy(name, case, keepdims, seed):
+    """Large arrays are reduced slice by slice over short axes, and by folding rows over long
+    leading axes (reduce.reduce_axes): with no size limit, these small arrays take those paths."""
+    op, reference = REDUCTIONS[name]
+    shape, axis = case
+    x = distinct(*shape, seed=seed)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reduce, "SLICED_MIN_SIZE", 0)
+        patch.setattr(reduce, "SMALL_AXIS", 2)  # axes of 3 go to ufunc.reduce: both paths mix
+        patch.setattr(reduce, "ROW", 2)  # leading axes fold rows in twos, with one left over
+        check_op(lambda t: op(t, axis, keepdims), x, expected=reference(x, axis, keepdims=keepdims))
+
+
+def test_max_pooling_windows_slice_by_slice_with_ties():
+    """The 2×2 windows of a pooling, in an array large enough for the slice path, half of them
+    tied at zero (as after a ReLU): the maxima and the shared gradient match numpy's."""
+    rng = np.random.default_rng(0)
+    x = np.maximum(rng.standard_normal((8, 8, 2, 8, 2, 4)), 0).round(1)
+    assert x.size >= reduce.SLICED_MIN_SIZE
+    t = leaf(x)
+    y = mg.max(t, axis=(2, 4))
+    np.testing.assert_array_equal(y.data, x.max(axis=(2, 4)))
+    g = rng.standard_normal(y.shape)
+    y.backward(g)
+    is_max = x == x.max(axis=(2, 4), keepdims=True)
+    share = is_max / is_max.sum(axis=(2, 4), keepdims=True)
+    np.testing.assert_allclose(t.grad.data, share * np.expand_dims(g, (2, 4)), rtol=1e-12)
+
+
+def test_bias_gradient_sums_many_short_rows_accurately():
+    """A bias gradient sums g ~ (n·h·w, c') over axis 0: folded rows (reduce.reduce_axes) keep
+    float32's error near a float64 sum's."""
+    g = rand(50_176, 8, seed=3).astype(np.float32)
+    bias = leaf(np.zeros(8, dtype=np.float32))
+    (mg.Tensor(np.zeros_like(g)) + bias).backward(g)
+    exact = g.astype(np.float64).sum(axis=0)
+    np.testing.assert_allclose(bias.grad.data, exact, rtol=0, atol=3e-4)  # numpy alone: ~1e-3
+    np.testing.assert_allclose(mg.sum(mg.Tensor(g), axis=0).data, exact, rtol=0, atol=3e-4)
+
+
+def test_sum_of_float16_slice_by_slice_accumulates_in_float32():
+    x = np.full((4096, 3), 30000, dtype=np.float16)  # the sum over axis 1 overflows float16
+    np.testing.assert_array_equal(mg.mean(mg.Tensor(x), axis=1).data, x.astype(np.float32)[:, 0])
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
