@@ -88,8 +88,7 @@ def _reduce_leading(ufunc, x, lead, dtype):
     rest = x.shape[lead:]
     rows = x.reshape(-1, math.prod(rest))  # (N, m)
     n, m = rows.shape
-    r = ROW // m or 1  # fold r rows into one (m ≥ 1: x is not empty here)
-    r = r if r <= n else n  # (this module's max and min are the ops: not used here)
+    r = min(ROW // m or 1, n)  # fold r rows into one (m ≥ 1: x is not empty here)
     whole = n - n % r
     y = ufunc.reduce(rows[:whole].reshape(whole // r, r * m), axis=0, dtype=dtype)
     y = ufunc.reduce(y.reshape(r, m), axis=0)
