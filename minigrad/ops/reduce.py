@@ -155,13 +155,13 @@ class Max(Function):
         (x,) = self.inputs
         axes = self.settings["axes"]
         is_max = x.data == self.y
-        share = is_max.astype(grad_out.dtype)
+        grad = grad_out.reshape(_kept_shape(x.shape, axes))  # g, one value per maximum taken
         window = math.prod(x.shape[a] for a in axes)
         count = reduce_axes(np.add, is_max, axes, dtype=np.uint8 if window < 256 else np.intp)
-        if count.max() > 1:  # ties: each of the m maxima gets 1/m (skipped when there are none)
-            share /= count
-        share = Tensor._wrap(share, False, None)
-        return (broadcast_to(grad_out.reshape(_kept_shape(x.shape, axes)), x.shape) * share,)
+        if count.max() > 1:  # ties: each of the m maxima gets g/m (skipped when there are none)
+            grad = grad * Tensor._wrap((1 / count).astype(grad_out.dtype), False, None)
+        mask = Tensor._wrap(is_max.astype(grad_out.dtype), False, None)
+        return (broadcast_to(grad, x.shape) * mask,)
 
 
 class LogSoftmax(Function):
