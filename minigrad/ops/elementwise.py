@@ -51,7 +51,49 @@ def elementwise(ufunc, a, b):
     if a.nbytes + b.nbytes < buffers.MIN_BYTES:
         return ufunc(a, b)
     shape = np.broadcast_shapes(a.shape, b.shape)
-    return ufunc(a, b, out=buffers.empty(shape, np.result_type(a, b)))
+    out = buffers.empty(shape, np.result_type(a, b))
+    if _by_long_rows(ufunc, a, b, out):
+        return out
+    return ufunc(a, b, out=out)
+
+
+# A short row repeated over leading axes is applied in rows of about this many numbers.
+ROW = 1024
+
+
+def _by_long_rows(ufunc, a, b, out):
+    """ufunc(a, b, out=out) where one operand is a short row that the other repeats along its
+    leading axes (a bias b ~ (c',) added to x W ~ (n·h·w, c')); False, doing nothing, otherwise.
+
+    numpy walks such a broadcast one row of c' numbers at a time, and pays for every row. So
+    the full operand is viewed as rows of r·c' numbers and the row repeated r times (a copy of
+    ~ROW numbers): r times fewer, longer rows, the same sums. ~3× faster for c' = 8.
+    """
+    full, row = (a, b) if a.ndim >= b.ndim else (b, a)
+    m = row.size
+    if (
+        row.ndim == 0
+        or full.shape != out.shape
+        or row.shape != full.shape[full.ndim - row.ndim :]
+        or not full.flags.c_contiguous
+        or ROW // m < 2
+    ):
+        return False
+    r = ROW // m
+    count = full.size // m  # rows of m numbers
+    whole = count - count % r  # the rows that make whole long rows
+    long_row = np.tile(row.reshape(-1), r)
+    full_rows, out_rows = full.reshape(count, m), out.reshape(count, m)  # views: contiguous
+    long_rows = full_rows[:whole].reshape(-1, r * m)
+    pair = (long_rows, long_row) if full is a else (long_row, long_rows)
+    ufunc(*pair, out=out_rows[:whole].reshape(-1, r * m))
+    if whole < count:  # rows left over, as numpy would
+        rest = full_rows[whole:]
+        ufunc(
+            *((rest, row.reshape(-1)) if full is a else (row.reshape(-1), rest)),
+            out=out_rows[whole:],
+        )
+    return True
 
 
 def _pair(x, y):

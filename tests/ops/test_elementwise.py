@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 from helpers import away_from_zero, broadcast_pairs, check_op, leaf, rand, seeds, shapes
 from hypothesis import given
+from hypothesis import strategies as st
 
 import minigrad as mg
+from minigrad import buffers
+from minigrad.ops import elementwise as elementwise_module
 from minigrad.ops.elementwise import TanhBackward
 
 BINARY = {
@@ -176,3 +179,27 @@ def test_third_derivative_of_tanh():
     np.testing.assert_allclose(d1.data, 1 - y**2, rtol=1e-12)
     np.testing.assert_allclose(d2.data, -2 * y * (1 - y**2), rtol=1e-12)
     np.testing.assert_allclose(d3.data, (1 - y**2) * (6 * y**2 - 2), rtol=1e-12)
+
+
+@st.composite
+def row_and_full(draw):
+    """A row shape and the shape of an operand that repeats it along 1–2 leading axes."""
+    row = draw(st.lists(st.integers(1, 4), min_size=1, max_size=2))
+    lead = draw(st.lists(st.integers(1, 7), min_size=1, max_size=2))
+    return tuple(row), (*lead, *row)
+
+
+@pytest.mark.parametrize("ufunc", [np.add, np.subtract, np.multiply, np.divide])
+@given(shapes_=row_and_full(), row_first=st.booleans(), seed=seeds)
+def test_a_short_row_repeated_is_applied_in_long_rows(ufunc, shapes_, row_first, seed):
+    """elementwise views x ~ (n, c) as rows of r·c numbers against a repeated bias row
+    (elementwise._by_long_rows): with no size limit and rows of at most 6 numbers, these small
+    arrays take that path, whole long rows and the rows left over."""
+    row_shape, full_shape = shapes_
+    row, full = away_from_zero(*row_shape, seed=seed), away_from_zero(*full_shape, seed=seed + 1)
+    a, b = (row, full) if row_first else (full, row)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(buffers, "MIN_BYTES", 0)
+        patch.setattr(elementwise_module, "ROW", 6)
+        out = elementwise_module.elementwise(ufunc, a, b)
+    np.testing.assert_array_equal(out, ufunc(a, b))
