@@ -210,6 +210,27 @@ def test_release_drops_what_forward_saved_and_keeps_the_inputs():
     assert node.inputs == (x,) and node.released
 
 
+class Blocks(mg.Function):
+    """y = x with no gradient back to x (backward returns None)."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad_out):
+        return (None,)
+
+
+def test_nodes_no_gradient_reached_are_released_too():
+    x = leaf([1.0, 2.0])
+    h = x.exp()  # its node gets no gradient: Blocks stops it
+    loss = Blocks.apply(h).sum() + x.sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
+    assert h.grad_fn.released
+    with pytest.raises(RuntimeError, match="freed"):
+        loss.backward()
+
+
 def test_retain_graph_keeps_the_nodes():
     x = leaf([1.0])
     y = x.exp()

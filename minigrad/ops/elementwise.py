@@ -10,7 +10,7 @@ import numpy as np
 
 from minigrad import buffers
 from minigrad.autograd import Function
-from minigrad.ops.reduce import unbroadcast
+from minigrad.ops.reduce import ROW, unbroadcast
 from minigrad.tensor import Tensor, as_array
 
 
@@ -57,17 +57,14 @@ def elementwise(ufunc, a, b):
     return ufunc(a, b, out=out)
 
 
-# A short row repeated over leading axes is applied in rows of about this many numbers.
-ROW = 1024
-
-
 def _by_long_rows(ufunc, a, b, out):
     """ufunc(a, b, out=out) where one operand is a short row that the other repeats along its
     leading axes (a bias b ~ (c',) added to x W ~ (n·h·w, c')); False, doing nothing, otherwise.
 
     numpy walks such a broadcast one row of c' numbers at a time, and pays for every row. So
     the full operand is viewed as rows of r·c' numbers and the row repeated r times (a copy of
-    ~ROW numbers): r times fewer, longer rows, the same sums. ~3× faster for c' = 8.
+    ~ROW numbers, reduce.ROW): r times fewer, longer rows, the same results. ~2× faster for
+    c' = 8.
     """
     full, row = (a, b) if a.ndim >= b.ndim else (b, a)
     m = row.size
@@ -265,8 +262,9 @@ class ReLU(Function):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
         # forward: no extra array lives through the forward pass (nor is made in eval).
         # The mask [x > 0] stays boolean: a quarter of the memory of floats, and numpy multiplies
-        # float × bool without converting. (The one place a Tensor holds booleans: a constant
-        # made here, never a tensor a user creates; drawn as `bool` in backward graphs.)
+        # float × bool without converting. (Tensors hold booleans only as such constants, made
+        # here and in Max's backward, never as tensors a user creates; drawn as `bool` in
+        # backward graphs.)
         return (grad_out * Tensor._wrap(self.inputs[0].data > 0, False, None),)
 
 
@@ -297,9 +295,9 @@ class TanhBackward(Function):
     """
 
     def forward(self, g, y):
-        z = np.multiply(g, y, out=buffers.empty(y.shape, y.dtype))  # then in place, in z
-        np.multiply(z, y, out=z)
-        return np.subtract(g, z, out=z)  # g − g·y² (array operands only: no scalar to convert)
+        z = np.multiply(g, y, out=buffers.empty(y.shape, np.result_type(g, y)))
+        np.multiply(z, y, out=z)  # in place, in the one new array
+        return np.subtract(g, z, out=z)  # g − g·y²
 
     def backward(self, grad_out):
         g, y = self.inputs

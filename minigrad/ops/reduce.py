@@ -43,7 +43,8 @@ def _keep_axes(grad_out, shape, settings):
 
 
 # Axes of at most SMALL_AXIS elements, in arrays of at least SLICED_MIN_SIZE, are reduced slice
-# by slice; leading axes over rows shorter than ROW elements are folded first (see reduce_axes).
+# by slice; leading axes over rows shorter than ROW / 2 are folded into rows of about ROW numbers
+# (see reduce_axes; elementwise.py's bias rows use ROW too).
 SMALL_AXIS = 16
 SLICED_MIN_SIZE = 4096
 ROW = 1024
@@ -54,41 +55,57 @@ def reduce_axes(ufunc, x, axes, dtype=None):
     a max). `dtype`: the accumulator's dtype (default x's).
 
     numpy's reduce pays for every row it walks, and two common shapes give it many short rows;
-    for arrays of at least SLICED_MIN_SIZE elements they are done differently (same result):
+    for arrays of at least SLICED_MIN_SIZE elements they are done differently:
     - A short axis (at most SMALL_AXIS elements; the 2×2 windows of a pooling, x ~ (n, h', 2,
       w', 2, c) over axes 2 and 4) is reduced one slice at a time into an accumulator:
       np.maximum(x[:, :, 0], x[:, :, 1]) and so on. ~10× faster.
     - Leading axes over short rows (a bias gradient: g ~ (n·h·w, c') summed over axis 0) are
-      folded: x ~ (N, m) is viewed as (N/r, r·m), so rows of r·m ≤ ROW elements, reduced, and
-      the r partial results reduced again. ~10× faster, and more accurate for a sum: numpy
-      adds the rows one by one, and this adds r running sums.
-    Other axes go to ufunc.reduce, all at once.
+      folded: x ~ (N, m) is viewed as (N/r, r·m), rows of r·m ≈ ROW numbers, reduced, and the
+      r partial results reduced again. ~10× faster, and a more accurate sum: numpy adds the N
+      rows one after another, this adds r running sums of N/r rows each.
+    Other axes, and reductions to a single number (numpy sums contiguous numbers pairwise,
+    which is more accurate still), go to ufunc.reduce, all at once.
     """
-    if x.size < SLICED_MIN_SIZE:
+    if x.size < SLICED_MIN_SIZE or not axes or x.size == math.prod(x.shape[a] for a in axes):
         return ufunc.reduce(x, axis=axes, keepdims=True, dtype=dtype)
-    long = tuple(a for a in axes if not 0 < x.shape[a] <= SMALL_AXIS)
-    short = [a for a in axes if a not in long]
-    if long and long == tuple(range(len(long))):
-        x, dtype = _reduce_leading(ufunc, x, len(long), dtype), None
-    elif long or not short:
-        x, dtype = ufunc.reduce(x, axis=long, keepdims=True, dtype=dtype), None
+    long = tuple(a for a in axes if x.shape[a] > SMALL_AXIS)
+    short = [a for a in axes if x.shape[a] <= SMALL_AXIS]
+    if long:
+        row = math.prod(x.shape[len(long) :])  # the numbers after the leading axes
+        if long == tuple(range(len(long))) and x.flags.c_contiguous and ROW // row >= 2:
+            x = _reduce_leading(ufunc, x, len(long), dtype)
+        else:
+            x = ufunc.reduce(x, axis=long, keepdims=True, dtype=dtype)
+        dtype = None  # x now has the accumulator's dtype
     for axis in short:
-        index = [slice(None)] * x.ndim
-        index[axis] = slice(0, 1)
-        total = x[tuple(index)].astype(dtype or x.dtype)  # a copy: the accumulator
-        for i in range(1, x.shape[axis]):
-            index[axis] = slice(i, i + 1)
-            ufunc(total, x[tuple(index)], out=total)
+        slices = _slices(x, axis)
+        if len(slices) == 1:
+            total = slices[0].astype(dtype or x.dtype)  # a copy: never a view of x
+        else:
+            total = ufunc(slices[0], slices[1], dtype=dtype)  # the accumulator, new
+            for part in slices[2:]:
+                ufunc(total, part, out=total)
         x, dtype = total, None
     return x
 
 
+def _slices(x, axis):
+    """x[..., i : i + 1, ...] along `axis`, for each i: views, the axis kept with size 1."""
+    index = [slice(None)] * x.ndim
+    views = []
+    for i in range(x.shape[axis]):
+        index[axis] = slice(i, i + 1)
+        views.append(x[tuple(index)])
+    return views
+
+
 def _reduce_leading(ufunc, x, lead, dtype):
-    """ufunc.reduce over the first `lead` axes of x, kept as 1s, folding short rows (above)."""
+    """ufunc.reduce over the first `lead` axes of a C-contiguous x, kept as 1s, folding rows of
+    m < ROW / 2 numbers r at a time (see reduce_axes). The reshapes are views: x is contiguous."""
     rest = x.shape[lead:]
     rows = x.reshape(-1, math.prod(rest))  # (N, m)
     n, m = rows.shape
-    r = min(ROW // m or 1, n)  # fold r rows into one (m ≥ 1: x is not empty here)
+    r = min(ROW // m, n)  # fold r rows into one
     whole = n - n % r
     y = ufunc.reduce(rows[:whole].reshape(whole // r, r * m), axis=0, dtype=dtype)
     y = ufunc.reduce(y.reshape(r, m), axis=0)
@@ -158,9 +175,9 @@ class Max(Function):
         grad = grad_out.reshape(_kept_shape(x.shape, axes))  # g, one value per maximum taken
         window = math.prod(x.shape[a] for a in axes)
         count = reduce_axes(np.add, is_max, axes, dtype=np.uint8 if window < 256 else np.intp)
-        if count.max() > 1:  # ties: each of the m maxima gets g/m (skipped when there are none)
+        if count.size and count.max() > 1:  # ties: each of m maxima gets g/m (if there are)
             grad = grad * Tensor._wrap((1 / count).astype(grad_out.dtype), False, None)
-        mask = Tensor._wrap(is_max.astype(grad_out.dtype), False, None)
+        mask = Tensor._wrap(is_max, False, None)  # booleans, as ReLU's mask (see there)
         return (broadcast_to(grad, x.shape) * mask,)
 
 

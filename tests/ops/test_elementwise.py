@@ -203,3 +203,11 @@ def test_a_short_row_repeated_is_applied_in_long_rows(ufunc, shapes_, row_first,
         patch.setattr(elementwise_module, "ROW", 6)
         out = elementwise_module.elementwise(ufunc, a, b)
     np.testing.assert_array_equal(out, ufunc(a, b))
+
+
+def test_tanh_backward_keeps_the_wider_dtype_of_its_operands():
+    g = np.array([0.5, -1.0], dtype=np.float64)
+    y = np.array([0.25, 0.5], dtype=np.float32)
+    z = TanhBackward.apply(mg.Tensor(g), mg.Tensor(y))
+    assert z.dtype == np.float64
+    np.testing.assert_allclose(z.data, g * (1 - y.astype(np.float64) ** 2))

@@ -52,7 +52,7 @@ def test_reduction_slice_by_slice_matches_numpy(name, case, keepdims, seed):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(reduce, "SLICED_MIN_SIZE", 0)
         patch.setattr(reduce, "SMALL_AXIS", 2)  # axes of 3 go to ufunc.reduce: both paths mix
-        patch.setattr(reduce, "ROW", 2)  # leading axes fold rows in twos, with one left over
+        patch.setattr(reduce, "ROW", 6)  # rows of m ≤ 3 fold into ≤ 6 numbers, some left over
         check_op(lambda t: op(t, axis, keepdims), x, expected=reference(x, axis, keepdims=keepdims))
 
 
@@ -81,6 +81,19 @@ def test_bias_gradient_sums_many_short_rows_accurately():
     exact = g.astype(np.float64).sum(axis=0)
     np.testing.assert_allclose(bias.grad.data, exact, rtol=0, atol=3e-4)  # numpy alone: ~1e-3
     np.testing.assert_allclose(mg.sum(mg.Tensor(g), axis=0).data, exact, rtol=0, atol=3e-4)
+
+
+def test_reductions_to_one_number_keep_numpys_pairwise_accuracy():
+    """A full sum of a large array stays with numpy (pairwise sums), not the folded rows."""
+    x = np.full(1 << 22, 0.1, dtype=np.float32)
+    assert mg.sum(mg.Tensor(x)).item() == np.add.reduce(x)
+    assert mg.mean(mg.Tensor(x.reshape(-1, 1)), axis=0).item() == pytest.approx(0.1, rel=1e-6)
+
+
+def test_max_over_an_empty_batch_has_a_gradient():
+    x = leaf(np.zeros((0, 5)))
+    x.max(axis=1).sum().backward()
+    assert x.grad.shape == (0, 5)
 
 
 def test_sum_of_float16_slice_by_slice_accumulates_in_float32():

@@ -86,6 +86,13 @@ def test_fold_when_the_stride_divides_the_patch_size_and_when_not(k, stride):
     np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12)
 
 
+def test_fold_and_the_gradient_of_patches_of_an_empty_batch():
+    x = leaf(np.zeros((0, 5, 5, 3)))
+    mg.patches(x, 1).sum().backward()
+    assert x.grad.shape == (0, 5, 5, 3)
+    assert mg.fold(mg.Tensor(np.zeros((0, 3, 3, 3, 3, 3))), (0, 5, 5, 3), 1).shape == (0, 5, 5, 3)
+
+
 EDGE_CASES = {
     "k = 0": ((4, 3, 2), 0, 1),
     "kernel as large as the image": ((3, 3, 1), 1, 1),
