@@ -45,8 +45,8 @@ def _constant(value, dtype):
 def elementwise(ufunc, a, b):
     """ufunc(a, b) with numpy's broadcasting, written into a reused array when it is large.
 
-    Only results of a megabyte or more are worth reusing (minigrad/buffers.py); below that,
-    numpy allocates as usual, which keeps the per-op cost of small tensors low.
+    Only large results are worth reusing (buffers.MIN_BYTES, see minigrad/buffers.py); below
+    that, numpy allocates as usual, which keeps the per-op cost of small tensors low.
     """
     if a.nbytes + b.nbytes < buffers.MIN_BYTES:
         return ufunc(a, b)
