@@ -710,6 +710,10 @@ def profile(name, seconds=3.0):
     start = time.perf_counter()
     step()
     count = max(1, int(seconds / (time.perf_counter() - start)))
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(3):
+        step()
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / 3
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(count):
@@ -722,6 +726,10 @@ def profile(name, seconds=3.0):
         "\nPer op: the numpy work in each Function's forward, in both passes (backward runs ops):"
     )
     print(render(op_breakdown(stats, count), markdown=False))
+    print(
+        f"\nFresh pages from the OS per step (minor page faults, without cProfile): {faults:.0f}"
+        " (each is zeroed on first touch; a steady step should need none)"
+    )
     print("\nTop entries (times are totals over the steps):")
     stats.strip_dirs().sort_stats("tottime").print_stats(25)
     stats.sort_stats("cumulative").print_stats(15)

@@ -116,6 +116,7 @@ def test_profile_prints_the_top_entries(capsys):
     out = capsys.readouterr().out
     assert "cProfile of minigrad's W3 step" in out
     assert "tottime" in out
+    assert "Fresh pages from the OS per step (minor page faults, without cProfile): 0" in out
 
 
 @pytest.mark.parametrize(
