@@ -69,7 +69,8 @@ def _by_long_rows(ufunc, a, b, out):
     full, row = (a, b) if a.ndim >= b.ndim else (b, a)
     m = row.size
     if (
-        row.ndim == 0
+        row.ndim == 0  # a scalar: numpy broadcasts it in one long run already
+        or row.size == 0
         or full.shape != out.shape
         or row.shape != full.shape[full.ndim - row.ndim :]
         or not full.flags.c_contiguous

@@ -106,7 +106,8 @@ def _fold_into(y, p, k, stride):
         for r in range(min(q, w_out)):
             m = len(range(r, w_out, q))  # patches j = r, r + q, …, r + (m − 1)q
             left = stride * r
-            # Both reshapes are views: they split and merge axes inside contiguous runs.
+            # The target's reshape is a view (it splits and merges axes inside y's contiguous
+            # rows), so the add writes into y; the source's is a view too unless p is strided.
             target = y[:, rows, left : left + s * m, :].reshape(n, h_out, m, s * c)
             source = p[:, :, r::q, a, :, :].reshape(n, h_out, m, s * c)
             np.add(target, source, out=target)
