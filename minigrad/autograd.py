@@ -292,14 +292,12 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 continue
             if grad is None:  # no gradient reached it (a backward returned None): pass on
                 input_grads = (None,) * len(fn.inputs)
-                if not retain_graph:
-                    fn.release()  # walked through all the same
             else:
                 input_grads = fn.backward(grad)
                 if input_grads.__class__ is not tuple or len(input_grads) != len(fn.inputs):
                     raise _contract_error(fn, input_grads)
-                if not retain_graph:
-                    fn.release()
+            if not retain_graph:
+                fn.release()  # walked through, with or without a gradient
             for parent, parent_grad in zip(fn.inputs, input_grads):
                 if not parent.requires_grad:
                     continue

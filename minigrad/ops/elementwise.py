@@ -70,7 +70,7 @@ def _by_long_rows(ufunc, a, b, out):
     m = row.size
     if (
         row.ndim == 0  # a scalar: numpy broadcasts it in one long run already
-        or row.size == 0
+        or m == 0
         or full.shape != out.shape
         or row.shape != full.shape[full.ndim - row.ndim :]
         or not full.flags.c_contiguous
