@@ -1,6 +1,7 @@
 """The engine: `Function` (one primitive op, forward and backward side by side), `no_grad`,
 and the reverse-mode walk that `Tensor.backward` and `mg.grad` run over the graph."""
 
+import sys
 import weakref
 from contextlib import contextmanager
 
@@ -272,6 +273,11 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     # caller's upstream gradient.
     uses, handed_out = count_uses(root)
     handed_out.add(id(grad_root.data))
+    # For `_release_value`: how many of the graph's input tuples hold each tensor, and how many
+    # references one variable here adds (measured at each call: a tracer or debugger that looks
+    # at local variables adds references of its own while it runs).
+    graph_uses = None if retain_graph or create_graph else dict(uses)
+    only_here = _backward_only()
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over the uses so far
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
     ready = [root]  # tensors whose every use has sent its gradient
@@ -290,6 +296,11 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
             if fn is None:
                 continue
+            # Every op that reads this tensor's value has run (but its own, when it saves its
+            # output): give the array back if only the graph holds the tensor.
+            release = graph_uses is not None and tensor is not root
+            if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
+                _release_value(tensor)
             if grad is None:  # no gradient reached it (a backward returned None): pass on
                 input_grads = (None,) * len(fn.inputs)
             else:
@@ -298,6 +309,8 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     raise _contract_error(fn, input_grads)
             if not retain_graph:
                 fn.release()  # walked through, with or without a gradient
+            if release and fn.saves_output and _releasable(tensor, graph_uses, only_here):
+                _release_value(tensor)
             for parent, parent_grad in zip(fn.inputs, input_grads):
                 if not parent.requires_grad:
                     continue
@@ -322,9 +335,72 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     uses[key] = left
                 else:
                     ready.append(parent)
+            parent = None  # (`_release_value` counts the references to the next tensor)
     if collect:
         return None
     return tuple(wanted[id(t)] for t in inputs)
+
+
+RELEASE_MIN_BYTES = 1 << 19  # smaller values stay: they cost little, and drawings show them
+
+
+def _releasable(tensor, graph_uses, only_here):
+    """Whether backward may let go of this intermediate tensor's array (see `_release_value`):
+    it is large, it did not ask to keep its gradient, and nothing holds it but the graph's
+    input tuples (`graph_uses[id(tensor)]` of them) and run_backward's variable (`only_here`
+    is what `_references_beyond` reports then)."""
+    if tensor.data.nbytes < RELEASE_MIN_BYTES or tensor._retains_grad:
+        return False
+    return _references_beyond(tensor, graph_uses) == only_here
+
+
+def _references_beyond(tensor, graph_uses):
+    """The references to `tensor` beyond the graph's, as counted through this call."""
+    return sys.getrefcount(tensor) - graph_uses.get(id(tensor), 0)
+
+
+def _backward_only():
+    """What `_references_beyond` reports, called from `_releasable`, for an object that only
+    one variable of run_backward holds: measured through calls of the same shape (the count
+    differs between Python versions)."""
+    probe = object()  # run_backward's variable `tensor`
+    return _as_releasable_counts(probe)
+
+
+def _as_releasable_counts(tensor):  # `_releasable`'s argument
+    return _references_beyond(tensor, {})
+
+
+def _release_value(tensor):
+    """Let go of the array of an intermediate tensor that only the graph holds.
+
+    Backward (without retain_graph) calls it once every op that reads the tensor's value has
+    run, when `_releasable` says no variable, list or module holds the tensor. Its `data`
+    becomes a read-only NaN placeholder of the same shape and dtype (drawings still show the
+    graph), and the array goes back to numpy, or to the pool of reused arrays for the rest of
+    the step. That is what lets a conv step's backward run in less memory than the plain numpy
+    one (benchmarks/, W2 memory). A tensor someone holds is never touched.
+    """
+    tensor.data = released_placeholder(tensor.data.shape, tensor.data.dtype)
+
+
+_NAN = {}  # dtype -> a 0-d NaN array, the one element every placeholder of that dtype shows
+
+
+def released_placeholder(shape, dtype):
+    """A read-only array of `shape` and `dtype` that shows NaN everywhere and takes no memory."""
+    dtype = np.dtype(dtype)
+    nan = _NAN.get(dtype)
+    if nan is None:
+        nan = _NAN[dtype] = np.full((), np.nan, dtype)
+        nan.flags.writeable = False
+    return np.broadcast_to(nan, shape)
+
+
+def is_released(tensor):
+    """True when backward gave this intermediate tensor's values back (see `_release_value`)."""
+    base = tensor.data.base
+    return base is not None and base is _NAN.get(tensor.data.dtype)
 
 
 def _check_gradient(fn, parent, parent_grad, input_grads):

@@ -117,7 +117,10 @@ class Tensor:
         return self.data.copy() if copy else self.data
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+        if autograd.is_released(self):
+            body = f"<values released by backward>, shape={self.data.shape}"
+        else:
+            body = np.array2string(self.data, separator=", ", prefix="Tensor(")
         extras = []
         if self.data.dtype != DEFAULT_DTYPE:
             extras.append(f"dtype={self.data.dtype}")

@@ -2,6 +2,9 @@
 no_grad, released graphs and retain_graph, higher-order gradients, mg.grad, retain_grad,
 fresh gradient arrays, a deterministic topological order, custom Functions, and the errors."""
 
+import weakref
+from contextlib import contextmanager
+
 import numpy as np
 import pytest
 from helpers import leaf
@@ -9,7 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minigrad as mg
-from minigrad.autograd import count_uses, is_grad_enabled, module_scope
+from minigrad.autograd import count_uses, is_grad_enabled, is_released, module_scope
+
+
+@contextmanager
+def buffers_off():
+    """Arrays straight from numpy (not kept by the pool), so a freed one can be seen to go."""
+    previous, mg.buffers.ENABLED = mg.buffers.ENABLED, False
+    try:
+        yield
+    finally:
+        mg.buffers.ENABLED = previous
 
 
 # ---- graph shapes -----------------------------------------------------------------------------
@@ -229,6 +242,90 @@ def test_nodes_no_gradient_reached_are_released_too():
     assert h.grad_fn.released
     with pytest.raises(RuntimeError, match="freed"):
         loss.backward()
+
+
+# ---- large intermediate values: given back by backward when only the graph holds them --------
+BIG = (256, 1024)  # 1 MiB of float32: above RELEASE_MIN_BYTES
+
+
+def big_leaf():
+    rng = np.random.default_rng(0)
+    return mg.Tensor(rng.standard_normal(BIG).astype(np.float32), requires_grad=True)
+
+
+def chain_of_intermediates(x):
+    """loss = Σ 3·relu(2x), and the three intermediates (each held here only by the graph)."""
+    loss = ((x * 2).relu() * 3).sum()
+    tripled = loss.grad_fn.inputs[0]
+    rectified = tripled.grad_fn.inputs[0]
+    doubled = rectified.grad_fn.inputs[0]
+    return loss, (doubled, rectified, tripled)
+
+
+def test_backward_gives_back_large_intermediates_only_the_graph_holds():
+    x = big_leaf()
+    with buffers_off():
+        loss, intermediates = chain_of_intermediates(x)
+        arrays = [weakref.ref(t.data) for t in intermediates]
+        del intermediates
+        loss.backward()
+    assert all(array() is None for array in arrays)  # back to numpy: the memory is free
+    np.testing.assert_array_equal(x.grad.data, 6 * (x.data > 0))
+    tripled = loss.grad_fn.inputs[0]
+    assert is_released(tripled) and tripled.shape == BIG and tripled.dtype == np.float32
+    assert np.isnan(tripled.data).all() and not tripled.data.flags.writeable
+    assert repr(tripled).startswith("Tensor(<values released by backward>, shape=(256, 1024)")
+
+
+def test_backward_never_touches_an_intermediate_someone_holds():
+    x = big_leaf()
+    doubled = x * 2  # a variable holds it
+    loss = (doubled.relu() * 3).sum()
+    kept = doubled.data.copy()
+    in_a_list = [loss.grad_fn.inputs[0]]  # and a list holds this one
+    loss.backward()
+    np.testing.assert_array_equal(doubled.data, kept)
+    np.testing.assert_array_equal(in_a_list[0].data, 3 * np.maximum(kept, 0))
+    assert not is_released(doubled) and not is_released(in_a_list[0])
+    assert is_released(loss.grad_fn.inputs[0].grad_fn.inputs[0])  # relu(2x): no one held it
+
+
+def test_an_intermediate_used_twice_is_given_back_after_both_uses():
+    x = big_leaf()
+    with buffers_off():
+        doubled = x * 2
+        loss = (doubled * doubled).sum()  # Mul reads `doubled` twice in its backward
+        ref = weakref.ref(doubled.data)
+        del doubled
+        loss.backward()
+    np.testing.assert_allclose(x.grad.data, 8 * x.data, rtol=1e-6)
+    assert ref() is None
+
+
+@pytest.mark.parametrize("keep", ["retain_graph", "create_graph", "retain_grad", "small"], ids=str)
+def test_intermediates_stay_when_the_graph_may_be_used_again(keep):
+    x = big_leaf() if keep != "small" else leaf(np.ones(4))
+    loss, intermediates = chain_of_intermediates(x)
+    if keep == "retain_grad":
+        intermediates[1].retain_grad()
+    refs = [weakref.ref(t) for t in intermediates]
+    del intermediates
+    loss.backward(retain_graph=keep == "retain_graph", create_graph=keep == "create_graph")
+    if keep == "retain_grad":
+        refs = refs[1:2]
+    assert not any(is_released(ref()) for ref in refs)
+    if keep == "retain_graph":
+        loss.backward()  # the values are all there for a second backward
+        np.testing.assert_array_equal(x.grad.data, 12 * (x.data > 0))
+
+
+def test_a_released_intermediate_still_draws():
+    x = big_leaf()
+    loss, intermediates = chain_of_intermediates(x)
+    del intermediates
+    loss.backward()
+    source = mg.viz.draw_graph(loss).source
+    assert "256" in source and "Mul" in source and "ReLU" in source
 
 
 def test_retain_graph_keeps_the_nodes():
