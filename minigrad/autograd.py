@@ -298,7 +298,11 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 continue
             # Every op that reads this tensor's value has run (but its own, when it saves its
             # output): give the array back if only the graph holds the tensor.
-            release = graph_uses is not None and tensor is not root
+            release = (
+                graph_uses is not None
+                and tensor.data.nbytes >= RELEASE_MIN_BYTES
+                and tensor is not root
+            )
             if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
             if grad is None:  # no gradient reached it (a backward returned None): pass on
@@ -345,11 +349,11 @@ RELEASE_MIN_BYTES = 1 << 19  # smaller values stay: they cost little, and drawin
 
 
 def _releasable(tensor, graph_uses, only_here):
-    """Whether backward may let go of this intermediate tensor's array (see `_release_value`):
-    it is large, it did not ask to keep its gradient, and nothing holds it but the graph's
-    input tuples (`graph_uses[id(tensor)]` of them) and run_backward's variable (`only_here`
-    is what `_references_beyond` reports then)."""
-    if tensor.data.nbytes < RELEASE_MIN_BYTES or tensor._retains_grad:
+    """Whether backward may let go of this large intermediate tensor's array (see
+    `_release_value`): it did not ask to keep its gradient, and nothing holds it but the
+    graph's input tuples (`graph_uses[id(tensor)]` of them) and run_backward's variable
+    (`only_here` is what `_references_beyond` reports then)."""
+    if tensor._retains_grad:
         return False
     return _references_beyond(tensor, graph_uses) == only_here
 
