@@ -1,6 +1,7 @@
 """The engine: `Function` (one primitive op, forward and backward side by side), `no_grad`,
 and the reverse-mode walk that `Tensor.backward` and `mg.grad` run over the graph."""
 
+import copy
 import sys
 import weakref
 from contextlib import contextmanager
@@ -185,6 +186,23 @@ class Function:
     def backward(self, grad_out):  # pragma: no cover - every op overrides it
         raise NotImplementedError(f"{self.name} must define backward(self, grad_out)")
 
+    def __deepcopy__(self, memo):
+        """copy.deepcopy of a graph: the copied node reads the copied output (a weak reference
+        would otherwise still point at the original, whose values a backward may release)."""
+        clone = object.__new__(type(self))
+        memo[id(self)] = clone
+        for slot in ("call_ids", "inputs", "needs_input_grad", "released", "scope", "settings"):
+            if hasattr(self, slot):
+                setattr(clone, slot, copy.deepcopy(getattr(self, slot), memo))
+        clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        if hasattr(self, "_output_ref"):
+            output = self._output_ref()
+            if output is None:
+                clone._output_ref = self._output_ref  # gone already: so is the copy's
+            else:
+                clone._output_ref = weakref.ref(copy.deepcopy(output, memo))
+        return clone
+
     def release(self):
         """Drop what forward saved (the arrays), keeping the graph's shape for drawings."""
         self.__dict__.clear()
@@ -296,6 +314,10 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
             if fn is None:
                 continue
+            if fn.released and graph_uses is not None:
+                # A second tensor of this node (a copy.copy of a tensor): the node's inputs were
+                # counted once per tensor, so the reference counts below would be off.
+                graph_uses = None
             # Every op that reads this tensor's value has run (but its own, when it saves its
             # output): give the array back if only the graph holds the tensor.
             release = (

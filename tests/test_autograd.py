@@ -2,6 +2,7 @@
 no_grad, released graphs and retain_graph, higher-order gradients, mg.grad, retain_grad,
 fresh gradient arrays, a deterministic topological order, custom Functions, and the errors."""
 
+import copy
 import weakref
 from contextlib import contextmanager
 
@@ -688,3 +689,28 @@ def test_mg_grad_returns_private_arrays():
     ga.data[0] = 0.0
     np.testing.assert_array_equal(gb.data, up)
     np.testing.assert_array_equal(up, [5.0, 6.0])
+
+
+def test_a_copied_intermediate_does_not_make_backward_release_a_held_tensor():
+    x = big_leaf()
+    doubled = x * 2  # held here
+    rectified = doubled.relu()
+    twin = copy.copy(rectified)  # a second tensor of the same node: its input counted twice
+    loss = (rectified + twin).sum()
+    kept = doubled.data.copy()
+    loss.backward()
+    np.testing.assert_array_equal(doubled.data, kept)
+    np.testing.assert_array_equal(x.grad.data, 4 * (x.data > 0))
+
+
+def test_a_deep_copied_graph_reads_its_own_saved_outputs():
+    x = big_leaf()
+    loss = ((x * 0.5).exp() * 1.0).sum()  # Exp reads its output in backward
+    twin = copy.deepcopy(loss)
+    loss.backward()  # releases the original graph's intermediates
+    twin.backward()
+    exponential = twin.grad_fn.inputs[0].grad_fn.inputs[0]
+    assert exponential.grad_fn.output is exponential
+    copied_x = exponential.grad_fn.inputs[0].grad_fn.inputs[0]
+    assert copied_x is not x and x.grad is not None
+    np.testing.assert_allclose(copied_x.grad.data, 0.5 * np.exp(0.5 * x.data), rtol=1e-6)
