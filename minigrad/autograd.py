@@ -237,8 +237,9 @@ def _explain(cls, inputs, error):
 
 
 def count_uses(root):
-    """How many times the graph of `root` uses each tensor that requires grad (by id), and the
-    ids of the arrays of every tensor the graph holds.
+    """How many times the graph of `root` uses each tensor that requires grad (by id), the ids
+    of the arrays of every tensor the graph holds, and its tensors of RELEASE_MIN_BYTES or
+    more (those whose values backward may give back, see `_release_value`).
 
     Each use sends that tensor one gradient in backward, so a tensor's gradient is complete
     once that many have arrived: then backward may go on to its node (reverse topological
@@ -248,6 +249,7 @@ def count_uses(root):
     """
     uses = {id(root): 0}
     arrays = {id(root.data)}
+    large = []
     stack = [root]
     while stack:
         fn = stack.pop().grad_fn
@@ -269,7 +271,9 @@ def count_uses(root):
                 else:
                     uses[key] = 1
                     stack.append(parent)
-    return uses, arrays
+                    if parent.data.nbytes >= RELEASE_MIN_BYTES:
+                        large.append(parent)
+    return uses, arrays, large
 
 
 def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=False):
@@ -289,12 +293,15 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     # handed_out: arrays a returned or stored gradient may not be without a copy (see
     # _private): every tensor of the graph (a backward may return one of its inputs), and the
     # caller's upstream gradient.
-    uses, handed_out = count_uses(root)
+    uses, handed_out, large = count_uses(root)
     handed_out.add(id(grad_root.data))
-    # For `_release_value`: how many of the graph's input tuples hold each tensor, and how many
-    # references one variable here adds (measured at each call: a tracer or debugger that looks
-    # at local variables adds references of its own while it runs).
-    graph_uses = None if retain_graph or create_graph else dict(uses)
+    # For `_release_value`: how many of the graph's input tuples hold each large tensor, and
+    # how many references one variable here adds (measured at each call: a tracer or debugger
+    # that looks at local variables adds references of its own while it runs).
+    graph_uses = None
+    if not (retain_graph or create_graph):
+        graph_uses = {id(t): uses[id(t)] for t in large}
+    del large  # (it holds tensors: their references are counted)
     only_here = _backward_only()
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over the uses so far
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
@@ -375,14 +382,15 @@ def _releasable(tensor, graph_uses, only_here):
     `_release_value`): it did not ask to keep its gradient, and nothing holds it but the
     graph's input tuples (`graph_uses[id(tensor)]` of them) and run_backward's variable
     (`only_here` is what `_references_beyond` reports then)."""
-    if tensor._retains_grad:
+    graph_references = graph_uses.get(id(tensor))
+    if graph_references is None or tensor._retains_grad:
         return False
-    return _references_beyond(tensor, graph_uses) == only_here
+    return _references_beyond(tensor, graph_references) == only_here
 
 
-def _references_beyond(tensor, graph_uses):
+def _references_beyond(tensor, graph_references):
     """The references to `tensor` beyond the graph's, as counted through this call."""
-    return sys.getrefcount(tensor) - graph_uses.get(id(tensor), 0)
+    return sys.getrefcount(tensor) - graph_references
 
 
 def _backward_only():
@@ -394,7 +402,7 @@ def _backward_only():
 
 
 def _as_releasable_counts(tensor):  # `_releasable`'s argument
-    return _references_beyond(tensor, {})
+    return _references_beyond(tensor, 0)
 
 
 def _release_value(tensor):

@@ -433,10 +433,16 @@ def test_count_uses_counts_every_use_of_each_tensor_and_collects_the_arrays():
     c = a * b
     d = c + a
     root = (d.exp() * c.tanh()).sum()
-    uses, arrays = count_uses(root)
+    uses, arrays, large = count_uses(root)
     assert uses[id(a)] == 2 and uses[id(b)] == 1  # a in c and d; b in c
     assert uses[id(c)] == 2 and uses[id(d)] == 1 and uses[id(root)] == 0
     assert {id(a.data), id(b.data), id(c.data), id(d.data), id(root.data)} <= arrays
+    assert large == []  # no tensor of RELEASE_MIN_BYTES or more
+    x = big_leaf()
+    doubled = x * 2
+    tripled = doubled * 3
+    large = count_uses(tripled.sum())[2]
+    assert [id(t) for t in large] == [id(tripled), id(doubled), id(x)]
 
 
 TAPPED = []  # the labels of the Tap nodes, in the order backward reached them
