@@ -874,7 +874,10 @@ _NOTES = """
   resident memory just before them, after the step's three GEMMs ran alone once so that the BLAS's
   work buffers are in both baselines. *traced* is the `tracemalloc` peak of one more step (numpy
   reports its buffers to tracemalloc), minigrad's pool of reused arrays emptied first. The
-  targets are judged on peak RSS.
+  targets are judged on peak RSS. minigrad's backward gives back the arrays of large
+  intermediates that only the graph holds; what stays above the reference is the forward pass,
+  where the graph holds the matmul output, the biased output and the ReLU output (8 MiB each
+  in W2) and the padded input, while the reference keeps one activation.
 - Long chains and steady memory use `tracemalloc` (Python objects and numpy buffers).
 - Nothing in the process environment is tuned: thread counts are reported, never set.
 """
