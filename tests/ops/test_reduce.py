@@ -220,3 +220,20 @@ def test_log_softmax_of_huge_logits_is_finite_and_its_gradient_too():
 def test_log_softmax_axis_out_of_range_names_the_op():
     with pytest.raises(ValueError, match="log_softmax: axis 2 is out of range"):
         mg.ops.log_softmax(mg.Tensor(rand(2, 3)), axis=2)
+
+
+@pytest.mark.parametrize(("shape", "folds"), [((128, 256), False), ((2048, 64), True)])
+def test_rows_are_folded_only_when_there_are_many(shape, folds):
+    """The fold of leading rows pays for its Python only from ROW rows on (reduce.ROW): fewer
+    go straight to numpy, whose result it then is exactly."""
+    x = rand(*shape, seed=4).astype(np.float32)
+    called = []
+    with pytest.MonkeyPatch.context() as patch:
+        real = reduce._reduce_leading
+        patch.setattr(reduce, "_reduce_leading", lambda *a: called.append(a) or real(*a))
+        total = reduce.reduce_axes(np.add, x, (0,))
+    assert bool(called) == folds
+    if not folds:
+        np.testing.assert_array_equal(total, np.add.reduce(x, axis=0, keepdims=True))
+    exact = x.sum(axis=0, dtype=np.float64, keepdims=True)
+    np.testing.assert_allclose(total, exact, rtol=1e-5, atol=1e-4)
