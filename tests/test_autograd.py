@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import minigrad as mg
 from minigrad.autograd import count_uses, is_grad_enabled, is_released, module_scope
+from minigrad.viz import _walk
 
 
 @contextmanager
@@ -747,21 +748,8 @@ def test_releasing_intermediates_never_changes_a_gradient():
     x.grad = w.grad = None
     loss = every_op_on_large_tensors(x, w)
     loss.backward()
-    released = [t for t in walk_tensors(loss) if is_released(t)]
+    tensors, _ = _walk([loss])  # every tensor of the graph, as the drawer walks it
+    released = [t for t in tensors if is_released(t)]
     assert len(released) >= 10  # the test does go through released values
     np.testing.assert_array_equal(x.grad.data, expected[0])
     np.testing.assert_array_equal(w.grad.data, expected[1])
-
-
-def walk_tensors(root):
-    """Every tensor of root's graph, once each."""
-    seen, stack, found = set(), [root], []
-    while stack:
-        t = stack.pop()
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        found.append(t)
-        if t.grad_fn is not None:
-            stack.extend(t.grad_fn.inputs)
-    return found
