@@ -326,12 +326,9 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 # counted once per tensor, so the reference counts below would be off.
                 graph_uses = None
             # Every op that reads this tensor's value has run (but its own, when it saves its
-            # output): give the array back if only the graph holds the tensor.
-            release = (
-                graph_uses is not None
-                and tensor.data.nbytes >= RELEASE_MIN_BYTES
-                and tensor is not root
-            )
+            # output): give the array back if only the graph holds the tensor. (The root is
+            # never in graph_uses: count_uses lists inputs of nodes only.)
+            release = graph_uses is not None and tensor.data.nbytes >= RELEASE_MIN_BYTES
             if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
             if grad is None:  # no gradient reached it (a backward returned None): pass on
