@@ -3,11 +3,13 @@ matrices, parameter counts, patches made visible, translation equivariance, rece
 
 Everything here is computed from real layers and ops (autodiff, not formulas typed in by hand)."""
 
+import math
 import numbers
 
 import numpy as np
 
 from minigrad.autograd import grad, no_grad
+from minigrad.nn.module import Module
 from minigrad.ops import pad, patches, vect
 from minigrad.tensor import Tensor
 
@@ -575,13 +577,19 @@ class EquivarianceResult:
         return ax
 
 
-def _output_stride(in_size, out_size, stride):
-    """t: how many input pixels one output pixel stands for (1 unless the output is smaller by
-    a whole factor), or the `stride` given; None when the sizes do not tell."""
+def _output_stride(f, in_size, out_size, stride):
+    """t: how many input pixels one output pixel stands for. The `stride` given, else for a
+    Module the product of its layers' strides (a Conv2D's stride, a pooling's size), else
+    guessed from the sizes (1 unless the output is smaller by a whole factor); None when the
+    sizes do not tell."""
     if stride is not None:
         if not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f"check_equivariance: stride must be an int ≥ 1; got {stride!r}.")
         return int(stride)
+    if isinstance(f, Module):  # the layers know; the sizes can mislead ("valid" borders)
+        return math.prod(
+            module.stride for _, module in f.named_modules() if hasattr(module, "stride")
+        )
     (h, w), (h_out, w_out) = in_size, out_size
     if h // h_out == 1 and w // w_out == 1:  # same size, or a border lost to padding="valid"
         return 1
@@ -598,11 +606,12 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     of images. The shifted input must keep all of X's content, so give X zeros on the border it
     moves towards. Passes for Conv2D; fails for Local (one W_ij per pixel) and for a Dense model.
 
-    When the output is t times smaller than the input (h = t·h', w = t·w', e.g. t = 2 after
-    MaxPool2D(2)), one output pixel stands for a t × t block of input pixels: the output can only
+    When the output is t times smaller than the input (t = 2 after MaxPool2D(2) or a Conv2D with
+    stride 2), one output pixel stands for a t × t block of input pixels: the output can only
     follow shifts by whole blocks, so the shift must be a multiple of t and the output is compared
-    after moving it by shift / t. A model that also loses a border (a "valid" convolution before
-    the pooling) has sizes that do not show t: pass `stride=t`.
+    after moving it by shift / t. For a Module, t is the product of its layers' strides (a
+    Conv2D's stride, a pooling's size); for a plain function it is read from the sizes (h = t·h'),
+    which a "valid" border can hide or fake: pass `stride=t` then.
 
     >>> import minigrad as mg
     >>> x = np.zeros((6, 6, 1)); x[2, 2] = 1.0
@@ -645,7 +654,7 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
             f"check_equivariance: f must return images (n, h', w', c'); got shape {y.shape}. "
             "For a Dense model, end it with nn.Unvect((h', w', c'))."
         )
-    t = _output_stride(x.shape[1:3], y.shape[1:3], stride)
+    t = _output_stride(f, x.shape[1:3], y.shape[1:3], stride)
     if t is None:
         raise ValueError(
             f"check_equivariance: the output {y.shape[1:3]} is smaller than the input "
@@ -661,6 +670,12 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
         )
     output_shift = (shift[0] // t, shift[1] // t)
     defined = shift_image(np.ones(y.shape[1:3] + (1,)), output_shift)[..., 0] > 0
+    if not defined.any():
+        raise ValueError(
+            f"check_equivariance: moving the output {y.shape[1:3]} by {output_shift} leaves no "
+            "pixel where both f(shift(X)) and shift(f(X)) are defined, so there is nothing to "
+            "compare. Use a smaller shift."
+        )
     errors = np.abs(y_of_shifted - shift_image(y, output_shift)).max(axis=(0, 3))
     errors[~defined] = np.nan
     return EquivarianceResult(errors, float(np.abs(y).max()), tolerance, shift, output_shift)

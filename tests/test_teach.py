@@ -418,11 +418,40 @@ def test_a_shift_that_is_not_a_multiple_of_the_output_stride_is_refused(shift):
         teach.check_equivariance(conv_then_pool(), blob(12, 12), shift)
 
 
-def test_stride_can_be_given_when_the_sizes_do_not_tell():
+def test_a_module_gives_the_output_stride_from_its_layers():
     model = nn.Sequential(nn.Conv2D(1, 1, 3, padding="valid", seed=0), nn.MaxPool2D(2))
+    result = teach.check_equivariance(model, blob(12, 10), (2, 2))  # 12×10 → 5×4: t = 2
+    assert result.equivariant and result.output_shift == (1, 1), str(result)
+    strided = nn.Conv2D(1, 2, 3, stride=2, seed=0)  # 7×7 → 4×4: the sizes show no factor
+    assert teach.check_equivariance(strided, blob(7, 7), (2, 0)).output_shift == (1, 0)
+
+
+def test_a_valid_border_that_looks_like_a_factor_does_not_fool_it():
+    conv = nn.Conv2D(1, 4, 5, padding="valid", seed=0)  # 8×8 → 4×4, yet t = 1
+    x = np.zeros((8, 8, 1))
+    x[3:5, 3:5, 0] = [[1, 2], [3, 4]]
+    for shift in [(1, 0), (2, 0)]:
+        result = teach.check_equivariance(conv, x, shift)
+        assert result.equivariant and result.output_shift == shift, str(result)
+
+
+def test_stride_can_be_given_when_the_sizes_of_a_function_do_not_tell():
+    model = nn.Sequential(nn.Conv2D(1, 1, 3, padding="valid", seed=0), nn.MaxPool2D(2))
+
+    def f(x):  # a plain function: only the sizes are known
+        return model(x)
+
     with pytest.raises(ValueError, match="pass stride="):
-        teach.check_equivariance(model, blob(12, 10), (2, 2))  # 12×10 → 5×4
-    assert teach.check_equivariance(model, blob(12, 10), (2, 2), stride=2).equivariant
+        teach.check_equivariance(f, blob(12, 10), (2, 2))  # 12×10 → 5×4
+    assert teach.check_equivariance(f, blob(12, 10), (2, 2), stride=2).equivariant
+
+
+def test_a_shift_that_leaves_nothing_to_compare_is_refused():
+    conv = nn.Conv2D(1, 1, 7, padding="valid", seed=0)  # 8×8 → 2×2
+    x = np.zeros((8, 8, 1))
+    x[:2, :2, 0] = 1.0
+    with pytest.raises(ValueError, match="nothing to compare"):
+        teach.check_equivariance(conv, x, (2, 0))
 
 
 @pytest.mark.parametrize("shift", [(0.5, 1), (1, 1.0), ("1", 0)])
