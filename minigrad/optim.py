@@ -34,8 +34,13 @@ class Optimizer:
     """Holds the parameters to update; subclasses define `update(p, grad, state)`."""
 
     def __init__(self, params, lr):
-        self.params = list(params)
         name = type(self).__name__
+        if isinstance(params, Tensor):  # list() would iterate over its rows
+            raise TypeError(
+                f"{name} takes an iterable of tensors, not one Tensor: pass [w] rather than w "
+                "(or model.parameters())."
+            )
+        self.params = list(params)
         if not self.params:
             raise ValueError(
                 f"{name} got no parameters to optimize. Pass model.parameters() after the model "
@@ -47,6 +52,21 @@ class Optimizer:
                     f"{name}: parameter {position} is not a Tensor that requires grad (got "
                     f"{type(p).__name__}). Pass model.parameters() or tensors made with "
                     "requires_grad=True."
+                )
+            if p.grad_fn is not None:
+                raise TypeError(
+                    f"{name}: parameter {position} was computed by {p.grad_fn.name}, so it "
+                    "is not a leaf: backward never stores its .grad and step() could not "
+                    "change it. Pass the tensors you created (model.parameters(), or w made "
+                    "with requires_grad=True), not results computed from them."
+                )
+        seen = {}  # id → position
+        for position, p in enumerate(self.params):
+            if seen.setdefault(id(p), position) != position:
+                raise ValueError(
+                    f"{name}: parameters {seen[id(p)]} and {position} are the same tensor, so "
+                    "step() would update it twice. Pass each tensor once (model.parameters() "
+                    "lists a shared one once)."
                 )
         self.lr = _check_setting(
             name, "the learning rate lr", lr, "> 0 (for example 0.01)", _positive

@@ -82,6 +82,17 @@ def test_optimizer_errors():
         optim.SGD(nn.Dense(2, 2, seed=0).parameters(), lr=0)
 
 
+def test_an_optimizer_refuses_what_it_could_not_update():
+    w = mg.Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"not one Tensor: pass \[w\] rather than w"):
+        optim.SGD(w, lr=0.1)  # list(w) would be its three elements, never updated
+    with pytest.raises(TypeError, match="parameter 1 was computed by Mul, so it is not a leaf"):
+        optim.Adam([w, w * 2])
+    other = mg.Tensor([1.0], requires_grad=True)
+    with pytest.raises(ValueError, match="parameters 1 and 2 are the same tensor"):
+        optim.SGD([w, other, other], lr=0.1)  # would take two steps a step
+
+
 SETTING_ERRORS = [
     (optim.SGD, {"lr": -0.1}, r"SGD: the learning rate lr must be a number > 0 .*got -0.1\."),
     (optim.SGD, {"lr": "0.1"}, r"SGD: the learning rate lr must be a number > 0 .*got '0.1'"),
