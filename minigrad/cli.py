@@ -19,7 +19,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (ValueError, FileNotFoundError, RuntimeError) as error:
+    except (ValueError, OSError, RuntimeError) as error:  # OSError: a path that cannot be used
         print(f"minigrad {args.command}: {error}", file=sys.stderr)
         return 2
 

@@ -29,7 +29,42 @@ def add_arguments(parser):
     parser.add_argument(
         "--quick", action="store_true", help="a fast smoke run: 1 epoch on a few hundred images"
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write into --out even if it holds files the demo did not write",
+    )
     parser.set_defaults(run=run)
+
+
+# What the demo writes (the pictures, or their numbers without matplotlib; the graph as SVG, or
+# its DOT source without Graphviz's `dot`).
+OUTPUT_NAMES = frozenset(
+    {"loss.png", "loss.csv", "filters.png", "filters.txt", "graph.svg", "graph.dot"}
+)
+
+
+def output_folder(out, force=False):
+    """The folder `out`, created if missing. A folder that holds files the demo does not write
+    (see OUTPUT_NAMES) is refused unless `force`: the demo replaces only its own files, but it
+    does not write over a folder of the user's without being asked."""
+    out_dir = Path(out)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(
+            f"demo: --out {out_dir} is a file, not a folder. Name a folder for the pictures "
+            "(it is created if missing)."
+        )
+    if out_dir.is_dir() and not force:
+        others = sorted(path.name for path in out_dir.iterdir() if path.name not in OUTPUT_NAMES)
+        if others:
+            listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+            raise ValueError(
+                f"demo: the folder {out_dir} already holds files the demo did not write "
+                f"({listed}). Choose a new folder with --out, or pass --force to write there "
+                f"anyway (the demo writes only {', '.join(sorted(OUTPUT_NAMES))})."
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return out_dir
 
 
 def layer_checks(seed=0):
@@ -105,8 +140,7 @@ def run(args):
     started = time.perf_counter()
     if args.epochs < 1:
         raise ValueError(f"demo: --epochs must be at least 1; got {args.epochs}.")
-    out_dir = Path(args.out)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(args.out, args.force)
     (X_train, y_train), (X_test, y_test) = data.load_digits()
     (X_train, y_train), (X_val, y_val) = data.validation_split(X_train, y_train)
     epochs = args.epochs

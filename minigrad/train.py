@@ -159,13 +159,13 @@ def plot_history(history, path, quiet=False):
     Without matplotlib, write the numbers to `path` with suffix .csv instead and say so
     (unless quiet=True: then the caller says it). Returns the path written.
     """
-    path = Path(path)
+    path = _picture_path(path)
     Figure = _matplotlib_figure()
     epochs = np.arange(1, len(history["loss"]) + 1)
     if Figure is None:
-        path = path.with_suffix(".csv")
         columns = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if history.get(k)]
         lines = [",".join(["epoch", *columns])]
+        path = _numbers_path(path, ".csv", lines[0])
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
         path.write_text("\n".join(lines) + "\n")
@@ -189,11 +189,34 @@ def plot_history(history, path, quiet=False):
     return path
 
 
+def _picture_path(path):
+    """`path` as a Path, with .png added when it has no suffix (matplotlib would add it)."""
+    path = Path(path)
+    return path if path.suffix else path.with_suffix(".png")
+
+
+def _numbers_path(path, suffix, first_line):
+    """Where the numbers go without matplotlib: `path` with `suffix`. The user named the
+    picture, not this file, so an existing file of that name is replaced only if it is one
+    this function wrote (it starts with `first_line`); any other is left alone."""
+    numbers = path.with_suffix(suffix)
+    if numbers.exists() and numbers != path:
+        with open(numbers, encoding="utf-8", errors="replace") as existing:
+            ours = existing.readline().rstrip("\n") == first_line
+        if not ours:
+            raise FileExistsError(
+                f"matplotlib is not installed, so the numbers would go to {numbers} instead of "
+                f"the picture {path.name}, but {numbers} already exists and was not written "
+                f"here. It is left alone: give another path, or {PLOT_HINT}."
+            )
+    return numbers
+
+
 def _say_written_as_numbers(what, path, quiet):
     """Tell the user that `what` went to a text file because matplotlib is missing."""
     if not quiet:
         print(
-            f"matplotlib is not installed, so {what} was written as numbers to {path}; to get "
+            f"matplotlib is not installed, so {what} went to {path} as numbers; to get "
             f"a picture, {PLOT_HINT}."
         )
 
@@ -217,12 +240,12 @@ def plot_filters(conv, path, max_channels=8, quiet=False):
     Without matplotlib, write the numbers to `path` with suffix .txt instead and say so
     (unless quiet=True: then the caller says it). Returns the path written.
     """
-    path = Path(path)
+    path = _picture_path(path)
     filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()
     if Figure is None:
-        path = path.with_suffix(".txt")
+        path = _numbers_path(path, ".txt", "filter c'=0, input channel 0:")
         blocks = []
         for o in range(c_out):
             for i in range(rows):

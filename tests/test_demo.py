@@ -63,6 +63,27 @@ def test_demo_without_matplotlib_or_dot(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
 
 
+def test_the_demo_does_not_write_over_a_folder_of_the_users(tmp_path, capsys):
+    (tmp_path / "thesis.tex").write_text("mine")
+    with pytest.raises(ValueError, match=r"already holds files the demo did not write \(thesis"):
+        run_demo("--quick", "--out", str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]  # refused before training
+    assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0  # asked for
+    assert (tmp_path / "thesis.tex").read_text() == "mine"
+    own = tmp_path / "own"
+    assert run_demo("--quick", "--out", str(own)) == 0
+    assert run_demo("--quick", "--out", str(own)) == 0  # its own earlier output: replaced
+    capsys.readouterr()
+
+
+def test_demo_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
+    from minigrad import cli
+
+    (tmp_path / "afile").write_text("x")
+    assert cli.main(["demo", "--quick", "--out", str(tmp_path / "afile")]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+
+
 def test_demo_refuses_zero_epochs(tmp_path):
     with pytest.raises(ValueError, match="--epochs must be at least 1; got 0"):
         run_demo("--epochs", "0", "--out", str(tmp_path))

@@ -104,6 +104,30 @@ def test_plots_without_matplotlib_write_numbers_and_say_so(tmp_path, monkeypatch
     assert capsys.readouterr().out == ""  # quiet: the caller says it once
 
 
+def test_the_numbers_never_replace_a_file_the_user_wrote(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    (tmp_path / "digits.csv").write_text("pixel0,pixel1\n0,1\n")  # the user's data
+    with pytest.raises(FileExistsError, match=r"digits.csv already exists.*left alone"):
+        train.plot_history(HISTORY, tmp_path / "digits.png", quiet=True)
+    assert (tmp_path / "digits.csv").read_text() == "pixel0,pixel1\n0,1\n"
+    (tmp_path / "mine.txt").write_text("my notes\n")
+    with pytest.raises(FileExistsError, match="mine.txt already exists"):
+        train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), tmp_path / "mine.png", quiet=True)
+    assert (tmp_path / "mine.txt").read_text() == "my notes\n"
+    # what these functions wrote before is replaced (a training script run twice)
+    for _ in range(2):
+        assert train.plot_history(HISTORY, tmp_path / "loss.png", quiet=True).exists()
+        assert train.plot_filters(nn.Conv2D(1, 2, 3), tmp_path / "f.png", quiet=True).exists()
+
+
+def test_a_picture_path_without_suffix_gets_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = train.plot_history(HISTORY, tmp_path / "history")
+    assert path == tmp_path / "history.png" and is_png(path)
+    assert train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), tmp_path / "filters").suffix == ".png"
+
+
 def test_filters_of_unvects_the_weight_in_patch_order():
     conv = nn.Conv2D(2, 1, 3, bias=False, seed=0)
     a, b, channel = 0, 2, 1
