@@ -151,6 +151,23 @@ class Module:
         return "\n".join(lines)
 
 
+def _check_layer_name(name, sequential):
+    """Refuse a layer name that would replace another layer or an attribute of Sequential, or
+    that holds a dot (parameter names are dotted paths: "a.b.weight" would be ambiguous)."""
+    problem = None
+    if name in sequential._members:
+        problem = "is given to two layers (the second would replace the first)"
+    elif hasattr(sequential, name):
+        problem = f"is the name of Sequential's {type(getattr(sequential, name)).__name__} {name}"
+    elif "." in name or not name:
+        problem = "is not a valid layer name (dotted parameter names would be ambiguous)"
+    if problem:
+        raise ValueError(
+            f"Sequential: the name {name!r} {problem}. Give each layer its own name, without "
+            "dots, such as 'conv1'."
+        )
+
+
 class Sequential(Module):
     """Layers applied in order: y = f_m(… f_2(f_1(x))).
 
@@ -177,6 +194,7 @@ class Sequential(Module):
                     f"Sequential: layer {name!r} is a {type(layer).__name__}, not a Module. "
                     "Pass layer objects such as nn.Dense(4, 3) or nn.ReLU() (note the ())."
                 )
+            _check_layer_name(name, self)
             setattr(self, name, layer)
 
     def forward(self, x):

@@ -88,6 +88,20 @@ def test_module_errors():
         nn.Module()(mg.Tensor(1.0))
 
 
+@pytest.mark.parametrize(
+    ("layers", "named", "message"),
+    [
+        ((nn.Dense(2, 2), ("0", nn.Dense(2, 3))), {}, "'0' is given to two layers"),
+        ((), {"parameters": nn.Dense(2, 2)}, "'parameters' is the name of Sequential's method"),
+        ((nn.ReLU(),), {"forward": nn.Tanh()}, "'forward' is the name of Sequential's method"),
+        ((("a.b", nn.ReLU()),), {}, "'a.b' is not a valid layer name"),
+    ],
+)
+def test_sequential_refuses_a_name_that_would_lose_or_shadow_something(layers, named, message):
+    with pytest.raises(ValueError, match=message):
+        nn.Sequential(*layers, **named)
+
+
 def test_a_shared_parameter_is_listed_once():
     first = nn.Dense(3, 3, seed=0)
     second = nn.Dense(3, 3, seed=1)
