@@ -61,6 +61,11 @@ def check_image(layer, x, channels=None):
                 hint = single + grayscale
             elif x.shape[-1] == channels:
                 hint = single
+            elif n == channels > 1:  # (c, h, w): one image, channels first
+                hint = (
+                    f" minigrad is channels-last: this looks like one channels-first image "
+                    f"(c, h, w); use x.transpose(1, 2, 0).reshape(1, {h}, {w}, {n})."
+                )
             else:
                 hint = (
                     f" Its last axis is not c={channels}, so it looks like a batch of {n} "
@@ -124,7 +129,13 @@ class Dense(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             hint = ""
-            if x.ndim >= 3:
+            if x.ndim >= 2 and x.size == self.in_features:
+                hint = (
+                    " It holds exactly in_features numbers: if it is one example, give it a "
+                    "batch axis before nn.Vect() (an image (h, w, c) → x.reshape(1, h, w, c)), "
+                    "which flattens every axis but the first."
+                )
+            elif x.ndim >= 3:
                 hint = " Flatten each example first: put nn.Vect() before Dense."
             raise ValueError(
                 f"Dense expects input (..., in_features) with in_features={self.in_features}; "

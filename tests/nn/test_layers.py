@@ -223,6 +223,12 @@ def test_spatial_layers_want_four_axes(layer):
         make(image(2, 16))
 
 
+def test_one_channels_first_image_gets_the_channels_first_hint():
+    with pytest.raises(ValueError, match=r"one channels-first image \(c, h, w\); use "
+                       r"x\.transpose\(1, 2, 0\)\.reshape\(1, 28, 28, 3\)\.$"):  # fmt: skip
+        nn.Conv2D(3, 8, 3, seed=0)(image(3, 28, 28))
+
+
 def test_a_grayscale_batch_without_channel_axis_is_recognised():
     with pytest.raises(ValueError, match=r"got shape \(32, 28, 28\)\. Its last axis is not c=1, "
                        r"so it looks like a batch of 32 grayscale images .*"
@@ -299,6 +305,10 @@ def test_other_construction_errors():
 def test_dense_and_unvect_errors():
     with pytest.raises(ValueError, match=r"in_features=64; got shape \(2, 8, 8, 1\).*nn.Vect"):
         nn.Dense(64, 10, seed=0)(image(2, 8, 8, 1))
+    model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))  # one image, no batch axis
+    with pytest.raises(ValueError, match=r"got shape \(8, 8\)\. .*one example, give it a batch "
+                       r"axis before nn\.Vect\(\)"):  # fmt: skip
+        model(image(8, 8, 1))
     with pytest.raises(ValueError, match=r"Unvect\(3, 3, 2\) expects .*\(n, 18\)"):
         nn.Unvect((3, 3, 2))(image(2, 17))
 
