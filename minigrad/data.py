@@ -172,14 +172,25 @@ def read_idx(path):
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as file:
-        raw = file.read()
+    try:
+        with opener(path, "rb") as file:
+            raw = file.read()
+    except (EOFError, gzip.BadGzipFile) as error:
+        raise ValueError(
+            f"read_idx: {path} is not a complete gzip file ({error}); it is truncated or "
+            "corrupt. Download it again, or unpack it and pass the file without .gz."
+        ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise ValueError(
             f"read_idx: {path} is not an IDX file of unsigned bytes (it should start with "
             "0x00 0x00 0x08). Is it an MNIST file, and not an HTML error page?"
         )
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise ValueError(
+            f"read_idx: {path} ends inside its header ({len(raw)} bytes; {ndim} axes need "
+            f"{4 + 4 * ndim}); the file is truncated or corrupt."
+        )
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(shape)):
@@ -211,6 +222,11 @@ def load_mnist(path):
     FileNotFoundError: load_mnist: folder no-such-folder does not exist. Download the four MNIST ...
     """
     directory = Path(path)
+    if directory.is_file():
+        raise NotADirectoryError(
+            f"load_mnist: {directory} is a file; pass the folder that holds the four MNIST IDX "
+            "files (train-images-idx3-ubyte, …)."
+        )
     if not directory.is_dir():
         raise FileNotFoundError(
             f"load_mnist: folder {directory} does not exist. Download the four MNIST IDX files "

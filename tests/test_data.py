@@ -100,3 +100,14 @@ def test_load_mnist_errors(tmp_path):
     (tmp_path / "bad").write_bytes((tmp_path / "bad").read_bytes()[:-2])
     with pytest.raises(ValueError, match="truncated"):
         data.read_idx(tmp_path / "bad")
+    (tmp_path / "short").write_bytes(bytes([0, 0, 8, 3, 0, 0]))  # cut inside the header
+    with pytest.raises(ValueError, match=r"short ends inside its header \(6 bytes; 3 axes need 16"):
+        data.read_idx(tmp_path / "short")
+    whole = gzip.compress((tmp_path / "bad").read_bytes())
+    (tmp_path / "cut.gz").write_bytes(whole[: len(whole) // 2])
+    (tmp_path / "plain.gz").write_bytes(b"not gzip at all")
+    for name in ("cut.gz", "plain.gz"):
+        with pytest.raises(ValueError, match=rf"{name} is not a complete gzip file .*truncated"):
+            data.read_idx(tmp_path / name)
+    with pytest.raises(NotADirectoryError, match="short is a file; pass the folder"):
+        data.load_mnist(tmp_path / "short")
