@@ -136,20 +136,42 @@ def batches(X, y, batch_size, shuffle=True, seed=None):
     >>> [yb.tolist() for _, yb in batches(X, y, 2, shuffle=False)]
     [[0, 1], [2, 3], [4]]
     """
-    X, y = np.asarray(X), np.asarray(y)
-    if len(X) != len(y):
-        raise ValueError(
-            f"batches: X and y need one row per example; got {len(X)} images and {len(y)} labels."
-        )
-    if not isinstance(batch_size, int | np.integer) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be an int ≥ 1; got {batch_size!r}.")
+    X, y = check_examples("batches", X, y, batch_size, allow_empty=True)
     order = np.arange(len(X))
     if shuffle:
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
         order = rng.permutation(len(X))
+    return _batches(X, y, order, batch_size)  # checked now, not at the first next()
+
+
+def _batches(X, y, order, batch_size):
     for start in range(0, len(X), batch_size):
         index = order[start : start + batch_size]
         yield Tensor(X[index]), y[index]
+
+
+def check_examples(caller, X, y, batch_size, allow_empty=False):
+    """X and y as arrays with one row per example, or a ValueError naming `caller`; also checks
+    that batch_size is an int ≥ 1 and, unless `allow_empty`, that there is an example."""
+    X, y = np.asarray(X), np.asarray(y)
+    if X.ndim == 0 or y.ndim == 0:
+        raise ValueError(
+            f"{caller}: X and y must be arrays with one row per example; got shapes {X.shape} "
+            f"and {y.shape}."
+        )
+    if len(X) != len(y):
+        raise ValueError(
+            f"{caller}: X and y need one row per example; got {len(X)} images and {len(y)} labels."
+        )
+    if len(X) == 0 and not allow_empty:
+        raise ValueError(f"{caller}: X holds no examples (shape {X.shape}).")
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int | np.integer)
+        or batch_size < 1
+    ):
+        raise ValueError(f"{caller}: batch_size must be an int ≥ 1; got {batch_size!r}.")
+    return X, y
 
 
 MNIST_FILES = {

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.data import batches
+from minigrad.data import batches, check_examples
 from minigrad.nn.functional import cross_entropy
 from minigrad.tensor import Tensor
 
@@ -33,6 +33,7 @@ def evaluate(model, X, y, loss=cross_entropy, batch_size=256):
     >>> 0 <= accuracy <= 1
     True
     """
+    X, y = check_examples("evaluate", X, y, batch_size)
     total_loss, correct = 0.0, 0
     with no_grad():
         for xb, yb in batches(X, y, batch_size, shuffle=False):
@@ -55,6 +56,7 @@ class ProgressBar:
         self.epochs, self.steps, self.width = epochs, steps, width
         self.stream = stream or sys.stdout
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.shown = 0  # the length of the line on the terminal now (a shorter one pads to it)
 
     def line(self, epoch, step, metrics):
         """The text of the bar after `step` of `steps` batches, with the metrics so far."""
@@ -71,14 +73,23 @@ class ProgressBar:
     def update(self, epoch, step, metrics):
         """Redraw the line after a batch (only on a terminal)."""
         if self.live:
-            self.stream.write("\r" + self.line(epoch, step, metrics))
+            self.stream.write("\r" + self._over_previous(self.line(epoch, step, metrics)))
             self.stream.flush()
 
     def finish(self, epoch, metrics, seconds):
         """Print the epoch's final line, with its duration, and end it."""
         text = self.line(epoch, self.steps, metrics) + f"  {seconds:.1f}s"
-        self.stream.write(("\r" if self.live else "") + text + "\n")
+        if self.live:
+            text = "\r" + self._over_previous(text)
+            self.shown = 0
+        self.stream.write(text + "\n")
         self.stream.flush()
+
+    def _over_previous(self, text):
+        """`text` padded with spaces to cover the line drawn before it."""
+        padded = text.ljust(self.shown)
+        self.shown = len(text)
+        return padded
 
 
 def fit(
@@ -108,7 +119,7 @@ def fit(
     >>> history["val_accuracy"][-1] > 0.8
     True
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = check_examples("fit", X, y, batch_size)
     rng = np.random.default_rng(seed)
     steps = -(-len(X) // batch_size)
     bar = ProgressBar(epochs, steps) if progress else None

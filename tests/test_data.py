@@ -57,9 +57,11 @@ def test_batches_cover_everything_once_and_are_seeded():
     xb, yb = next(data.batches(X, y, 4, shuffle=False))
     assert isinstance(xb, mg.Tensor) and xb.data[:, 0].tolist() == yb.tolist() == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="10 images and 9 labels"):
-        next(data.batches(X, y[:9], 3))
-    with pytest.raises(ValueError, match="batch_size must be an int ≥ 1"):
-        next(data.batches(X, y, 0))
+        data.batches(X, y[:9], 3)  # at the call, not at the first next()
+    for size in (0, True, 2.0):
+        with pytest.raises(ValueError, match="batch_size must be an int ≥ 1"):
+            data.batches(X, y, size)
+    assert list(data.batches(X[:0], y[:0], 3)) == []
 
 
 def write_idx(path, array, compress=False):

@@ -62,12 +62,16 @@ def test_progress_bar_redraws_on_a_terminal():
 
     stream = Terminal()
     bar = train.ProgressBar(epochs=2, steps=4, stream=stream, width=8)
-    bar.update(1, 2, {"loss": 0.5, "acc": 0.75})
+    bar.update(1, 2, {"loss": 10.5, "acc": 0.75})
+    bar.update(1, 3, {"loss": 0.5, "acc": None})  # shorter: spaces cover the old end
     bar.finish(1, {"loss": 0.25, "acc": None}, 1.0)
+    bar.update(2, 1, {"loss": 0.5})  # a new line: nothing to cover
     assert stream.getvalue() == (
-        "\repoch 1/2 [####....] 2/4  loss 0.5000  acc 0.750"
+        "\repoch 1/2 [####....] 2/4  loss 10.5000  acc 0.750"
+        "\repoch 1/2 [######..] 3/4  loss 0.5000" + " " * 12 +
         "\repoch 1/2 [########] 4/4  loss 0.2500  1.0s\n"
-    )
+        "\repoch 2/2 [##......] 1/4  loss 0.5000"
+    )  # fmt: skip
 
 
 def is_png(path):
@@ -76,6 +80,20 @@ def is_png(path):
 
 HISTORY = {"loss": [1.0, 0.5], "accuracy": [0.5, 0.8], "val_loss": [1.1, 0.6],
            "val_accuracy": [0.4, 0.7], "seconds": [0.1, 0.1]}  # fmt: skip
+
+
+def test_fit_and_evaluate_refuse_what_they_cannot_train_on():
+    model = nn.Sequential(nn.Vect(), nn.Dense(4, 2, seed=0))
+    optimizer = mg.optim.SGD(model.parameters(), lr=0.1)
+    X, y = np.zeros((6, 2, 2, 1), dtype=np.float32), np.zeros(6, dtype=np.int64)
+    with pytest.raises(ValueError, match="fit: batch_size must be an int ≥ 1; got 0"):
+        train.fit(model, optimizer, X, y, epochs=1, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match=r"fit: X holds no examples \(shape \(0, 2, 2, 1\)\)"):
+        train.fit(model, optimizer, X[:0], y[:0], epochs=1, progress=False)
+    with pytest.raises(ValueError, match="evaluate: X holds no examples"):
+        train.evaluate(model, X[:0], y[:0])
+    with pytest.raises(ValueError, match="evaluate: X and y need one row per example"):
+        train.evaluate(model, X, y[:5])
 
 
 def test_plots_with_matplotlib(tmp_path):
