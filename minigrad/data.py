@@ -122,6 +122,11 @@ def validation_split(X, y, every=10):
     >>> len(y), y_val.tolist()
     (18, [9, 19])
     """
+    if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 2:
+        raise ValueError(
+            f"validation_split: every must be an int ≥ 2 (every = 10 holds out 10 %); got "
+            f"{every!r}."
+        )
     held_out = np.arange(len(X)) % every == every - 1
     return (X[~held_out], y[~held_out]), (X[held_out], y[held_out])
 

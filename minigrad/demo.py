@@ -155,7 +155,8 @@ def run(args):
     check_layers(args.seed)
 
     print(
-        f"\n2. Training on {len(X_train)} images ({epochs} epochs, Adam, lr={LEARNING_RATE}); "
+        f"\n2. Training on {len(X_train)} images ({epochs} epoch{'s' * (epochs != 1)}, Adam, "
+        f"lr={LEARNING_RATE}); "
         f"val_ = {len(X_val)} held-out training images:"
     )
     optimizer = optim.Adam(model.parameters(), lr=LEARNING_RATE)

@@ -64,6 +64,12 @@ def test_batches_cover_everything_once_and_are_seeded():
     assert list(data.batches(X[:0], y[:0], 3)) == []
 
 
+@pytest.mark.parametrize("every", [0, 1, 2.5, True])
+def test_validation_split_refuses_a_step_that_holds_out_nothing_or_everything(every):
+    with pytest.raises(ValueError, match="validation_split: every must be an int ≥ 2"):
+        data.validation_split(np.zeros((20, 2)), np.arange(20), every=every)
+
+
 def write_idx(path, array, compress=False):
     header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">i4").tobytes()
     raw = header + array.astype(np.uint8).tobytes()
