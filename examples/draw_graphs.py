@@ -21,7 +21,8 @@ def save(graph, name):
 
 
 # %% [markdown]
-# A tiny expression: L = Σ (a·b + a). Before backward, the gradients are "not computed yet".
+# A tiny expression: L = Σ (a·b + a), drawn after backward: each leaf shows its gradient (before
+# backward, the drawing would say "grad: not computed yet").
 
 # %%
 a = mg.Tensor([1.0, 2.0], requires_grad=True, name="a")

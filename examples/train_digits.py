@@ -45,7 +45,3 @@ print(f"test accuracy: {accuracy:.1%}")
 # %%
 print("wrote", mg.train.plot_history(history, "digits_history.png"))
 print("wrote", mg.train.plot_filters(model.conv1, "digits_filters.png"))
-try:
-    import matplotlib  # noqa: F401 - only to tell the reader
-except ModuleNotFoundError:
-    print("matplotlib is not installed: numbers were written instead of pictures.")

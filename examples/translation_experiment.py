@@ -97,9 +97,10 @@ else:
     for key, label, offset in bars:
         ax.bar(positions + offset, [results[n][key] for n in names], 0.4, label=label)
     ax.axhline(0.25, color="grey", linestyle=":", label="chance")
-    ax.set(xticks=positions, xticklabels=names, ylabel="test accuracy", ylim=(0, 1))
+    ax.set(xticks=positions, xticklabels=names, ylabel="test accuracy", ylim=(0, 1.3))
+    ax.set_yticks(np.linspace(0, 1, 6))
     ax.set_title("trained on the left half only")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.legend(loc="upper center", ncol=3, fontsize=7)  # above the bars, hiding none
     fig.tight_layout()
     fig.savefig("translation_experiment.png")
     print("wrote translation_experiment.png")
