@@ -60,8 +60,12 @@ class Tensor:
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = as_array(data, dtype)
         source = data.data if isinstance(data, Tensor) else data
-        if isinstance(source, np.ndarray) and np.may_share_memory(array, source):
-            array = array.copy()  # training updates .data in place: never the caller's array
+        if isinstance(source, np.ndarray):
+            shared = np.may_share_memory(array, source)
+        else:
+            shared = array.base is not None  # a view of a buffer: array.array, memoryview, …
+        if shared:
+            array = array.copy()  # training updates .data in place: never the caller's memory
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)

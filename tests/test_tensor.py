@@ -236,6 +236,23 @@ def test_a_tensor_never_shares_the_callers_array():
     np.testing.assert_array_equal(source, [1.0, 2.0, 3.0])
 
 
+def test_a_tensor_never_shares_a_callers_buffer_either():
+    import array
+
+    floats = array.array("f", [1.0, 2.0])
+    mg.Tensor(floats).data -= 1.0
+    assert floats.tolist() == [1.0, 2.0]
+    source = np.ones(3, np.float32)
+    mg.Tensor(memoryview(source)).data *= 5
+    np.testing.assert_array_equal(source, [1.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("number", [1j, np.complex64(1j)], ids=["complex", "numpy complex"])
+def test_a_complex_number_in_an_operation_is_refused_not_dropped(number):
+    with pytest.raises(TypeError, match="Tensor data must be numeric"):
+        mg.Tensor([1.0, 2.0]) * number
+
+
 def test_numpy_sees_the_data_of_a_tensor():
     t = mg.Tensor([[1.0, 2.0], [3.0, 4.0]])
     assert np.asarray(t).dtype == np.float32 and np.asarray(t).shape == (2, 2)

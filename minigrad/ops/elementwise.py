@@ -20,7 +20,7 @@ def as_tensor(value, like=None):
         return value
     if like is not None and (type(value) is float or type(value) is int):  # the common case first
         return Tensor._wrap(_constant(value, like.data.dtype), False, None)
-    if like is not None and isinstance(value, numbers.Number):
+    if like is not None and isinstance(value, numbers.Real):  # complex goes to as_array's error
         return Tensor._wrap(_constant(value, like.data.dtype), False, None)
     return Tensor._wrap(as_array(value), False, None)
 

@@ -152,7 +152,7 @@ class Mean(Function):
     def backward(self, grad_out):
         (x,) = self.inputs
         grad_x = broadcast_to(_keep_axes(grad_out, x.shape, self.settings), x.shape)
-        return (grad_x * (1 / self.count),)
+        return (grad_x * (1 / (self.count or 1)),)  # (count 0: the gradient is empty)
 
 
 def _accumulator(dtype):
@@ -161,7 +161,8 @@ def _accumulator(dtype):
 
 
 class Max(Function):
-    """Maximum over some axes. Ties share the gradient equally (each of m tied maxima gets g/m).
+    """Maximum over some axes. Ties share the gradient equally (each of m tied maxima gets g/m);
+    a window whose maximum is NaN passes no gradient.
 
     forward:  y = max_axes x
     backward: ∂L/∂x = broadcast_to(g) · [x = y] / (number of maxima)
@@ -180,7 +181,9 @@ class Max(Function):
         window = math.prod(x.shape[a] for a in axes)
         count = reduce_axes(np.add, is_max, axes, dtype=np.uint8 if window < 256 else np.intp)
         if count.size and count.max() > 1:  # ties: each of m maxima gets g/m (if there are)
-            grad = grad * Tensor._wrap((1 / count).astype(grad_out.dtype), False, None)
+            # (A window whose max is NaN has no element equal to it: count 0, no gradient.)
+            share = 1 / np.maximum(count, 1)
+            grad = grad * Tensor._wrap(share.astype(grad_out.dtype), False, None)
         mask = Tensor._wrap(is_max, False, None)  # booleans, as ReLU's mask (see there)
         return (broadcast_to(grad, x.shape) * mask,)
 
@@ -298,6 +301,15 @@ def sum_to(x, shape):
     shape = tuple(shape)
     if x.shape == shape:
         return x
+    try:
+        fits = np.broadcast_shapes(shape, x.shape) == x.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"sum_to: cannot sum a tensor of shape {x.shape} down to {shape}: {shape} must "
+            f"broadcast to {x.shape} (trailing axes equal or 1; it may have fewer axes)."
+        )
     return SumTo.apply(x, shape=shape)
 
 

@@ -151,6 +151,8 @@ def _plain_index(index):
         )
     if isinstance(index, list):
         return np.asarray(index)
+    if isinstance(index, np.ndarray):
+        return index.copy()  # backward scatters with it: the caller may reuse its array meanwhile
     return index
 
 

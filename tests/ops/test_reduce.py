@@ -1,6 +1,8 @@
 """Tests of the reductions (sum, mean, max with its tie rule) and of the adjoint pair
 broadcast_to ↔ sum_to: forward against numpy, gradcheck, gradgradcheck, errors."""
 
+import re
+
 import numpy as np
 import pytest
 from helpers import check_op, distinct, inner, leaf, rand, seeds, shapes
@@ -96,6 +98,21 @@ def test_max_over_an_empty_batch_has_a_gradient():
     assert x.grad.shape == (0, 5)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value")  # the mean of nothing is NaN (as numpy)
+def test_mean_over_no_elements_has_an_empty_gradient():
+    x = leaf(np.zeros((0, 3)))
+    x.mean(axis=0).sum().backward()
+    assert x.grad.shape == (0, 3)
+
+
+def test_a_window_whose_max_is_nan_passes_no_gradient_whatever_ties_elsewhere():
+    for rows in ([[np.nan, 1.0], [2.0, 2.0]], [[np.nan, 1.0], [2.0, 3.0]]):
+        x = leaf(rows)
+        x.max(axis=1).sum().backward()
+        np.testing.assert_array_equal(x.grad.data[0], [0.0, 0.0])
+        assert np.isfinite(x.grad.data).all()
+
+
 def test_sum_of_float16_slice_by_slice_accumulates_in_float32():
     x = np.full((4096, 3), 30000, dtype=np.float16)  # the sum over axis 1 overflows float16
     np.testing.assert_array_equal(mg.mean(mg.Tensor(x), axis=1).data, x.astype(np.float32)[:, 0])
@@ -183,6 +200,14 @@ def test_broadcast_to_the_same_shape_is_the_tensor_itself():
 def test_broadcast_to_an_incompatible_shape_names_the_op_and_shapes():
     with pytest.raises(ValueError, match=r"BroadcastTo got inputs of shapes \(3,\)"):
         mg.broadcast_to(mg.Tensor([1.0, 2.0, 3.0]), (2, 4))
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (1, 1, 1), (12,), (3,)])
+def test_sum_to_a_shape_that_does_not_broadcast_back_is_refused(shape):
+    x = mg.Tensor(np.arange(12.0).reshape(3, 4))
+    with pytest.raises(ValueError, match=rf"sum_to: cannot sum a tensor of shape \(3, 4\) down to "
+                       rf"{re.escape(str(shape))}"):  # fmt: skip
+        mg.sum_to(x, shape)
 
 
 def test_float16_mean_sums_in_float32():

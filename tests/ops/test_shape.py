@@ -103,6 +103,15 @@ def test_getitem_with_an_integer_array_accumulates():
     np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 2.0])
 
 
+def test_getitem_keeps_its_own_copy_of_an_index_array():
+    x = leaf([10.0, 20.0, 30.0])
+    index = np.array([0, 1])
+    y = x[index]
+    index[0] = 2  # the caller reuses its array before backward
+    (y * mg.Tensor([1.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 5.0, 0.0])
+
+
 @pytest.mark.parametrize("name", sorted(INDICES))
 def test_scatter_add_is_the_adjoint_of_getitem(name):
     index = INDICES[name]
