@@ -322,8 +322,9 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             if fn is None:
                 continue
             if fn.released and graph_uses is not None:
-                # A second tensor of this node (a copy.copy of a tensor): the node's inputs were
-                # counted once per tensor, so the reference counts below would be off.
+                # A second tensor of this node (made by hand: copy.copy gives a node of its
+                # own): the node's inputs were counted once per tensor, so the reference
+                # counts below would be off.
                 graph_uses = None
             # Every op that reads this tensor's value has run (but its own, when it saves its
             # output): give the array back if only the graph holds the tensor. (The root is

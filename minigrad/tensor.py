@@ -136,6 +136,21 @@ class Tensor:
             extras.append(f"name={self.name!r}")
         return "Tensor(" + ", ".join([body, *extras]) + ")"
 
+    def __copy__(self):
+        """copy.copy(t): a tensor with the same values, in the same memory (a shallow copy).
+
+        A result of the graph is copied through an op of its own (a reshape to the same shape),
+        so that no two tensors ever share a node: backward then sends each copy's gradient
+        through its own node. A leaf's copy is a second leaf sharing its data.
+        """
+        if self.grad_fn is None:
+            twin = Tensor._wrap(self.data, self.requires_grad, None)
+            twin.grad = self.grad
+        else:
+            twin = ops.Reshape.apply(self, shape=self.data.shape)
+        twin.name = self.name
+        return twin
+
     # ---- leaving the graph ------------------------------------------------------------------
     def detach(self):
         """The same data as a new leaf that does not require grad (shares memory)."""

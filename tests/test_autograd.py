@@ -698,16 +698,31 @@ def test_mg_grad_returns_private_arrays():
     np.testing.assert_array_equal(up, [5.0, 6.0])
 
 
-def test_a_copied_intermediate_does_not_make_backward_release_a_held_tensor():
+@pytest.mark.parametrize("how", ["copy.copy", "by hand"])
+def test_a_copied_intermediate_does_not_make_backward_release_a_held_tensor(how):
     x = big_leaf()
     doubled = x * 2  # held here
     rectified = doubled.relu()
-    twin = copy.copy(rectified)  # a second tensor of the same node: its input counted twice
+    if how == "copy.copy":  # a node of its own (Tensor.__copy__)
+        twin = copy.copy(rectified)
+        assert twin.grad_fn is not rectified.grad_fn
+        assert np.shares_memory(twin.data, rectified.data)
+    else:  # a second tensor of the same node: its input is counted twice
+        twin = mg.Tensor._wrap(rectified.data, True, rectified.grad_fn)
     loss = (rectified + twin).sum()
     kept = doubled.data.copy()
     loss.backward()
     np.testing.assert_array_equal(doubled.data, kept)
     np.testing.assert_array_equal(x.grad.data, 4 * (x.data > 0))
+
+
+def test_backward_through_a_tensor_and_its_copy_reaches_the_node_once_each():
+    x = leaf([[1.0, 3.0], [2.0, 0.5]])
+    y = x.max(axis=1)  # Max keeps what it saved until its backward
+    (y + copy.copy(y)).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 2.0], [2.0, 0.0]])
+    leaf_copy = copy.copy(x)
+    assert leaf_copy.grad_fn is None and leaf_copy.data is x.data and leaf_copy.requires_grad
 
 
 def test_a_deep_copied_graph_reads_its_own_saved_outputs():
