@@ -112,7 +112,22 @@ class Tensor:
         return self.grad_fn is None
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it has no axis to count (use .item()).")
         return len(self.data)
+
+    def __iter__(self):
+        """The rows x[0], x[1], … (each through the graph, as x[i] is)."""
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        """The truth of a one-element tensor, as numpy's: `if loss:`; ambiguous otherwise."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; reduce it "
+                "first, for example (x.data > 0).any() or (x.data > 0).all()."
+            )
+        return bool(self.data)
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(tensor) gives its data (no graph): numpy functions see the array."""
@@ -206,6 +221,8 @@ class Tensor:
                 )
             return Tensor._wrap(np.ones_like(self.data), False, None)
         grad = grad if isinstance(grad, Tensor) else Tensor(as_array(grad, self.dtype))
+        if grad.shape != self.shape and grad.data.size == self.data.size == 1:
+            grad = Tensor._wrap(grad.data.reshape(self.data.shape), False, None)  # 2.0 for (1,)
         if grad.shape != self.shape:
             raise ValueError(
                 f"{caller}: grad has shape {grad.shape} but the tensor has shape {self.shape}; "

@@ -258,3 +258,61 @@ def test_numpy_sees_the_data_of_a_tensor():
     assert np.asarray(t).dtype == np.float32 and np.asarray(t).shape == (2, 2)
     np.testing.assert_array_equal(np.asarray(t, dtype=np.float64), t.data)
     assert float(np.linalg.norm(t)) == pytest.approx(np.sqrt(30.0))
+
+
+# ---- Python protocols and array inputs --------------------------------------------------------
+def test_truth_length_and_iteration_follow_numpy():
+    assert bool(mg.Tensor([0.0])) is False and bool(mg.Tensor(2.0)) is True
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(3,\) is ambiguous"):
+        bool(mg.Tensor([1.0, 2.0, 3.0]))
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        list(mg.Tensor(1.0))
+    rows = list(mg.Tensor([[1.0, 2.0], [3.0, 4.0]]))
+    assert len(rows) == 2 and rows[1].data.tolist() == [3.0, 4.0]
+
+
+def test_an_index_out_of_range_is_an_index_error_naming_the_shape():
+    with pytest.raises(IndexError, match=r"getitem: index 5 is out of bounds .*shape \(3,\)"):
+        mg.Tensor([1.0, 2.0, 3.0])[5]
+
+
+def test_backward_takes_a_number_for_any_one_element_tensor():
+    w = mg.Tensor([1.0], requires_grad=True)
+    (w * 3).sum(keepdims=True).backward(2.0)  # shape (1,), grad a number
+    np.testing.assert_array_equal(w.grad.data, [6.0])
+    with pytest.raises(ValueError, match=r"grad has shape \(\) but the tensor has shape \(2,\)"):
+        (mg.Tensor([1.0, 2.0], requires_grad=True) * 1).backward(2.0)
+
+
+ARRAY_INPUTS = {
+    "sum": lambda a: mg.sum(a),
+    "mean": lambda a: mg.mean(a, axis=0),
+    "max": lambda a: mg.max(a, axis=(1, 2)),
+    "reshape": lambda a: mg.reshape(a, -1),
+    "vect": lambda a: mg.vect(a),
+    "transpose": lambda a: mg.transpose(a),
+    "getitem": lambda a: mg.getitem(a, 0),
+    "concat": lambda a: mg.concat([a, mg.Tensor(a)]),
+    "stack": lambda a: mg.stack([a, a]),
+    "broadcast_to": lambda a: mg.broadcast_to(a, (2, 4, 4, 3)),
+    "sum_to": lambda a: mg.sum_to(a, (3,)),
+    "pad": lambda a: mg.pad(a, 1),
+    "crop": lambda a: mg.crop(a, 1),
+    "patches": lambda a: mg.patches(a, 1),
+    "log_softmax": lambda a: mg.ops.log_softmax(a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ARRAY_INPUTS))
+def test_every_op_takes_a_numpy_array_as_element_wise_ops_do(name):
+    a = np.arange(48.0).reshape(1, 4, 4, 3)
+    y = ARRAY_INPUTS[name](a)
+    assert isinstance(y, mg.Tensor) and not y.requires_grad
+    expected = ARRAY_INPUTS[name](mg.Tensor(a))
+    np.testing.assert_array_equal(y.data, expected.data)
+
+
+def test_an_axis_that_is_not_an_int_names_the_op():
+    with pytest.raises(ValueError, match="sum: axis must be None, an int or a tuple of ints"):
+        mg.Tensor(np.ones((2, 2))).sum(axis=1.0)
+    assert mg.max([1.0, 3.0, 2.0]).item() == 3.0  # a list, as numpy takes

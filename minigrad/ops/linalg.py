@@ -64,6 +64,14 @@ def matmul(a, b):
             "second-to-last axis of b (transpose one operand with .T?)."
         )
     if a.ndim >= 2 and b.ndim >= 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not fit: their batch axes "
+                f"{a.shape[:-2]} and {b.shape[:-2]} do not broadcast (each must be equal or 1, "
+                "counting from the right)."
+            ) from None
         return MatMul.apply(a, b)
     row, column = a.ndim == 1, b.ndim == 1
     a2 = reshape(a, 1, a.shape[0]) if row else a  # (1, n)

@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.shape import normalize_axis
+from minigrad.ops.shape import normalize_axis, tensor_input
 from minigrad.tensor import Tensor
 
 
@@ -17,7 +17,12 @@ def _axes(axis, ndim, op):
     """`axis` (None, an int or a tuple, negatives allowed) as a sorted tuple of axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    try:
+        axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+    except TypeError:
+        raise ValueError(
+            f"{op}: axis must be None, an int or a tuple of ints; got {axis!r}."
+        ) from None
     normalized = [normalize_axis(a, ndim, op) for a in axes]
     if len(set(normalized)) != len(normalized):
         raise ValueError(f"{op}: axis {axis} names the same axis twice.")
@@ -249,6 +254,7 @@ def sum(x, axis=None, keepdims=False):
     >>> sum(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     Tensor([4., 6.])
     """
+    x = tensor_input(x)
     return Sum.apply(x, axes=_axes(axis, x.ndim, "sum"), keepdims=keepdims)
 
 
@@ -258,6 +264,7 @@ def mean(x, axis=None, keepdims=False):
     >>> mean(Tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     Tensor([1.5, 3.5])
     """
+    x = tensor_input(x)
     return Mean.apply(x, axes=_axes(axis, x.ndim, "mean"), keepdims=keepdims)
 
 
@@ -267,6 +274,7 @@ def max(x, axis=None, keepdims=False):
     >>> max(Tensor([[1.0, 5.0], [3.0, 4.0]]), axis=1)
     Tensor([5., 4.])
     """
+    x = tensor_input(x)
     return Max.apply(x, axes=_axes(axis, x.ndim, "max"), keepdims=keepdims)
 
 
@@ -276,6 +284,7 @@ def log_softmax(x, axis=-1):
     >>> log_softmax(Tensor([1000.0, 0.0, -1000.0]))
     Tensor([    0., -1000., -2000.])
     """
+    x = tensor_input(x)
     return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
 
 
@@ -286,7 +295,7 @@ def broadcast_to(x, shape):
     Tensor([[1., 2.],
             [1., 2.]])
     """
-    shape = tuple(shape)
+    x, shape = tensor_input(x), tuple(shape)
     if x.shape == shape:
         return x
     return BroadcastTo.apply(x, shape=shape)
@@ -298,7 +307,7 @@ def sum_to(x, shape):
     >>> sum_to(Tensor([[1.0, 2.0], [3.0, 4.0]]), (1, 2))
     Tensor([[4., 6.]])
     """
-    shape = tuple(shape)
+    x, shape = tensor_input(x), tuple(shape)
     if x.shape == shape:
         return x
     try:

@@ -7,7 +7,7 @@ import numpy as np
 
 from minigrad import buffers
 from minigrad.autograd import Function
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_array
 
 
 class Reshape(Function):
@@ -156,6 +156,12 @@ def _plain_index(index):
     return index
 
 
+def tensor_input(x):
+    """x as a Tensor: an array, list or number is wrapped (a constant, as element-wise ops do),
+    so every op takes what numpy takes."""
+    return x if isinstance(x, Tensor) else Tensor._wrap(as_array(x), False, None)
+
+
 def normalize_axis(axis, ndim, op):
     """`axis` (negatives count from the end) as an int in [0, ndim), or an error naming `op`."""
     is_int = type(axis) is int or isinstance(axis, numbers.Integral)  # the first test is fast
@@ -174,6 +180,7 @@ def reshape(x, *shape):
     Tensor([[1., 2.],
             [3., 4.]])
     """
+    x = tensor_input(x)
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
     shape = tuple(int(n) for n in shape)
@@ -197,7 +204,7 @@ def unvect(a, shape):
     >>> unvect(Tensor(np.arange(6.0)), (1, 2, 3)).shape
     (1, 2, 3)
     """
-    shape = tuple(shape)
+    a, shape = tensor_input(a), tuple(shape)
     if a.ndim != 1 or a.shape[0] != int(np.prod(shape)):
         raise ValueError(
             f"unvect: expected a vector of {int(np.prod(shape))} elements for shape {shape}; got "
@@ -212,6 +219,7 @@ def transpose(x, *axes):
     >>> transpose(Tensor(np.zeros((2, 3, 4))), 2, 0, 1).shape
     (4, 2, 3)
     """
+    x = tensor_input(x)
     if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
         axes = axes[0]
     if not axes:
@@ -231,7 +239,11 @@ def getitem(x, index):
     >>> getitem(Tensor([1.0, 2.0, 3.0]), [0, 0, 2])
     Tensor([1., 1., 3.])
     """
-    return GetItem.apply(x, index=_plain_index(index))
+    x = tensor_input(x)
+    try:
+        return GetItem.apply(x, index=_plain_index(index))
+    except IndexError as error:  # an IndexError still: iteration over rows stops on it
+        raise IndexError(f"getitem: {error} (a tensor of shape {x.shape}).") from None
 
 
 def scatter_add(g, index, shape):
@@ -249,7 +261,7 @@ def concat(tensors, axis=0):
     >>> concat([Tensor([1.0]), Tensor([2.0, 3.0])])
     Tensor([1., 2., 3.])
     """
-    tensors = tuple(tensors)
+    tensors = tuple(tensor_input(t) for t in tensors)
     if not tensors:
         raise ValueError("concat needs at least one tensor.")
     if tensors[0].ndim == 0:
@@ -264,7 +276,7 @@ def stack(tensors, axis=0):
     Tensor([[1., 3.],
             [2., 4.]])
     """
-    tensors = tuple(tensors)
+    tensors = tuple(tensor_input(t) for t in tensors)
     if not tensors:
         raise ValueError("stack needs at least one tensor.")
     shape = tensors[0].shape
@@ -289,15 +301,19 @@ def pad_width_for(x, k, op="pad"):
             raise ValueError(f"{op}: k must be ≥ 0; got {k}.")
         return ((0, 0),) * (x.ndim - 3) + ((k, k), (k, k), (0, 0))
     try:
-        pairs = tuple(tuple(int(v) for v in pair) for pair in k)
+        pairs = tuple(tuple(pair) for pair in k)
     except TypeError:
         pairs = ()  # not a sequence of pairs: reported below
-    if len(pairs) != x.ndim or any(len(p) != 2 or min(p) < 0 for p in pairs):
+    if (
+        len(pairs) != x.ndim
+        or any(len(p) != 2 or not all(isinstance(v, numbers.Integral) for v in p) for p in pairs)
+        or any(min(p) < 0 for p in pairs)
+    ):
         raise ValueError(
-            f"{op}: give one (before, after) pair of non-negative ints per axis — {x.ndim} pairs "
-            f"for shape {x.shape}; got {k}."
+            f"{op}: k must be an int (k zeros around h and w) or one (before, after) pair of "
+            f"non-negative ints per axis — {x.ndim} pairs for shape {x.shape}; got {k!r}."
         )
-    return pairs
+    return tuple((int(before), int(after)) for before, after in pairs)
 
 
 def pad(x, k):
@@ -310,6 +326,7 @@ def pad(x, k):
             [0., 1., 1., 0.],
             [0., 0., 0., 0.]])
     """
+    x = tensor_input(x)
     return Pad.apply(x, pad_width=pad_width_for(x, k))
 
 
@@ -319,6 +336,7 @@ def crop(x, k):
     >>> crop(Tensor(np.ones((4, 4, 1))), 1).shape
     (2, 2, 1)
     """
+    x = tensor_input(x)
     pad_width = pad_width_for(x, k, op="crop")
     for n, (before, after) in zip(x.shape, pad_width):
         if before + after > n:

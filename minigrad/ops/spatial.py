@@ -9,6 +9,7 @@ import numpy as np
 
 from minigrad import buffers
 from minigrad.autograd import Function
+from minigrad.ops.shape import tensor_input
 
 
 class Patches(Function):
@@ -151,6 +152,7 @@ def patches(x, k, stride=1):
             [ 4.,  5.,  6.],
             [ 8.,  9., 10.]])
     """
+    x = tensor_input(x)
     _check_window("patches", x.shape, k, stride)
     return Patches.apply(x, k=int(k), stride=int(stride))
 
@@ -167,7 +169,7 @@ def fold(p, shape, k, stride=1):
             [2., 4., 4., 2.],
             [1., 2., 2., 1.]])
     """
-    shape = tuple(int(n) for n in shape)
+    p, shape = tensor_input(p), tuple(int(n) for n in shape)
     h_out, w_out = _check_window("fold", shape, k, stride)
     s = 2 * k + 1
     expected = shape[:-3] + (h_out, w_out, s, s, shape[-1])
