@@ -150,12 +150,16 @@ class Function:
             )
         if not _GradMode.enabled:
             return _wrap(data, False, None)
-        if len(inputs) == 2:
-            needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
-        elif len(inputs) == 1:
-            needs_input_grad = (inputs[0].requires_grad,)
-        else:
-            needs_input_grad = tuple([t.requires_grad for t in inputs])
+        try:
+            if len(inputs) == 2:
+                needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
+            elif len(inputs) == 1:
+                needs_input_grad = (inputs[0].requires_grad,)
+            else:
+                needs_input_grad = tuple([t.requires_grad for t in inputs])
+        except AttributeError:  # an array given as an input: its .data is a buffer numpy reads
+            _check_inputs(cls, inputs)
+            raise
         if True not in needs_input_grad:
             return _wrap(data, False, None)
         # Record the node: it becomes the creator of the new tensor.

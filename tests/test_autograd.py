@@ -647,6 +647,8 @@ def test_backward_must_return_one_gradient_per_input():
 def test_apply_refuses_arrays_and_int_results():
     with pytest.raises(TypeError, match="takes Tensors"):
         Double.apply(np.ones(3))
+    with pytest.raises(TypeError, match="Exp.apply takes Tensors as inputs; input 0 is a ndarray"):
+        mg.ops.Exp.apply(np.ones(3))  # numpy reads the array's .data buffer: forward succeeds
     with pytest.raises(TypeError, match="must return floats"):
         ReturnsInts.apply(leaf([1.0, -1.0]))
 
