@@ -51,6 +51,9 @@ def matmul(a, b):
     Tensor([[11.]])
     """
     a, b = _pair(a, b)
+    a_shape, b_shape = a.data.shape, b.data.shape
+    if len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0]:
+        return MatMul.apply(a, b)  # the layers' case, checked in one line (it runs every step)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
             f"matmul: both operands need at least one axis; got shapes {a.shape} and {b.shape}. "
@@ -65,7 +68,7 @@ def matmul(a, b):
         )
     if a.ndim >= 2 and b.ndim >= 2:
         try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
         except ValueError:
             raise ValueError(
                 f"matmul: shapes {a.shape} and {b.shape} do not fit: their batch axes "
