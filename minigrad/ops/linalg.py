@@ -68,7 +68,8 @@ def matmul(a, b):
         )
     if a.ndim >= 2 and b.ndim >= 2:
         try:
-            np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
+            if a_shape[:-2] != b_shape[:-2]:
+                np.broadcast_shapes(a_shape[:-2], b_shape[:-2])
         except ValueError:
             raise ValueError(
                 f"matmul: shapes {a.shape} and {b.shape} do not fit: their batch axes "
