@@ -202,13 +202,18 @@ class _Drawing:
             for t in forward_tensors:
                 if t.grad is not None and id(t.grad) not in self.forward_ids:
                     # Gradients without a graph (∂L/∂b = ΣG from constants) are drawn too.
-                    grad_roots.append(t.grad)
-                    self.grad_of[id(t.grad)] = t
+                    # One gradient may belong to several tensors (Add's backward hands the
+                    # same gradient to both of its inputs): it points at each of them.
+                    if id(t.grad) not in self.grad_of:
+                        grad_roots.append(t.grad)
+                    self.grad_of.setdefault(id(t.grad), []).append(t)
             if not any(g.grad_fn is not None for g in grad_roots):
                 raise ValueError(
                     f"draw_graph(backward={backward!r}): no gradient in this graph has a graph of "
                     "its own. Run loss.backward(create_graph=True) first: a plain backward() "
-                    "stores gradients as numbers, without recording how they were computed."
+                    "stores gradients as numbers, without recording how they were computed. (If "
+                    "you did, every gradient here comes from constants alone, as for a loss "
+                    "linear in its parameters, and there is no backward graph to draw.)"
                 )
         backward_tensors, _ = _walk(grad_roots, stop=self.forward_ids)
         self.all_tensors, self._batch = forward_tensors + backward_tensors, None
@@ -312,15 +317,13 @@ class _Drawing:
             if t.grad_fn is not None and id(t) not in self.forward_ids:
                 self._connect(t)
         for t in tensors:
-            leaf = self.grad_of.get(id(t))
-            if leaf is None:
-                continue
-            attributes = GRAD_OF_EDGE
-            if id(leaf) not in self.tensor_node:  # each gradient points at its tensor,
-                self._add_tensor(leaf, (), self._tensor_kind(leaf))
-                attributes = {**GRAD_OF_EDGE, "constraint": "true"}  # drawn next to it
-            edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
-            self.edges.append((*edge, attributes))
+            for leaf in self.grad_of.get(id(t), ()):
+                attributes = GRAD_OF_EDGE
+                if id(leaf) not in self.tensor_node:  # each gradient points at its tensor,
+                    self._add_tensor(leaf, (), self._tensor_kind(leaf))
+                    attributes = {**GRAD_OF_EDGE, "constraint": "true"}  # drawn next to it
+                edge = (self.tensor_node[id(t)], self.tensor_node[id(leaf)])
+                self.edges.append((*edge, attributes))
 
     # -- modules, their calls and boxes --
     def _calls_of(self, fn):
@@ -378,7 +381,7 @@ class _Drawing:
         if self._batch is None:
             self._batch = _batch_axes(self.all_tensors, self._leaf_batch, self.batch_size)
         # A gradient has the axes of its tensor.
-        batch = self._batch.get(id(self.grad_of.get(id(t), t)))
+        batch = self._batch.get(id(self.grad_of.get(id(t), (t,))[0]))
         if batch is None or batch[1] != 1:
             return _shape_text(t.shape)
         return _shape_text(t.shape, batch_axis=batch[0])
@@ -391,9 +394,11 @@ class _Drawing:
 
     def _tensor_label(self, t, kind):
         name = self.leaves.get(id(t), (t.name,))[0] or t.name
-        if id(t) in self.grad_of:
-            leaf = self.grad_of[id(t)]
-            name = "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "x")
+        if id(t) in self.grad_of:  # ∂L/∂a, or ∂L/∂a = ∂L/∂b for a gradient they share
+            name = " = ".join(
+                "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "x")
+                for leaf in self.grad_of[id(t)]
+            )
         lines = [f"{name} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
         if t.dtype != DEFAULT_DTYPE:
             lines.append(str(t.dtype))
@@ -656,8 +661,8 @@ def _module_text(module, name):
     elif hasattr(module, "in_features") and hasattr(module, "out_features"):
         parts.append(f"{module.in_features}→{module.out_features}")
     stride = getattr(module, "stride", 1)
-    if isinstance(stride, int) and stride != 1 and stride != kernel:
-        parts.append(f"stride {stride}")
+    if isinstance(stride, int) and stride != 1 and getattr(module, "size", None) != stride:
+        parts.append(f"stride {stride}")  # (a pooling's stride is its size, already shown)
     if hasattr(module, "num_parameters"):
         count = module.num_parameters()
         if count:

@@ -484,6 +484,33 @@ def test_backward_view_needs_create_graph():
     loss.backward()
     with pytest.raises(ValueError, match="create_graph=True"):
         viz.draw_graph(loss, backward=True)
+    linear = (mg.Tensor([1.0, 2.0], requires_grad=True) * 3).sum()  # ∂L/∂x = 3: constants
+    linear.backward(create_graph=True)
+    with pytest.raises(ValueError, match="comes from constants alone"):
+        viz.draw_graph(linear, backward=True)
+
+
+def test_a_gradient_two_leaves_share_points_at_both():
+    a, b, w = (mg.Tensor([1.0, 2.0], requires_grad=True, name=n) for n in "abw")
+    loss = ((a + b) * w).sum()
+    loss.backward(create_graph=True)
+    assert a.grad is b.grad  # Add's backward hands the same gradient to both inputs
+    graph = viz.draw_graph(loss, backward=True)
+    shared = node_with(graph, "∂L/∂a = ∂L/∂b ~ (2)")
+    pointed = {
+        head
+        for tail, head, attributes in edges(graph)
+        if tail == shared and "grad of" in attributes
+    }
+    assert pointed == {
+        node_with(graph, "a ~ (2)\nvalue: [1, 2]\nrequires"),
+        node_with(graph, "b ~ (2)\nvalue: [1, 2]\nrequires"),
+    }
+
+
+def test_a_conv_box_shows_its_stride_and_a_pooling_box_does_not_repeat_it():
+    assert "stride 3" in viz._module_text(nn.Conv2D(1, 2, 3, stride=3), "conv")
+    assert "stride" not in viz._module_text(nn.MaxPool2D(2), "pool")
 
 
 # ---- any graph ------------------------------------------------------------------------------
