@@ -134,3 +134,32 @@ def test_unknown_names_are_refused(argv, message):
 def test_docstring_examples(module):
     failures, _ = doctest.testmod(module)
     assert failures == 0
+
+
+def _fine_step():
+    return lambda: None
+
+
+def _broken_step(message):
+    raise RuntimeError(message)
+
+
+def test_an_optional_side_that_fails_is_left_out_with_a_warning(capsys):
+    builders = {
+        "minigrad": (_fine_step, ()),
+        "ref": (_fine_step, ()),
+        "torch": (_broken_step, ("Numpy is not available",)),
+    }
+    samples = run.measure_isolated(builders, repeat=3, min_sample=0.0, warmup=0)
+    assert set(samples) == {"minigrad", "ref"}
+    assert len(samples["minigrad"]) == len(samples["ref"]) == 3  # still paired
+    assert "torch side left out: RuntimeError: Numpy is not available" in capsys.readouterr().err
+    with pytest.raises(RuntimeError, match="the ref side failed .*RuntimeError: bad"):
+        run.measure_isolated({"ref": (_broken_step, ("bad",))}, repeat=1, min_sample=0.0)
+
+
+def test_a_row_whose_results_differ_from_the_reference_is_invalid():
+    result = {"ref": 0.5, "check": 1e-2}
+    assert run._target_cells("W4", result)[1] == "INVALID: results differ; INVALID: results differ"
+    result["check"] = 1e-6
+    assert run._target_cells("W4", result)[1] == "yes; yes"
