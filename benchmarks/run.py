@@ -290,7 +290,7 @@ def _timing_worker(connection, builder, args, count, min_sample, warmup):
             for _ in range(loops):
                 step()
             times.append((time.perf_counter() - start) / loops)
-    except Exception as error:  # reported by the parent, which knows whether the side is optional
+    except Exception as error:  # noqa: BLE001 - the parent decides (an optional side may fail)
         connection.send(("error", f"{type(error).__name__}: {error}"))
     else:
         connection.send(("ok", times))
