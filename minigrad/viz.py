@@ -54,13 +54,28 @@ class GraphvizNotFound(RuntimeError):
 class Digraph(graphviz.Digraph):
     """The graphviz.Digraph that draw_graph returns: in Jupyter (which calls
     `_repr_mimebundle_` to show a cell's value) a missing `dot` shows minigrad's install hint
-    as text instead of failing with graphviz's ExecutableNotFound."""
+    as text instead of failing with graphviz's ExecutableNotFound, and `.pipe()` and
+    `.render()` raise GraphvizNotFound, whose message says how to install it."""
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:
             return super()._repr_mimebundle_(include, exclude, **kwargs)
-        except graphviz.ExecutableNotFound:
+        except GraphvizNotFound:  # raised by pipe below, which graphviz's display calls
             return {"text/plain": INSTALL_HINT}
+
+    def pipe(self, *args, **kwargs):
+        """graphviz's pipe (the rendered bytes), with the install hint when `dot` is missing."""
+        try:
+            return super().pipe(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFound(INSTALL_HINT) from None
+
+    def render(self, *args, **kwargs):
+        """graphviz's render (writes files), with the install hint when `dot` is missing."""
+        try:
+            return super().render(*args, **kwargs)
+        except graphviz.ExecutableNotFound:
+            raise GraphvizNotFound(INSTALL_HINT) from None
 
 
 def draw_graph(
@@ -173,7 +188,7 @@ def render(digraph, path, format="svg"):
         return path
     try:
         image = digraph.pipe(format=format)
-    except graphviz.ExecutableNotFound:
+    except graphviz.ExecutableNotFound:  # a plain graphviz.Digraph (ours raises the hint itself)
         raise GraphvizNotFound(INSTALL_HINT) from None
     path.write_bytes(image)
     return path
@@ -865,14 +880,17 @@ def run_command(args):
         max_nodes=args.max_nodes,
         batch_size=args.batch,
     )
-    suffix = args.output.suffix[1:].lower() if args.output else ""
+    output = args.output
+    if output is not None and output.is_dir():  # -o some/folder: graph.<format> inside it
+        output = output / "graph"
+    suffix = output.suffix[1:].lower() if output else ""
     if suffix and suffix not in FORMATS:
         raise ValueError(
-            f"minigrad graph: cannot write {args.output.name}: the output's suffix must be one "
+            f"minigrad graph: cannot write {output.name}: the output's suffix must be one "
             f"of .{', .'.join(FORMATS)} (it chooses the format); got .{suffix}."
         )
     format = args.format or suffix or "svg"
-    path = render(graph, args.output or Path("graph." + format), format)
+    path = render(graph, output or Path("graph." + format), format)
     print(f"wrote {path}")
     return 0
 

@@ -111,6 +111,13 @@ def test_missing_dot_is_reported_with_install_hints(tmp_path, monkeypatch, capsy
     assert "apt-get install graphviz" in err and "brew install graphviz" in err
 
 
+def test_an_output_folder_gets_graph_dot_inside_it(tmp_path, capsys):
+    assert main(["graph", "--model", "conv_image", "-o", str(tmp_path), "--format", "dot"]) == 0
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph")
+    assert str(tmp_path / "graph.dot") in capsys.readouterr().out
+    assert not tmp_path.with_suffix(".dot").exists()  # not beside the folder
+
+
 def test_list_shows_the_example_models(capsys):
     assert main(["graph", "--list"]) == 0
     out = capsys.readouterr().out

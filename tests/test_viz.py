@@ -690,6 +690,10 @@ def test_render_without_dot_explains_how_to_install_graphviz(tmp_path, monkeypat
     assert "conda install -c conda-forge graphviz" in message
     # The DOT text can still be written.
     assert viz.render(graph, tmp_path / "tiny.dot", format="dot").read_text().startswith("digraph")
+    # graphviz's own methods on the drawing give the same hint.
+    for method in (graph.pipe, lambda: graph.render(tmp_path / "direct")):
+        with pytest.raises(viz.GraphvizNotFound, match="apt-get install graphviz"):
+            method()
 
 
 def test_render_refuses_an_unknown_format(tmp_path):
