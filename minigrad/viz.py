@@ -402,8 +402,9 @@ class _Drawing:
         return _shape_text(t.shape, batch_axis=batch[0])
 
     def _leaf_batch(self, leaf):
-        """A data leaf (an input with axes) starts with its batch on axis 0."""
-        if self._tensor_kind(leaf) != "input" or leaf.ndim < 1:
+        """A data leaf (an input of at least two axes: examples × features or images) starts
+        with its batch on axis 0. A 1-D constant is taken for a bias-like vector, not a batch."""
+        if self._tensor_kind(leaf) != "input" or leaf.ndim < 2:
             return None
         return 0
 
@@ -542,9 +543,11 @@ def _batch_after(fn, output, inputs, n):
     batched = [(parent.ndim, batch) for parent, batch in inputs if batch is not None]
     if not batched:
         return None
-    ndim, (axis, rows) = batched[0]
-    if fn.name in ELEMENTWISE:  # broadcasting adds axes on the left
+    if fn.name in ELEMENTWISE:  # broadcasting adds axes on the left: an operand with all the
+        # output's axes (not one broadcast against it) tells where the batch is
+        ndim, (axis, rows) = max(batched, key=lambda item: item[0])
         return axis + output.ndim - ndim, rows
+    ndim, (axis, rows) = batched[0]
     if fn.name in KEEPS_AXES:
         return axis, rows
     if fn.name == "Transpose":

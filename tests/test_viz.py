@@ -799,3 +799,20 @@ def test_the_example_script_draws_float32_graphs(tmp_path, monkeypatch, capsys):
 def test_the_conv_backward_picture_shows_fold_and_a_transposed_matmul():
     graph = load_make_figures().conv_backward()
     assert "Fold k=1" in graph.source and "Transpose ᵀ" in graph.source
+
+
+def test_the_batch_axis_comes_from_the_operand_with_all_the_output_axes():
+    class Shifted(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(3, 4, seed=0)
+            self.shift = mg.Tensor(np.ones(4, np.float32))  # 4 = n here, by coincidence
+
+        def forward(self, x):
+            return self.shift + self.fc(x)
+
+    model = Shifted()
+    x = mg.Tensor(np.ones((4, 3), np.float32), requires_grad=True, name="x")
+    labels = list(nodes(viz.draw_graph(model(x).sum(), model, batch_size=4)).values())
+    assert "~ (n, 4)" in labels  # the sum's input, not (4, n)
+    assert any(label.startswith("~ (4)\nvalue: [1, 1, 1, 1]") for label in labels)  # not (n)
