@@ -235,7 +235,7 @@ class _Drawing:
 
         self.nodes = {}  # node id -> (kind, label, cluster path); insertion order = drawing order
         self.edges = []  # (tail, head, attributes), in drawing order
-        self.layer_edges = set()  # (tail, head) pairs already drawn to or from a layer
+        self.layer_edges = {}  # (tail, head) -> attributes of the one edge to or from a layer
         self.tensor_node, self.op_node, self.layer_node = {}, {}, {}
         self.counts = {"t": 0, "op": 0, "layer": 0}
         if backward is not True:
@@ -304,11 +304,19 @@ class _Drawing:
         """One arrow per use (x * x has two); one per pair when a collapsed layer is involved."""
         attributes = {}
         if tail.startswith("layer") or head.startswith("layer"):
-            if tail == head or (tail, head) in self.layer_edges:
+            if tail == head:
                 return
-            self.layer_edges.add((tail, head))
-            if tensor is not None and tail.startswith("layer"):
-                attributes["label"] = self._shape(tensor)  # the shape flowing between layers
+            # The shape flowing out of a layer: its data, not a parameter it shares with the next.
+            flows = tensor is not None and tail.startswith("layer")
+            flows = flows and self._tensor_kind(tensor) != "parameter"
+            drawn = self.layer_edges.get((tail, head))
+            if drawn is not None:
+                if flows and "label" not in drawn:
+                    drawn["label"] = self._shape(tensor)
+                return
+            self.layer_edges[(tail, head)] = attributes
+            if flows:
+                attributes["label"] = self._shape(tensor)
         self.edges.append((tail, head, attributes))
 
     # -- the backward graph --
@@ -357,9 +365,11 @@ class _Drawing:
         owner = self.leaves.get(id(leaf), (None, None))[1]
         if owner is None or id(owner) not in self.calls:
             return ()
-        first_call, call_ids = self.calls[id(owner)]
-        if len(call_ids) > 1:
-            first_call = first_call[:-1]
+        first_call, _ = self.calls[id(owner)]
+        for index, (module, _) in enumerate(first_call):  # above the outermost module called
+            if len(self.calls[id(module)][1]) > 1:  # more than once (it shares the parameter)
+                first_call = first_call[:index]
+                break
         return tuple(c for c in first_call if self.modules[id(c[0])][1] >= 1)
 
     def _cluster_path(self, calls):

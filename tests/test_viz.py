@@ -816,3 +816,32 @@ def test_the_batch_axis_comes_from_the_operand_with_all_the_output_axes():
     labels = list(nodes(viz.draw_graph(model(x).sum(), model, batch_size=4)).values())
     assert "~ (n, 4)" in labels  # the sum's input, not (4, n)
     assert any(label.startswith("~ (4)\nvalue: [1, 1, 1, 1]") for label in labels)  # not (n)
+
+
+class _Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Dense(3, 3, seed=0)
+
+    def forward(self, x):
+        return self.fc(x).relu()
+
+
+class _TwiceNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.block = _Block()
+
+    def forward(self, x):
+        return self.block(self.block(x))
+
+
+def test_parameters_of_a_block_called_twice_are_drawn_outside_both_calls():
+    net = _TwiceNet()
+    x = mg.Tensor(np.ones((2, 3), np.float32), requires_grad=True, name="x")
+    graph = viz.draw_graph(net(x).sum(), net, batch_size=2)
+    outside = graph.source.split("subgraph cluster_")[0]  # what no box holds
+    assert "block.fc.weight ~ (3, 3)" in outside and "block.fc.bias ~ (3)" in outside
+    collapsed = viz.draw_graph(net(x).sum(), net, batch_size=2, depth=1)
+    between = [e for e in edges(collapsed) if e[0].startswith("layer") and e[1].startswith("layer")]
+    assert len(between) == 1 and 'label="(n, 3)"' in between[0][2]  # the data, not the bias
