@@ -134,28 +134,38 @@ def draw_graph(
         raise ValueError(
             f"draw_graph: depth must be an int ≥ 1 (1 = the model's layers); got {depth!r}."
         )
+    if depth is None and not backward:  # a node per tensor and per op: counted before labels
+        tensors, ops = _walk([root])
+        if len(tensors) + len(ops) > max_nodes:
+            layers = any(fn.scope for fn in ops)
+            raise _too_many(len(tensors) + len(ops), max_nodes, backward, layers, depth)
     drawing = _Drawing(root, model, depth, backward, show_values, batch_size)
-    count = len(drawing.nodes)
-    if count > max_nodes:
-        if backward:
-            hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
-        elif not drawing.modules:
-            hint = (
-                "No layer made these ops, so collapsing cannot help: draw a smaller expression "
-                "(an earlier intermediate result)"
-            )
-        elif depth is None:
-            hint = "Draw each layer as one node with collapse=True (or depth=1)"
-        elif depth > 1:
-            hint = f"Collapse more of the graph with a smaller depth than {depth}"
-        else:
-            hint = "Draw a part of the model (the output of one of its blocks)"
-        raise ValueError(
-            f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
-            f"which is too many to read (and slow to lay out). {hint}, or pass a larger "
-            "max_nodes if you really want every op."
-        )
+    if len(drawing.nodes) > max_nodes:
+        layers = bool(drawing.modules)
+        raise _too_many(len(drawing.nodes), max_nodes, backward, layers, depth)
     return drawing.to_digraph(rankdir, legend, title)
+
+
+def _too_many(count, max_nodes, backward, layers, depth):
+    """The error for a drawing of more than max_nodes nodes, with what would make it smaller."""
+    if backward:
+        hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
+    elif not layers:
+        hint = (
+            "No layer made these ops, so collapsing cannot help: draw a smaller expression "
+            "(an earlier intermediate result)"
+        )
+    elif depth is None:
+        hint = "Draw each layer as one node with collapse=True (or depth=1)"
+    elif depth > 1:
+        hint = f"Collapse more of the graph with a smaller depth than {depth}"
+    else:
+        hint = "Draw a part of the model (the output of one of its blocks)"
+    return ValueError(
+        f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
+        f"which is too many to read (and slow to lay out). {hint}, or pass a larger "
+        "max_nodes if you really want every op."
+    )
 
 
 def render(digraph, path, format="svg"):
