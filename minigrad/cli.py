@@ -20,7 +20,8 @@ def main(argv=None):
     try:
         return args.run(args) or 0
     except (ValueError, OSError, RuntimeError) as error:  # OSError: a path that cannot be used
-        print(f"minigrad {args.command}: {error}", file=sys.stderr)
+        prefix, message = f"minigrad {args.command}: ", str(error)
+        print(message if message.startswith(prefix) else prefix + message, file=sys.stderr)
         return 2
 
 

@@ -51,15 +51,15 @@ def output_folder(out, force=False):
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(
-            f"demo: --out {out_dir} is a file, not a folder. Name a folder for the pictures "
-            "(it is created if missing)."
+            f"minigrad demo: --out {out_dir} is a file, not a folder. Name a folder for the "
+            "pictures (it is created if missing)."
         )
     if out_dir.is_dir() and not force:
         others = sorted(path.name for path in out_dir.iterdir() if path.name not in OUTPUT_NAMES)
         if others:
             listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
             raise ValueError(
-                f"demo: the folder {out_dir} already holds files the demo did not write "
+                f"minigrad demo: the folder {out_dir} already holds files the demo did not write "
                 f"({listed}). Choose a new folder with --out, or pass --force to write there "
                 f"anyway (the demo writes only {', '.join(sorted(OUTPUT_NAMES))})."
             )
@@ -139,7 +139,7 @@ def run(args):
     """The demo: summary, gradchecks, training, test accuracy, plots and graph (see module doc)."""
     started = time.perf_counter()
     if args.epochs < 1:
-        raise ValueError(f"demo: --epochs must be at least 1; got {args.epochs}.")
+        raise ValueError(f"minigrad demo: --epochs must be at least 1; got {args.epochs}.")
     out_dir = output_folder(args.out, args.force)
     (X_train, y_train), (X_test, y_test) = data.load_digits()
     (X_train, y_train), (X_val, y_val) = data.validation_split(X_train, y_train)

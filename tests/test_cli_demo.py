@@ -25,3 +25,10 @@ def test_cli_demo_help_and_subprocess(tmp_path):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "Done in" in done.stdout
+
+
+def test_an_error_names_the_command_once(tmp_path, capsys):
+    assert cli.main(["demo", "--epochs", "0", "--out", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "minigrad demo: --epochs must be at least 1; got 0.\n"
+    assert cli.main(["graph", "--file", str(tmp_path / "missing.py")]) == 2
+    assert capsys.readouterr().err.startswith("minigrad graph: no such file")
