@@ -327,7 +327,8 @@ def max_relative_error(results, expected):
     for result, reference in zip(results, expected):
         result, reference = np.asarray(result, np.float64), np.asarray(reference, np.float64)
         scale = np.abs(reference).max() + 1e-6
-        worst = max(worst, float(np.abs(result - reference).max() / scale))
+        error = float(np.abs(result - reference).max() / scale)
+        worst = max(worst, error if np.isfinite(error) else math.inf)  # NaN: no agreement
     return worst
 
 
@@ -598,7 +599,8 @@ def _target_cells(name, result):
             value = result[what]
             text = f"{'ref' if what == 'ref' else 'floor'} ≤ {bound}× (#{issue})"
         targets.append(text)
-        if (result.get("check") or 0.0) > CHECK_TOLERANCE:
+        check = result.get("check")
+        if check is not None and not check <= CHECK_TOLERANCE:  # (NaN or inf: INVALID too)
             verdicts.append("INVALID: results differ")
         else:
             verdicts.append("yes" if value <= bound else "NO")

@@ -2,6 +2,7 @@
 IDX files you already have, and `batches`, the mini-batch iterator. Images are (n, h, w, c)."""
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -202,7 +203,7 @@ def read_idx(path):
     try:
         with opener(path, "rb") as file:
             raw = file.read()
-    except (EOFError, gzip.BadGzipFile) as error:
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise ValueError(
             f"read_idx: {path} is not a complete gzip file ({error}); it is truncated or "
             "corrupt. Download it again, or unpack it and pass the file without .gz."

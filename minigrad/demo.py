@@ -55,7 +55,11 @@ def output_folder(out, force=False):
             "pictures (it is created if missing)."
         )
     if out_dir.is_dir() and not force:
-        others = sorted(path.name for path in out_dir.iterdir() if path.name not in OUTPUT_NAMES)
+        others = sorted(  # hidden files (.DS_Store, …) are the system's, not the user's work
+            path.name
+            for path in out_dir.iterdir()
+            if path.name not in OUTPUT_NAMES and not path.name.startswith(".")
+        )
         if others:
             listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
             raise ValueError(

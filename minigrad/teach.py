@@ -9,7 +9,7 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import grad, no_grad
-from minigrad.nn.module import Module
+from minigrad.nn.module import Sequential
 from minigrad.ops import pad, patches, vect
 from minigrad.tensor import Tensor
 
@@ -579,22 +579,32 @@ class EquivarianceResult:
 
 def _output_stride(f, in_size, out_size, stride):
     """t: how many input pixels one output pixel stands for. The `stride` given, else for a
-    Module the product of its layers' strides (a Conv2D's stride, a pooling's size), else
-    guessed from the sizes (1 unless the output is smaller by a whole factor); None when the
-    sizes do not tell."""
+    chain of minigrad's layers the product of their strides, else guessed from the sizes (1
+    unless the output is smaller by a whole factor); None when the sizes do not tell."""
     if stride is not None:
         if not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f"check_equivariance: stride must be an int ≥ 1; got {stride!r}.")
         return int(stride)
-    if isinstance(f, Module):  # the layers know; the sizes can mislead ("valid" borders)
-        return math.prod(
-            module.stride for _, module in f.named_modules() if hasattr(module, "stride")
-        )
+    layers = _chain_stride(f)
+    if layers is not None:  # the layers know; the sizes can mislead ("valid" borders)
+        return layers
     (h, w), (h_out, w_out) = in_size, out_size
     if h // h_out == 1 and w // w_out == 1:  # same size, or a border lost to padding="valid"
         return 1
     if h_out * (h // h_out) == h and w_out * (h // h_out) == w:
         return h // h_out
+    return None
+
+
+def _chain_stride(f):
+    """The product of the strides (a Conv2D's stride, a pooling's size) along f when f is one of
+    minigrad's layers or an nn.Sequential of them; None for any other f, whose forward may branch,
+    call a layer twice or pool with ops of its own."""
+    if isinstance(f, Sequential):
+        strides = [_chain_stride(layer) for layer in f.children()]
+        return None if None in strides else math.prod(strides)
+    if type(f).__module__ in ("minigrad.nn.layers", "minigrad.nn.pooling"):
+        return getattr(f, "stride", 1)
     return None
 
 
@@ -609,9 +619,10 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     When the output is t times smaller than the input (t = 2 after MaxPool2D(2) or a Conv2D with
     stride 2), one output pixel stands for a t × t block of input pixels: the output can only
     follow shifts by whole blocks, so the shift must be a multiple of t and the output is compared
-    after moving it by shift / t. For a Module, t is the product of its layers' strides (a
-    Conv2D's stride, a pooling's size); for a plain function it is read from the sizes (h = t·h'),
-    which a "valid" border can hide or fake: pass `stride=t` then.
+    after moving it by shift / t. For one of minigrad's layers or an nn.Sequential of them, t is
+    the product of the layers' strides (a Conv2D's stride, a pooling's size); for anything else
+    it is read from the sizes (h = t·h'), which a "valid" border can hide or fake: pass
+    `stride=t` then.
 
     >>> import minigrad as mg
     >>> x = np.zeros((6, 6, 1)); x[2, 2] = 1.0

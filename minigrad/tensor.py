@@ -159,7 +159,7 @@ class Tensor:
         through its own node. A leaf's copy is a second leaf sharing its data.
         """
         if self.grad_fn is None:
-            twin = Tensor._wrap(self.data, self.requires_grad, None)
+            twin = type(self)._wrap(self.data, self.requires_grad, None)  # a Parameter stays one
             twin.grad = self.grad
         else:
             twin = ops.Reshape.apply(self, shape=self.data.shape)

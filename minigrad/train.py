@@ -176,7 +176,7 @@ def plot_history(history, path, quiet=False):
     if Figure is None:
         columns = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if history.get(k)]
         lines = [",".join(["epoch", *columns])]
-        path = _numbers_path(path, ".csv", lines[0])
+        path = _numbers_path(path, ".csv", "epoch,")
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
         path.write_text("\n".join(lines) + "\n")
@@ -206,14 +206,14 @@ def _picture_path(path):
     return path if path.suffix else path.with_suffix(".png")
 
 
-def _numbers_path(path, suffix, first_line):
+def _numbers_path(path, suffix, start):
     """Where the numbers go without matplotlib: `path` with `suffix`. The user named the
     picture, not this file, so an existing file of that name is replaced only if it is one
-    this function wrote (it starts with `first_line`); any other is left alone."""
+    these functions wrote (its first line begins with `start`); any other is left alone."""
     numbers = path.with_suffix(suffix)
     if numbers.exists() and numbers != path:
         with open(numbers, encoding="utf-8", errors="replace") as existing:
-            ours = existing.readline().rstrip("\n") == first_line
+            ours = existing.readline().startswith(start)
         if not ours:
             raise FileExistsError(
                 f"matplotlib is not installed, so the numbers would go to {numbers} instead of "
@@ -256,7 +256,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False):
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()
     if Figure is None:
-        path = _numbers_path(path, ".txt", "filter c'=0, input channel 0:")
+        path = _numbers_path(path, ".txt", "filter c'=")
         blocks = []
         for o in range(c_out):
             for i in range(rows):

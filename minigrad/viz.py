@@ -47,8 +47,13 @@ INSTALL_HINT = (
 )
 
 
-class GraphvizNotFound(RuntimeError):
-    """Rendering needs Graphviz's `dot` program and it is not installed (the message says how)."""
+class GraphvizNotFound(graphviz.ExecutableNotFound):
+    """Rendering needs Graphviz's `dot` program and it is not installed (the message says how).
+    A graphviz.ExecutableNotFound (a RuntimeError), so code that catches graphviz's own error
+    catches it too."""
+
+    def __init__(self, message):
+        RuntimeError.__init__(self, message)  # graphviz's __init__ formats a command line
 
 
 class Digraph(graphviz.Digraph):

@@ -725,6 +725,8 @@ def test_backward_through_a_tensor_and_its_copy_reaches_the_node_once_each():
     np.testing.assert_array_equal(x.grad.data, [[0.0, 2.0], [2.0, 0.0]])
     leaf_copy = copy.copy(x)
     assert leaf_copy.grad_fn is None and leaf_copy.data is x.data and leaf_copy.requires_grad
+    parameter = copy.copy(mg.nn.Parameter(np.zeros(2, np.float32)))
+    assert type(parameter) is mg.nn.Parameter  # so a Module still registers the copy
 
 
 def test_a_deep_copied_graph_reads_its_own_saved_outputs():

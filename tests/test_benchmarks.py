@@ -163,3 +163,6 @@ def test_a_row_whose_results_differ_from_the_reference_is_invalid():
     assert run._target_cells("W4", result)[1] == "INVALID: results differ; INVALID: results differ"
     result["check"] = 1e-6
     assert run._target_cells("W4", result)[1] == "yes; yes"
+    result["check"] = run.max_relative_error([np.array([np.nan])], [np.array([1.0])])
+    assert result["check"] == float("inf")  # NaN agrees with nothing
+    assert run._target_cells("W4", result)[1].startswith("INVALID")

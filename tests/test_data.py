@@ -1,6 +1,7 @@
 """Tests of the embedded digits, the procedural shapes, batches and the MNIST IDX loader."""
 
 import gzip
+import zlib
 
 import numpy as np
 import pytest
@@ -70,6 +71,20 @@ def test_validation_split_refuses_a_step_that_holds_out_nothing_or_everything(ev
         data.validation_split(np.zeros((20, 2)), np.arange(20), every=every)
 
 
+def _deflate_error(whole):
+    """`whole` (gzip bytes) with one byte flipped where zlib itself fails (not the CRC check)."""
+    for position in range(10, len(whole) - 8):
+        damaged = bytearray(whole)
+        damaged[position] ^= 0xFF
+        try:
+            gzip.decompress(bytes(damaged))
+        except zlib.error:
+            return bytes(damaged)
+        except (OSError, EOFError):
+            continue
+    raise AssertionError("no single flipped byte makes zlib fail")
+
+
 def write_idx(path, array, compress=False):
     header = bytes([0, 0, 0x08, array.ndim]) + np.array(array.shape, dtype=">i4").tobytes()
     raw = header + array.astype(np.uint8).tobytes()
@@ -114,7 +129,8 @@ def test_load_mnist_errors(tmp_path):
     whole = gzip.compress((tmp_path / "bad").read_bytes())
     (tmp_path / "cut.gz").write_bytes(whole[: len(whole) // 2])
     (tmp_path / "plain.gz").write_bytes(b"not gzip at all")
-    for name in ("cut.gz", "plain.gz"):
+    (tmp_path / "damaged.gz").write_bytes(_deflate_error(gzip.compress(bytes(range(256)) * 8)))
+    for name in ("cut.gz", "plain.gz", "damaged.gz"):
         with pytest.raises(ValueError, match=rf"{name} is not a complete gzip file .*truncated"):
             data.read_idx(tmp_path / name)
     with pytest.raises(NotADirectoryError, match="short is a file; pass the folder"):

@@ -71,6 +71,8 @@ def test_the_demo_does_not_write_over_a_folder_of_the_users(tmp_path, capsys):
     assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0  # asked for
     assert (tmp_path / "thesis.tex").read_text() == "mine"
     own = tmp_path / "own"
+    own.mkdir()
+    (own / ".DS_Store").write_text("")  # the system's, not the user's work
     assert run_demo("--quick", "--out", str(own)) == 0
     assert run_demo("--quick", "--out", str(own)) == 0  # its own earlier output: replaced
     capsys.readouterr()

@@ -426,6 +426,23 @@ def test_a_module_gives_the_output_stride_from_its_layers():
     assert teach.check_equivariance(strided, blob(7, 7), (2, 0)).output_shift == (1, 0)
 
 
+class _PoolTwice(nn.Module):  # its forward calls one pooling twice: its layers do not tell t
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2D(1, 2, 3, seed=0)
+        self.pool = nn.MaxPool2D(2)
+
+    def forward(self, x):
+        return self.pool(self.pool(self.conv(x)))
+
+
+def test_a_model_with_its_own_forward_gets_the_output_stride_from_the_sizes():
+    x = np.zeros((16, 16, 1))
+    x[4:8, 4:8, 0] = np.arange(16.0).reshape(4, 4)
+    result = teach.check_equivariance(_PoolTwice(), x, (4, 4))  # 16×16 → 4×4: t = 4
+    assert result.equivariant and result.output_shift == (1, 1), str(result)
+
+
 def test_a_valid_border_that_looks_like_a_factor_does_not_fool_it():
     conv = nn.Conv2D(1, 4, 5, padding="valid", seed=0)  # 8×8 → 4×4, yet t = 1
     x = np.zeros((8, 8, 1))

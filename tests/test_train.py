@@ -133,9 +133,11 @@ def test_the_numbers_never_replace_a_file_the_user_wrote(tmp_path, monkeypatch):
     with pytest.raises(FileExistsError, match="mine.txt already exists"):
         train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), tmp_path / "mine.png", quiet=True)
     assert (tmp_path / "mine.txt").read_text() == "my notes\n"
-    # what these functions wrote before is replaced (a training script run twice)
-    for _ in range(2):
-        assert train.plot_history(HISTORY, tmp_path / "loss.png", quiet=True).exists()
+    # what these functions wrote before is replaced (a training script run twice), even with
+    # other columns (a run without validation after one with it)
+    without_validation = {"loss": [1.0], "accuracy": [0.5], "seconds": [0.1]}
+    for history in (HISTORY, without_validation):
+        assert train.plot_history(history, tmp_path / "loss.png", quiet=True).exists()
         assert train.plot_filters(nn.Conv2D(1, 2, 3), tmp_path / "f.png", quiet=True).exists()
 
 

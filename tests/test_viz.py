@@ -685,6 +685,7 @@ def test_render_without_dot_explains_how_to_install_graphviz(tmp_path, monkeypat
         viz.render(graph, tmp_path / "tiny.svg")
     message = str(caught.value)
     assert isinstance(caught.value, RuntimeError)
+    assert isinstance(caught.value, __import__("graphviz").ExecutableNotFound)  # graphviz's own
     for hint in ("apt-get install graphviz", "brew install graphviz", "winget install graphviz"):
         assert hint in message
     assert "conda install -c conda-forge graphviz" in message

@@ -133,7 +133,8 @@ class Dense(Module):
                 hint = (
                     " It holds exactly in_features numbers: if it is one example, give it a "
                     "batch axis before nn.Vect() (an image (h, w, c) → x.reshape(1, h, w, c)), "
-                    "which flattens every axis but the first."
+                    "which flattens every axis but the first; if it is a batch, the layer "
+                    f"before gives {x.shape[-1]} features, not {self.in_features}."
                 )
             elif x.ndim >= 3:
                 hint = " Flatten each example first: put nn.Vect() before Dense."

@@ -227,7 +227,7 @@ class BroadcastTo(Function):
         return np.broadcast_to(x, shape)
 
     def backward(self, grad_out):
-        return (sum_to(grad_out, self.inputs[0].shape),)
+        return (unbroadcast(grad_out, self.inputs[0].shape),)  # sum_to: the shapes fit
 
 
 class SumTo(Function):
@@ -310,11 +310,8 @@ def sum_to(x, shape):
     x, shape = tensor_input(x), tuple(shape)
     if x.shape == shape:
         return x
-    try:
-        fits = np.broadcast_shapes(shape, x.shape) == x.shape
-    except ValueError:
-        fits = False
-    if not fits:
+    lead = x.ndim - len(shape)  # broadcasting adds axes on the left; sizes of 1 repeat
+    if lead < 0 or any(n not in (1, m) for n, m in zip(shape, x.shape[lead:])):
         raise ValueError(
             f"sum_to: cannot sum a tensor of shape {x.shape} down to {shape}: {shape} must "
             f"broadcast to {x.shape} (trailing axes equal or 1; it may have fewer axes)."
