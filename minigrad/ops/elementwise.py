@@ -11,18 +11,19 @@ import numpy as np
 from minigrad import buffers
 from minigrad.autograd import Function
 from minigrad.ops.reduce import ROW, unbroadcast
-from minigrad.tensor import Tensor, as_array
+from minigrad.ops.shape import tensor_input
+from minigrad.tensor import Tensor
 
 
 def as_tensor(value, like=None):
     """`value` as a Tensor; a Python number takes the dtype of `like` (no float64 promotion)."""
-    if isinstance(value, Tensor):
+    if value.__class__ is Tensor:  # the hot path of unary ops
         return value
     if like is not None and (type(value) is float or type(value) is int):  # the common case first
         return Tensor._wrap(_constant(value, like.data.dtype), False, None)
-    if like is not None and isinstance(value, numbers.Real):  # complex goes to as_array's error
-        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
-    return Tensor._wrap(as_array(value), False, None)
+    if like is not None and isinstance(value, numbers.Real):
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)  # (not complex)
+    return tensor_input(value)
 
 
 _constants = {}
