@@ -11,15 +11,31 @@ import numpy as np
 from minigrad import buffers
 
 
-class _GradMode:
-    """Whether new operations are recorded in the graph (switched off by `no_grad`)."""
+class _EngineState:
+    """What every op reads when it runs: whether operations are recorded in the graph
+    (`grad_enabled`, switched off by `no_grad`), and the modules whose call is running,
+    outermost first (`scope`), with a number for each of those calls (`call_ids`; recorded on
+    each node, so a drawing can group ops by layer and tell two calls apart).
 
-    enabled = True
+    One instance with slots rather than class attributes: reading its attributes costs half
+    as much, and writing a class attribute (at every module call) costs ~7× more and makes
+    the next reads of that class slower too (benchmarks/, per-op overhead)."""
+
+    __slots__ = ("call_ids", "calls_started", "grad_enabled", "scope")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.scope = ()
+        self.call_ids = ()
+        self.calls_started = 0
+
+
+_state = _EngineState()
 
 
 def is_grad_enabled():
     """True when operations on tensors that require grad are recorded for backward."""
-    return _GradMode.enabled
+    return _state.grad_enabled
 
 
 @contextmanager
@@ -33,41 +49,39 @@ def no_grad():
     >>> y.requires_grad
     False
     """
-    previous = _GradMode.enabled
-    _GradMode.enabled = False
+    previous = _state.grad_enabled
+    _state.grad_enabled = False
     try:
         yield
     finally:
-        _GradMode.enabled = previous
+        _state.grad_enabled = previous
 
 
-class _ModuleScope:
-    """The modules whose call is running, outermost first, and a number for each of those calls
-    (recorded on each node, so a drawing can group ops by layer and tell two calls apart)."""
+def enter_scope(module):
+    """Mark the ops recorded from now on as made by a new call of `module`, inside the calls
+    running already; returns what `exit_scope` needs to end it. Module.__call__ runs
+    `saved = enter_scope(self)`, then forward, then `exit_scope(saved)` in a `finally`."""
+    saved = _state.scope, _state.call_ids
+    _state.calls_started += 1
+    _state.scope = saved[0] + (module,)
+    _state.call_ids = saved[1] + (_state.calls_started,)
+    return saved
 
-    current = ()
-    call_ids = ()
-    calls_started = 0
+
+def exit_scope(saved):
+    """End the module call that `enter_scope` began (`saved` is what it returned)."""
+    _state.scope, _state.call_ids = saved
 
 
-class module_scope:  # lower case: used like a function, `with module_scope(module):`
-    """Mark the ops recorded inside this block as made by this call of `module`
-    (Module.__call__ uses it). A class rather than a @contextmanager generator: it runs at every
-    module call, and this costs a quarter as much."""
-
-    __slots__ = ("module", "previous")
-
-    def __init__(self, module):
-        self.module = module
-
-    def __enter__(self):
-        self.previous = _ModuleScope.current, _ModuleScope.call_ids
-        _ModuleScope.calls_started += 1
-        _ModuleScope.current = _ModuleScope.current + (self.module,)
-        _ModuleScope.call_ids = _ModuleScope.call_ids + (_ModuleScope.calls_started,)
-
-    def __exit__(self, *exception):
-        _ModuleScope.current, _ModuleScope.call_ids = self.previous
+@contextmanager
+def module_scope(module):
+    """`with module_scope(module):` marks the ops recorded inside as made by one call of
+    `module` (for a block that is not a Module's forward; Module.__call__ does the same)."""
+    saved = enter_scope(module)
+    try:
+        yield
+    finally:
+        exit_scope(saved)
 
 
 class _grad_mode:  # lower case: used like a function, as no_grad is
@@ -79,11 +93,11 @@ class _grad_mode:  # lower case: used like a function, as no_grad is
         self.enabled = enabled
 
     def __enter__(self):
-        self.previous = _GradMode.enabled
-        _GradMode.enabled = self.enabled
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
 
     def __exit__(self, *exception):
-        _GradMode.enabled = self.previous
+        _state.grad_enabled = self.previous
 
 
 class Function:
@@ -148,7 +162,7 @@ class Function:
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
                 "return floats (use .astype(x.dtype) on the result)."
             )
-        if not _GradMode.enabled:
+        if not _state.grad_enabled:
             return _wrap(data, False, None)
         try:
             if len(inputs) == 2:
@@ -166,8 +180,8 @@ class Function:
         fn.inputs = inputs
         fn.settings = settings
         fn.needs_input_grad = needs_input_grad
-        fn.scope = _ModuleScope.current
-        fn.call_ids = _ModuleScope.call_ids
+        fn.scope = _state.scope
+        fn.call_ids = _state.call_ids
         fn.released = False
         out = _wrap(data, True, fn)
         if fn.saves_output:
@@ -302,11 +316,11 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     # For `_release_value`: how many of the graph's input tuples hold each large tensor, and
     # how many references one variable here adds (measured at each call: a tracer or debugger
     # that looks at local variables adds references of its own while it runs).
-    graph_uses = None
-    if not (retain_graph or create_graph):
+    graph_uses = only_here = None  # (None: nothing to give back, as in most small graphs)
+    if large and not (retain_graph or create_graph):
         graph_uses = {id(t): uses[id(t)] for t in large}
+        only_here = _backward_only()
     del large  # (it holds tensors: their references are counted)
-    only_here = _backward_only()
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over the uses so far
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
     ready = [root]  # tensors whose every use has sent its gradient

@@ -75,7 +75,8 @@ def shape_region(region, size):
     return (int(r0), int(r1)), (int(c0), int(c1))
 
 
-def _draw_shapes(n, size, region, noise, rng):
+def _draw_shapes(n, size, region, noise, seed):
+    rng = np.random.default_rng(seed)
     (r0, r1), (c0, c1) = region
     patterns = np.array(list(SHAPES.values()), dtype=np.float32)  # (classes, 3, 3)
     y = rng.integers(0, len(patterns), size=n)
@@ -98,8 +99,13 @@ def load_shapes(
 ):
     """Procedural images (size, size, 1) of 3×3 patterns (`SHAPES`: plus, cross, square,
     corner) on faint noise: for translation equivariance, train with the pattern in one region
-    and test with it in another (see `shape_region`). Seeded: the same arguments give the same
-    data. Returns (X_train, y_train), (X_test, y_test), X float32 in [0, 1], y int64.
+    and test with it in another (see `shape_region`). Returns (X_train, y_train), (X_test,
+    y_test), X float32 in [0, 1], y int64.
+
+    Seeded (`seed`: an int, or None for fresh entropy): the two sets come from independent
+    streams of `seed`, so the test set depends only on (n_test, size, test_region, noise,
+    seed) and the training set only on (n_train, size, train_region, noise, seed). Training
+    on fewer images (a smaller n_train) leaves the test images as they were.
 
     >>> (X, y), (X_test, y_test) = load_shapes(n_train=10, n_test=5)
     >>> X.shape, X_test.shape, sorted(set(y.tolist())) <= [0, 1, 2, 3]
@@ -107,9 +113,9 @@ def load_shapes(
     """
     if size < 6:
         raise ValueError(f"load_shapes: size must be ≥ 6 to fit two 3×3 regions; got {size}.")
-    rng = np.random.default_rng(seed)
-    train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, rng)
-    test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, rng)
+    train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)  # independent streams
+    train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, train_seed)
+    test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, test_seed)
     return train, test
 
 

@@ -32,7 +32,9 @@ def add_arguments(parser):
     parser.add_argument(
         "--force",
         action="store_true",
-        help="write into --out even if it holds files the demo did not write",
+        help="write into --out even if it holds files the demo did not write: its outputs "
+        "(loss.png, filters.png, graph.svg, …) replace files of the same names; no other file "
+        "is touched",
     )
     parser.set_defaults(run=run)
 
@@ -45,9 +47,10 @@ OUTPUT_NAMES = frozenset(
 
 
 def output_folder(out, force=False):
-    """The folder `out`, created if missing. A folder that holds files the demo does not write
-    (see OUTPUT_NAMES) is refused unless `force`: the demo replaces only its own files, but it
-    does not write over a folder of the user's without being asked."""
+    """The folder `out`, created if missing; checked before training, so that the demo never
+    fails after it. A folder that holds files the demo did not write (see `_is_demo_output`)
+    is refused unless `force`. With `force` the demo writes there anyway: its outputs replace
+    the files of the same names (OUTPUT_NAMES), and every other file is left alone."""
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(
@@ -58,17 +61,27 @@ def output_folder(out, force=False):
         others = sorted(  # hidden files (.DS_Store, …) are the system's, not the user's work
             path.name
             for path in out_dir.iterdir()
-            if path.name not in OUTPUT_NAMES and not path.name.startswith(".")
+            if not path.name.startswith(".") and not _is_demo_output(path)
         )
         if others:
             listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
             raise ValueError(
                 f"minigrad demo: the folder {out_dir} already holds files the demo did not write "
                 f"({listed}). Choose a new folder with --out, or pass --force to write there "
-                f"anyway (the demo writes only {', '.join(sorted(OUTPUT_NAMES))})."
+                f"anyway: the demo's outputs ({', '.join(sorted(OUTPUT_NAMES))}) then replace "
+                "files of the same names, and no other file is touched."
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     return out_dir
+
+
+def _is_demo_output(path):
+    """Whether a file counts as an earlier output of the demo: it has one of OUTPUT_NAMES, and
+    if it is one of the numbers files (loss.csv, filters.txt), the plots' first line. A .png,
+    .svg or .dot of those names cannot be told apart from the user's: it counts as the demo's."""
+    if path.name not in OUTPUT_NAMES:
+        return False
+    return path.suffix not in train.NUMBERS_START or train.wrote_numbers(path)
 
 
 def layer_checks(seed=0):
@@ -126,10 +139,13 @@ def draw_graph(model, X, y, out_dir):
     return path
 
 
-def write_pictures(model, history, out_dir):
-    """Write the loss curve and the learned filters (one message if matplotlib is missing)."""
-    curves = train.plot_history(history, out_dir / "loss.png", quiet=True)
-    filters = train.plot_filters(model.conv1, out_dir / "filters.png", quiet=True)
+def write_pictures(model, history, out_dir, overwrite=False):
+    """Write the loss curve and the learned filters (one message if matplotlib is missing).
+    With `overwrite` (--force), their numbers replace a loss.csv or filters.txt of the user's."""
+    curves = train.plot_history(history, out_dir / "loss.png", quiet=True, overwrite=overwrite)
+    filters = train.plot_filters(
+        model.conv1, out_dir / "filters.png", quiet=True, overwrite=overwrite
+    )
     print(f"  loss curve: {curves}")
     print(f"  filters:    {filters}")
     if curves.suffix != ".png":
@@ -178,7 +194,7 @@ def run(args):
     print(f"\n3. Test accuracy: {accuracy:.1%} on {len(y_test)} test images (first use of them).")
 
     print(f"\n4. Writing pictures to {out_dir}/:")
-    write_pictures(model, history, out_dir)
+    write_pictures(model, history, out_dir, overwrite=args.force)
     draw_graph(model, X_test, y_test, out_dir)
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0

@@ -7,6 +7,9 @@ import numpy as np
 
 DEFAULT_DTYPE = np.float32
 
+# Types np.asarray always turns into a new array (exact types: a subclass may define __array__).
+FRESH_SOURCES = frozenset({float, int, bool, list, tuple})
+
 
 def as_array(data, dtype=None):
     """Convert `data` to a float numpy array following minigrad's dtype rules.
@@ -59,13 +62,17 @@ class Tensor:
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = as_array(data, dtype)
+        # Training updates .data in place, so it must never be memory the caller holds. An
+        # array is copied if it shares memory; numbers, lists, tuples and numpy scalars always
+        # convert to a fresh array; anything else (array.array, memoryview, an object whose
+        # __array__ returns its own array) may hand over its memory, so it is copied.
         source = data.data if isinstance(data, Tensor) else data
         if isinstance(source, np.ndarray):
             shared = np.may_share_memory(array, source)
         else:
-            shared = array.base is not None  # a view of a buffer: array.array, memoryview, …
+            shared = type(source) not in FRESH_SOURCES and not isinstance(source, np.generic)
         if shared:
-            array = array.copy()  # training updates .data in place: never the caller's memory
+            array = array.copy()
         self.data = array
         self.grad = None
         self.requires_grad = bool(requires_grad)

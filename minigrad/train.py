@@ -164,11 +164,12 @@ def _matplotlib_figure():
     return Figure
 
 
-def plot_history(history, path, quiet=False):
+def plot_history(history, path, quiet=False, overwrite=False):
     """Plot loss and accuracy per epoch (train and validation) to `path` (a PNG).
 
     Without matplotlib, write the numbers to `path` with suffix .csv instead and say so
-    (unless quiet=True: then the caller says it). Returns the path written.
+    (unless quiet=True: then the caller says it). An existing .csv is replaced only if these
+    functions wrote it (see `wrote_numbers`) or overwrite=True. Returns the path written.
     """
     path = _picture_path(path)
     Figure = _matplotlib_figure()
@@ -176,7 +177,7 @@ def plot_history(history, path, quiet=False):
     if Figure is None:
         columns = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if history.get(k)]
         lines = [",".join(["epoch", *columns])]
-        path = _numbers_path(path, ".csv", "epoch,")
+        path = _numbers_path(path, ".csv", overwrite)
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
         path.write_text("\n".join(lines) + "\n")
@@ -206,20 +207,41 @@ def _picture_path(path):
     return path if path.suffix else path.with_suffix(".png")
 
 
-def _numbers_path(path, suffix, start):
+# The first line of the numbers plot_history (.csv) and plot_filters (.txt) write without
+# matplotlib: how they recognise a file of their own.
+NUMBERS_START = {".csv": "epoch,", ".txt": "filter c'="}
+
+
+def wrote_numbers(path):
+    """True if `path` is a file of numbers that `plot_history` or `plot_filters` wrote (they
+    recognise their own by its first line), False for any other file or a missing one.
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "loss.csv")
+    >>> _ = open(path, "w").write("epoch,loss")
+    >>> wrote_numbers(path), wrote_numbers(path.replace(".csv", ".txt"))
+    (True, False)
+    """
+    path = Path(path)
+    start = NUMBERS_START.get(path.suffix)
+    if start is None or not path.is_file():
+        return False
+    with open(path, encoding="utf-8", errors="replace") as existing:
+        return existing.readline().startswith(start)
+
+
+def _numbers_path(path, suffix, overwrite):
     """Where the numbers go without matplotlib: `path` with `suffix`. The user named the
-    picture, not this file, so an existing file of that name is replaced only if it is one
-    these functions wrote (its first line begins with `start`); any other is left alone."""
+    picture, not this file, so an existing file of that name is replaced only if these
+    functions wrote it, or if `overwrite`; any other is left alone."""
     numbers = path.with_suffix(suffix)
-    if numbers.exists() and numbers != path:
-        with open(numbers, encoding="utf-8", errors="replace") as existing:
-            ours = existing.readline().startswith(start)
-        if not ours:
-            raise FileExistsError(
-                f"matplotlib is not installed, so the numbers would go to {numbers} instead of "
-                f"the picture {path.name}, but {numbers} already exists and was not written "
-                f"here. It is left alone: give another path, or {PLOT_HINT}."
-            )
+    if numbers.exists() and numbers != path and not overwrite and not wrote_numbers(numbers):
+        raise FileExistsError(
+            f"matplotlib is not installed, so the numbers would go to {numbers} instead of "
+            f"the picture {path.name}, but {numbers} already exists and was not written here. "
+            f"It is left alone: give another path (or overwrite=True to replace it), or "
+            f"{PLOT_HINT}."
+        )
     return numbers
 
 
@@ -244,19 +266,20 @@ def filters_of(conv):
     return w.transpose(3, 2, 0, 1)  # (c', c, s, s)
 
 
-def plot_filters(conv, path, max_channels=8, quiet=False):
+def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
     """Draw each filter of a Conv2D (one column per output channel c', one row per input
     channel, at most `max_channels` rows) to `path` (a PNG).
 
     Without matplotlib, write the numbers to `path` with suffix .txt instead and say so
-    (unless quiet=True: then the caller says it). Returns the path written.
+    (unless quiet=True: then the caller says it). An existing .txt is replaced only if these
+    functions wrote it (see `wrote_numbers`) or overwrite=True. Returns the path written.
     """
     path = _picture_path(path)
     filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()
     if Figure is None:
-        path = _numbers_path(path, ".txt", "filter c'=")
+        path = _numbers_path(path, ".txt", overwrite)
         blocks = []
         for o in range(c_out):
             for i in range(rows):

@@ -37,6 +37,23 @@ def test_shapes_are_seeded_and_placed_in_their_regions():
     np.testing.assert_array_equal(X1[first_plus, 2:5, 4:7, 0], pattern)
 
 
+def test_shapes_train_and_test_sets_come_from_independent_streams():
+    # Training on fewer examples must not change the images a student is evaluated on.
+    _, (X_test, y_test) = data.load_shapes(n_train=200, n_test=40, seed=4)
+    (X_few, y_few), (X_test_few, y_test_few) = data.load_shapes(n_train=20, n_test=40, seed=4)
+    np.testing.assert_array_equal(X_test, X_test_few)
+    np.testing.assert_array_equal(y_test, y_test_few)
+    # Likewise the training set does not depend on the test set's settings.
+    (X_same, y_same), _ = data.load_shapes(n_train=20, n_test=3, test_region="top", seed=4)
+    np.testing.assert_array_equal(X_few, X_same)
+    np.testing.assert_array_equal(y_few, y_same)
+    # Two streams, not one seed used twice: same region and size still give other images.
+    (X_left, _), (X_left_test, _) = data.load_shapes(20, 20, test_region="left", seed=4)
+    assert not np.array_equal(X_left, X_left_test)
+    _, (X_other_seed, _) = data.load_shapes(n_train=200, n_test=40, seed=5)
+    assert not np.array_equal(X_test, X_other_seed)
+
+
 def test_shape_regions_and_errors():
     assert data.shape_region("anywhere", 10) == ((0, 7), (0, 7))
     assert data.shape_region("bottom", 12) == ((6, 9), (0, 9))

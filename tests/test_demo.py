@@ -78,6 +78,75 @@ def test_the_demo_does_not_write_over_a_folder_of_the_users(tmp_path, capsys):
     capsys.readouterr()
 
 
+def hide_matplotlib(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib → ImportError
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+
+
+def refuse_to_train(monkeypatch):
+    def no_fit(*args, **kwargs):
+        raise AssertionError("the demo trained before refusing the folder")
+
+    monkeypatch.setattr(train, "fit", no_fit)
+
+
+def users_files(folder):
+    """A folder of the user's: files named like the demo's outputs, and one that is not."""
+    mine = {
+        "loss.csv": "my,own,table\n1,2,3\n",
+        "filters.txt": "my notes on filters\n",
+        "loss.png": "not a picture the demo drew",
+        "notes.md": "# keep me\n",
+    }
+    for name, text in mine.items():
+        (folder / name).write_text(text)
+    return mine
+
+
+@pytest.mark.parametrize("matplotlib", [False, True], ids=["no-matplotlib", "matplotlib"])
+def test_force_replaces_the_files_named_like_the_demos_outputs_and_nothing_else(
+    matplotlib, tmp_path, monkeypatch, capsys
+):
+    if matplotlib:
+        pytest.importorskip("matplotlib")
+    else:
+        hide_matplotlib(monkeypatch)
+    mine = users_files(tmp_path)
+    assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0
+    written = {"loss.png", "filters.png"} if matplotlib else {"loss.csv", "filters.txt"}
+    for name, text in mine.items():
+        replaced = (tmp_path / name).read_bytes() != text.encode()
+        assert replaced == (name in written), name
+    if not matplotlib:
+        assert (tmp_path / "loss.csv").read_text().startswith("epoch,loss,accuracy")
+        assert (tmp_path / "filters.txt").read_text().startswith("filter c'=0")
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", ["loss.csv", "filters.txt"])
+def test_without_force_a_users_file_named_like_an_output_is_refused_before_training(
+    name, tmp_path, monkeypatch, capsys
+):
+    hide_matplotlib(monkeypatch)
+    (tmp_path / name).write_text("my own numbers\n")
+    with monkeypatch.context() as patch:
+        refuse_to_train(patch)
+        with pytest.raises(ValueError, match=rf"files the demo did not write \({name}\).*--force"):
+            run_demo("--quick", "--out", str(tmp_path))
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+    assert (tmp_path / name).read_text() == "my own numbers\n"
+    assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0
+    assert run_demo("--quick", "--out", str(tmp_path)) == 0  # now the demo's own: replaced
+    capsys.readouterr()
+
+
+def test_force_help_says_it_replaces_files_with_the_demos_names():
+    parser = argparse.ArgumentParser()
+    demo.add_arguments(parser)
+    help_text = " ".join(parser.format_help().split())
+    assert "replace files of the same names" in help_text
+
+
 def test_demo_out_that_is_a_file_is_a_clear_error(tmp_path, capsys):
     from minigrad import cli
 

@@ -54,7 +54,11 @@ REQUIRED = [
     "tutorials/03-training.md",
     "guides/extending.md",
     "es/index.md",
+    "es/tutoriales/01-tensores-y-autodiff.md",
     "es/tutoriales/02-de-densas-a-convolucionales.md",
+    "es/tutoriales/03-entrenamiento.md",
+    "es/grafos.md",
+    "es/guias/extender.md",
     *[f"reference/{name}.md" for name in ("tensor", "ops", "gradcheck", "nn", "optim")],
     *[f"reference/{name}.md" for name in ("data", "viz", "teach", "train", "models")],
 ]

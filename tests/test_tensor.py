@@ -247,6 +247,24 @@ def test_a_tensor_never_shares_a_callers_buffer_either():
     np.testing.assert_array_equal(source, [1.0, 1.0, 1.0])
 
 
+class Readings:
+    """An array-like (not a numpy array) whose __array__ hands out its own float array."""
+
+    def __init__(self):
+        self.values = np.zeros(3, np.float32)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values
+
+
+def test_a_tensor_never_shares_the_array_an_array_like_hands_out():
+    readings = Readings()
+    for t in (mg.Tensor(readings), mg.Tensor(readings, dtype=np.float32)):
+        assert not np.shares_memory(t.data, readings.values)
+        t.data += 1.0  # what an optimizer step does
+    np.testing.assert_array_equal(readings.values, [0.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("number", [1j, np.complex64(1j)], ids=["complex", "numpy complex"])
 def test_a_complex_number_in_an_operation_is_refused_not_dropped(number):
     with pytest.raises(TypeError, match="Tensor data must be numeric"):

@@ -141,6 +141,21 @@ def test_the_numbers_never_replace_a_file_the_user_wrote(tmp_path, monkeypatch):
         assert train.plot_filters(nn.Conv2D(1, 2, 3), tmp_path / "f.png", quiet=True).exists()
 
 
+def test_overwrite_replaces_a_numbers_file_the_user_wrote(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    (tmp_path / "digits.csv").write_text("pixel0,pixel1\n0,1\n")
+    (tmp_path / "mine.txt").write_text("my notes\n")
+    (tmp_path / "other.csv").write_text("untouched\n")
+    assert not train.wrote_numbers(tmp_path / "digits.csv")
+    curves = train.plot_history(HISTORY, tmp_path / "digits.png", quiet=True, overwrite=True)
+    conv = nn.Conv2D(1, 2, 3, seed=0)
+    filters = train.plot_filters(conv, tmp_path / "mine.png", quiet=True, overwrite=True)
+    assert curves.read_text().startswith("epoch,loss") and train.wrote_numbers(curves)
+    assert filters.read_text().startswith("filter c'=0") and train.wrote_numbers(filters)
+    assert (tmp_path / "other.csv").read_text() == "untouched\n"
+
+
 def test_a_picture_path_without_suffix_gets_png(tmp_path):
     pytest.importorskip("matplotlib")
     path = train.plot_history(HISTORY, tmp_path / "history")

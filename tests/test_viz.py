@@ -846,3 +846,38 @@ def test_parameters_of_a_block_called_twice_are_drawn_outside_both_calls():
     collapsed = viz.draw_graph(net(x).sum(), net, batch_size=2, depth=1)
     between = [e for e in edges(collapsed) if e[0].startswith("layer") and e[1].startswith("layer")]
     assert len(between) == 1 and 'label="(n, 3)"' in between[0][2]  # the data, not the bias
+
+
+def _labels(source):
+    """Every label="…" of a DOT source (node, cluster and graph labels)."""
+    return set(re.findall(r'label="((?:[^"\\]|\\.)*)"', source))
+
+
+@pytest.mark.parametrize("page", ["graphs.md", "es/grafos.md"])
+def test_the_docs_pictures_show_what_the_page_code_draws(page, tmp_path, monkeypatch):
+    """Each picture's labels (values, gradients, shapes) are those of a graph the page's own code
+    draws, so a student who runs the page and renders it sees the picture on the page."""
+    from test_docs import python_steps
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    monkeypatch.chdir(tmp_path)
+    namespace, drawn = {"__name__": "__docs__"}, set()
+    for number, (code, _) in enumerate(python_steps((docs / page).read_text(encoding="utf-8"))):
+        exec(compile(code, f"{page}[block {number}]", "exec"), namespace)  # noqa: S102
+        for value in list(namespace.values()):
+            if isinstance(value, viz.Digraph):
+                drawn |= _labels(value.source)
+    for name, draw in load_make_figures().PICTURES.items():
+        missing = _labels(draw().source) - drawn
+        assert not missing, f"{name}.svg shows labels the page's code does not draw: {missing}"
+
+
+@needs_dot
+def test_the_committed_pictures_are_up_to_date(tmp_path):
+    """docs/figures/*.svg hold the texts that docs/make_figures.py draws now (run it after a
+    change to minigrad.viz or to the pictures)."""
+    make_figures = load_make_figures()
+    for path in make_figures.main(tmp_path):
+        texts = re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8"))
+        committed = (make_figures.FIGURES / path.name).read_text(encoding="utf-8")
+        assert re.findall(r"<text[^>]*>([^<]*)</text>", committed) == texts, path.name

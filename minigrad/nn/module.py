@@ -1,7 +1,7 @@
 """Module (a layer or a model: parameters and submodules registered on assignment), Parameter
 (a trainable Tensor) and Sequential (layers applied one after the other)."""
 
-from minigrad.autograd import module_scope
+from minigrad.autograd import enter_scope, exit_scope
 from minigrad.tensor import Tensor
 
 
@@ -83,9 +83,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, x).")
 
     def __call__(self, *args, **kwargs):
-        # The scope marks every op recorded inside as made by this module (for graph drawings).
-        with module_scope(self):
+        # The scope marks every op recorded inside as made by this call (for graph drawings).
+        # (As `with module_scope(self):` does, written out: it runs at every layer call.)
+        saved = enter_scope(self)
+        try:
             out = self.forward(*args, **kwargs)
+        finally:
+            exit_scope(saved)
         if _CallRecorder.calls is not None:
             _CallRecorder.calls.append((self, getattr(out, "shape", None)))
         return out

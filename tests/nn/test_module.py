@@ -67,6 +67,15 @@ def test_call_records_the_module_scope_on_each_node():
     assert add.name == "Add" and add.scope == (model, model.conv)
 
 
+def test_a_failing_forward_leaves_no_scope_behind():
+    x = mg.Tensor(np.ones((1, 4, 4, 1)), requires_grad=True)
+    model = nn.Sequential(("conv", nn.Conv2D(1, 2, 3, seed=0)), ("dense", nn.Dense(5, 2)))
+    with pytest.raises(ValueError, match="Dense expects input"):
+        model(x)  # the conv runs, then Dense refuses its (1, 4, 4, 2) input
+    y = x * 2  # recorded outside any module call
+    assert y.grad_fn.scope == () and y.grad_fn.call_ids == ()
+
+
 def test_sequential_names_and_indexing():
     named = nn.Sequential(("a", nn.ReLU()), nn.Tanh(), last=nn.Sigmoid())
     assert [name for name, _ in named.named_children()] == ["a", "1", "last"]
