@@ -5,6 +5,7 @@ bar (its val_ columns are on a validation split: every tenth training image, nev
 reports test accuracy once at the end, and writes the loss curve, the learned filters and the
 graph."""
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -46,11 +47,18 @@ OUTPUT_NAMES = frozenset(
 )
 
 
+# A hidden file in the output folder: the name and SHA-256 of each file the demo wrote there.
+# It is how a later run tells its own earlier outputs (replaced freely) from a file of the
+# user's that happens to have the same name (refused without --force).
+MANIFEST = ".minigrad-demo"
+
+
 def output_folder(out, force=False):
     """The folder `out`, created if missing; checked before training, so that the demo never
-    fails after it. A folder that holds files the demo did not write (see `_is_demo_output`)
-    is refused unless `force`. With `force` the demo writes there anyway: its outputs replace
-    the files of the same names (OUTPUT_NAMES), and every other file is left alone."""
+    fails after it. A folder that holds files the demo did not write is refused unless
+    `force`: a file counts as the demo's if MANIFEST records it with its current contents.
+    With `force` the demo writes there anyway: its outputs replace the files of the same
+    names (OUTPUT_NAMES), and every other file is left alone."""
     out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(
@@ -58,10 +66,11 @@ def output_folder(out, force=False):
             "pictures (it is created if missing)."
         )
     if out_dir.is_dir() and not force:
+        ours = own_outputs(out_dir)
         others = sorted(  # hidden files (.DS_Store, …) are the system's, not the user's work
             path.name
             for path in out_dir.iterdir()
-            if not path.name.startswith(".") and not _is_demo_output(path)
+            if not path.name.startswith(".") and path.name not in ours
         )
         if others:
             listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
@@ -75,13 +84,32 @@ def output_folder(out, force=False):
     return out_dir
 
 
-def _is_demo_output(path):
-    """Whether a file counts as an earlier output of the demo: it has one of OUTPUT_NAMES, and
-    if it is one of the numbers files (loss.csv, filters.txt), the plots' first line. A .png,
-    .svg or .dot of those names cannot be told apart from the user's: it counts as the demo's."""
-    if path.name not in OUTPUT_NAMES:
-        return False
-    return path.suffix not in train.NUMBERS_START or train.wrote_numbers(path)
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def own_outputs(out_dir):
+    """The names of the files in out_dir that an earlier run wrote and no one changed since:
+    recorded in MANIFEST with the SHA-256 of what they hold now."""
+    try:
+        lines = (Path(out_dir) / MANIFEST).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):  # none yet (or unreadable): nothing counts as ours
+        return set()
+    ours = set()
+    for line in lines:
+        digest, _, name = line.partition("  ")  # as sha256sum writes it: "<digest>  <name>"
+        path = Path(out_dir) / name
+        if name in OUTPUT_NAMES and path.is_file() and _digest(path) == digest:
+            ours.add(name)
+    return ours
+
+
+def record_outputs(out_dir, paths):
+    """Add the files just written (`paths`) to out_dir's MANIFEST, keeping the earlier outputs
+    that are still as the demo left them (loss.csv of a run without matplotlib, say)."""
+    names = sorted(own_outputs(out_dir) | {Path(path).name for path in paths})
+    lines = [f"{_digest(Path(out_dir) / name)}  {name}\n" for name in names]
+    (Path(out_dir) / MANIFEST).write_text("".join(lines), encoding="utf-8")
 
 
 def layer_checks(seed=0):
@@ -140,8 +168,9 @@ def draw_graph(model, X, y, out_dir):
 
 
 def write_pictures(model, history, out_dir, overwrite=False):
-    """Write the loss curve and the learned filters (one message if matplotlib is missing).
-    With `overwrite` (--force), their numbers replace a loss.csv or filters.txt of the user's."""
+    """Write the loss curve and the learned filters (one message if matplotlib is missing);
+    returns the two paths. With `overwrite` (--force), their numbers replace a loss.csv or
+    filters.txt of the user's."""
     curves = train.plot_history(history, out_dir / "loss.png", quiet=True, overwrite=overwrite)
     filters = train.plot_filters(
         model.conv1, out_dir / "filters.png", quiet=True, overwrite=overwrite
@@ -153,6 +182,7 @@ def write_pictures(model, history, out_dir, overwrite=False):
             "  matplotlib is not installed, so the loss curve and the filters were written as "
             f"numbers instead; to get pictures, {train.PLOT_HINT}."
         )
+    return curves, filters
 
 
 def run(args):
@@ -194,7 +224,8 @@ def run(args):
     print(f"\n3. Test accuracy: {accuracy:.1%} on {len(y_test)} test images (first use of them).")
 
     print(f"\n4. Writing pictures to {out_dir}/:")
-    write_pictures(model, history, out_dir, overwrite=args.force)
-    draw_graph(model, X_test, y_test, out_dir)
+    pictures = write_pictures(model, history, out_dir, overwrite=args.force)
+    graph = draw_graph(model, X_test, y_test, out_dir)
+    record_outputs(out_dir, [*pictures, graph])
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0

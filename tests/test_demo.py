@@ -56,7 +56,8 @@ def test_demo_without_matplotlib_or_dot(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(viz, "render", no_dot)
     assert run_demo("--quick", "--out", str(tmp_path)) == 0
     out = capsys.readouterr().out
-    assert {p.name for p in tmp_path.iterdir()} == {"loss.csv", "filters.txt", "graph.dot"}
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {"loss.csv", "filters.txt", "graph.dot", demo.MANIFEST}
     assert out.count("matplotlib is not installed") == 1  # one message for both pictures
     assert "loss curve and the filters were written as numbers" in out
     assert "`dot` was not found (test)" in out
@@ -137,6 +138,30 @@ def test_without_force_a_users_file_named_like_an_output_is_refused_before_train
     assert (tmp_path / name).read_text() == "my own numbers\n"
     assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0
     assert run_demo("--quick", "--out", str(tmp_path)) == 0  # now the demo's own: replaced
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("name", ["loss.png", "graph.svg"])
+def test_a_users_picture_named_like_an_output_is_refused_and_kept(name, tmp_path, monkeypatch):
+    (tmp_path / name).write_bytes(b"my own picture")
+    with monkeypatch.context() as patch:
+        refuse_to_train(patch)
+        with pytest.raises(ValueError, match=rf"files the demo did not write \({name}\)"):
+            run_demo("--quick", "--out", str(tmp_path))
+    assert (tmp_path / name).read_bytes() == b"my own picture"
+
+
+def test_an_output_the_user_changed_is_theirs_now(tmp_path, capsys):
+    assert run_demo("--quick", "--out", str(tmp_path)) == 0
+    written = {p.name for p in tmp_path.iterdir()} - {demo.MANIFEST}
+    assert demo.own_outputs(tmp_path) == written  # every output recorded
+    curves = next(p for p in tmp_path.iterdir() if p.name.startswith("loss."))
+    curves.write_bytes(curves.read_bytes() + b"\n")  # edited by the user after the run
+    assert demo.own_outputs(tmp_path) == written - {curves.name}
+    with pytest.raises(ValueError, match=rf"files the demo did not write \({curves.name}\)"):
+        run_demo("--quick", "--out", str(tmp_path))
+    (tmp_path / demo.MANIFEST).write_bytes(b"\xff not a manifest")  # damaged: nothing is ours
+    assert demo.own_outputs(tmp_path) == set()
     capsys.readouterr()
 
 
