@@ -92,7 +92,7 @@ else:
     positions = np.arange(len(names))
     bars = (
         ("train_region", "left half (seen)", -0.2),
-        ("elsewhere", "right half (no pattern seen)", 0.2),
+        ("elsewhere", "right half (no pattern there in training)", 0.2),
     )
     for key, label, offset in bars:
         ax.bar(positions + offset, [results[n][key] for n in names], 0.4, label=label)

@@ -62,9 +62,12 @@ def empty(shape, dtype):
     >>> b is a
     False
     """
+    count = math.prod(shape)
+    if 16 * count < MIN_BYTES or not ENABLED:  # small for any dtype (≤ 16 bytes): no lookup
+        return np.empty(shape, dtype)
     dtype = np.dtype(dtype)
-    nbytes = dtype.itemsize * math.prod(shape)
-    if nbytes < MIN_BYTES or not ENABLED:
+    nbytes = dtype.itemsize * count
+    if nbytes < MIN_BYTES:
         return np.empty(shape, dtype)
     shape = tuple(shape)
     best = None  # the smallest free array of at most twice the size, if none fits exactly

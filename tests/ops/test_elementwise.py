@@ -205,6 +205,17 @@ def test_a_short_row_repeated_is_applied_in_long_rows(ufunc, shapes_, row_first,
     np.testing.assert_array_equal(out, ufunc(a, b))
 
 
+@pytest.mark.parametrize("pooled", [False, True], ids=["small", "pooled"])
+def test_tanh_backward_computes_the_same_on_both_paths(pooled):
+    """Small arrays take numpy's g − g·y·y; large ones the same products into one pooled array."""
+    g, y = rand(3, 5, seed=0), rand(3, 5, seed=1, low=-0.95, high=0.95)
+    with pytest.MonkeyPatch.context() as patch:
+        if pooled:
+            patch.setattr(buffers, "MIN_BYTES", 0)
+        z = TanhBackward.apply(mg.Tensor(g), mg.Tensor(y)).data
+    np.testing.assert_array_equal(z, g - g * y * y)
+
+
 def test_tanh_backward_keeps_the_wider_dtype_of_its_operands():
     g = np.array([0.5, -1.0], dtype=np.float64)
     y = np.array([0.25, 0.5], dtype=np.float32)
