@@ -73,15 +73,21 @@ def exit_scope(saved):
     _state.scope, _state.call_ids = saved
 
 
-@contextmanager
-def module_scope(module):
+class module_scope:  # lower case: used like a function, `with module_scope(module):`
     """`with module_scope(module):` marks the ops recorded inside as made by one call of
-    `module` (for a block that is not a Module's forward; Module.__call__ does the same)."""
-    saved = enter_scope(module)
-    try:
-        yield
-    finally:
-        exit_scope(saved)
+    `module` (for a block that is not a Module's forward; Module.__call__ does the same).
+    The object may be used again, one `with` at a time."""
+
+    __slots__ = ("module", "saved")
+
+    def __init__(self, module):
+        self.module = module
+
+    def __enter__(self):
+        self.saved = enter_scope(self.module)
+
+    def __exit__(self, *exception):
+        exit_scope(self.saved)
 
 
 class _grad_mode:  # lower case: used like a function, as no_grad is
@@ -339,7 +345,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
             if fn is None:
                 continue
-            if fn.released and graph_uses is not None:
+            if graph_uses is not None and fn.released:
                 # A second tensor of this node (made by hand: copy.copy gives a node of its
                 # own): the node's inputs were counted once per tensor, so the reference
                 # counts below would be off.

@@ -2,6 +2,7 @@
 `minigrad graph` (draw the computation graph of an example model)."""
 
 import argparse
+import subprocess
 import sys
 
 
@@ -19,7 +20,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
-    except (ValueError, OSError, RuntimeError) as error:  # OSError: a path that cannot be used
+    # OSError: a path that cannot be used; SubprocessError: Graphviz's `dot` failed.
+    except (ValueError, OSError, RuntimeError, subprocess.SubprocessError) as error:
         prefix, message = f"minigrad {args.command}: ", str(error)
         print(message if message.startswith(prefix) else prefix + message, file=sys.stderr)
         return 2

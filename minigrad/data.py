@@ -2,12 +2,13 @@
 IDX files you already have, and `batches`, the mini-batch iterator. Images are (n, h, w, c)."""
 
 import gzip
+import numbers
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_array
 
 DATASETS = Path(__file__).parent / "datasets"
 
@@ -102,7 +103,8 @@ def load_shapes(
     and test with it in another (see `shape_region`). Returns (X_train, y_train), (X_test,
     y_test), X float32 in [0, 1], y int64.
 
-    Seeded (`seed`: an int, or None for fresh entropy): the two sets come from independent
+    Seeded (`seed`: an int, a numpy Generator, which it draws from, or None for fresh
+    entropy): the two sets come from independent
     streams of `seed`, so the test set depends only on (n_test, size, test_region, noise,
     seed) and the training set only on (n_train, size, train_region, noise, seed). Training
     on fewer images (a smaller n_train) leaves the test images as they were.
@@ -113,10 +115,23 @@ def load_shapes(
     """
     if size < 6:
         raise ValueError(f"load_shapes: size must be ≥ 6 to fit two 3×3 regions; got {size}.")
-    train_seed, test_seed = np.random.SeedSequence(seed).spawn(2)  # independent streams
+    train_seed, test_seed = _seed_sequence(seed, "load_shapes").spawn(2)  # independent streams
     train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, train_seed)
     test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, test_seed)
     return train, test
+
+
+def _seed_sequence(seed, caller):
+    """`seed` (an int, a numpy Generator or None) as a SeedSequence, whose spawn() gives
+    independent streams. A Generator is drawn from, so it moves on as it would if used."""
+    if isinstance(seed, np.random.Generator):
+        return np.random.SeedSequence(seed.integers(2**63, size=4).tolist())
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
+        return np.random.SeedSequence(None if seed is None else int(seed))
+    raise TypeError(
+        f"{caller}: seed must be an int, a numpy Generator (np.random.default_rng(0)) or None; "
+        f"got {type(seed).__name__}."
+    )
 
 
 def validation_split(X, y, every=10):
@@ -159,7 +174,8 @@ def batches(X, y, batch_size, shuffle=True, seed=None):
 def _batches(X, y, order, batch_size):
     for start in range(0, len(X), batch_size):
         index = order[start : start + batch_size]
-        yield Tensor(X[index]), y[index]
+        # X[index] with an array of indices is a new array, the batch's own: no second copy.
+        yield Tensor._wrap(as_array(X[index]), False, None), y[index]
 
 
 def check_examples(caller, X, y, batch_size, allow_empty=False):

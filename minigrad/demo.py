@@ -75,10 +75,11 @@ def output_folder(out, force=False):
         if others:
             listed = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
             raise ValueError(
-                f"minigrad demo: the folder {out_dir} already holds files the demo did not write "
-                f"({listed}). Choose a new folder with --out, or pass --force to write there "
-                f"anyway: the demo's outputs ({', '.join(sorted(OUTPUT_NAMES))}) then replace "
-                "files of the same names, and no other file is touched."
+                f"minigrad demo: the folder {out_dir} already holds files the demo has no record "
+                f"of writing ({listed}): yours, ones you changed, or ones an older minigrad or "
+                "an interrupted run wrote. Choose a new folder with --out, or pass --force to "
+                f"write there anyway: the demo's outputs ({', '.join(sorted(OUTPUT_NAMES))}) "
+                "then replace files of the same names, and no other file is touched."
             )
     out_dir.mkdir(parents=True, exist_ok=True)
     return out_dir
@@ -172,9 +173,11 @@ def write_pictures(model, history, out_dir, overwrite=False):
     returns the two paths. With `overwrite` (--force), their numbers replace a loss.csv or
     filters.txt of the user's."""
     curves = train.plot_history(history, out_dir / "loss.png", quiet=True, overwrite=overwrite)
+    record_outputs(out_dir, [curves])  # at once: a failure later leaves it the demo's
     filters = train.plot_filters(
         model.conv1, out_dir / "filters.png", quiet=True, overwrite=overwrite
     )
+    record_outputs(out_dir, [filters])
     print(f"  loss curve: {curves}")
     print(f"  filters:    {filters}")
     if curves.suffix != ".png":
@@ -224,8 +227,7 @@ def run(args):
     print(f"\n3. Test accuracy: {accuracy:.1%} on {len(y_test)} test images (first use of them).")
 
     print(f"\n4. Writing pictures to {out_dir}/:")
-    pictures = write_pictures(model, history, out_dir, overwrite=args.force)
-    graph = draw_graph(model, X_test, y_test, out_dir)
-    record_outputs(out_dir, [*pictures, graph])
+    write_pictures(model, history, out_dir, overwrite=args.force)
+    record_outputs(out_dir, [draw_graph(model, X_test, y_test, out_dir)])
     print(f"\nDone in {time.perf_counter() - started:.1f} s.")
     return 0

@@ -180,6 +180,7 @@ def plot_history(history, path, quiet=False, overwrite=False):
         path = _numbers_path(path, ".csv", overwrite)
         for i, epoch in enumerate(epochs):
             lines.append(",".join([str(epoch)] + [f"{history[k][i]}" for k in columns]))
+        lines.append(NUMBERS_MARK[".csv"])
         path.write_text("\n".join(lines) + "\n")
         _say_written_as_numbers("the history", path, quiet)
         return path
@@ -207,27 +208,37 @@ def _picture_path(path):
     return path if path.suffix else path.with_suffix(".png")
 
 
-# The first line of the numbers plot_history (.csv) and plot_filters (.txt) write without
-# matplotlib: how they recognise a file of their own.
-NUMBERS_START = {".csv": "epoch,", ".txt": "filter c'="}
+# The last line of the numbers plot_history (.csv) and plot_filters (.txt) write without
+# matplotlib: how they recognise a file of their own. A comment line, which np.loadtxt,
+# np.genfromtxt (names=True takes the header from the first line) and pandas'
+# read_csv(comment="#") skip; a header such as "epoch,loss" would not do: other tools write it.
+NUMBERS_MARK = {
+    ".csv": "# written by minigrad.train.plot_history (matplotlib was not installed)",
+    ".txt": "# written by minigrad.train.plot_filters (matplotlib was not installed)",
+}
 
 
 def wrote_numbers(path):
-    """True if `path` is a file of numbers that `plot_history` or `plot_filters` wrote (they
-    recognise their own by its first line), False for any other file or a missing one.
+    r"""True if `path` is a file of numbers that `plot_history` or `plot_filters` wrote (they
+    recognise their own by its last line, NUMBERS_MARK), False for any other file or a
+    missing one. Only the end of the file is read, however large it is.
 
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "loss.csv")
-    >>> _ = open(path, "w").write("epoch,loss")
-    >>> wrote_numbers(path), wrote_numbers(path.replace(".csv", ".txt"))
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "loss.csv"
+    >>> _ = path.write_text("epoch,loss\n1,0.5\n")  # another tool's training log
+    >>> wrote_numbers(path)
+    False
+    >>> _ = path.write_text("epoch,loss\n1,0.5\n" + NUMBERS_MARK[".csv"] + "\n")
+    >>> wrote_numbers(path), wrote_numbers(path.with_suffix(".txt"))
     (True, False)
     """
     path = Path(path)
-    start = NUMBERS_START.get(path.suffix)
-    if start is None or not path.is_file():
+    mark = NUMBERS_MARK.get(path.suffix)
+    if mark is None or not path.is_file():
         return False
-    with open(path, encoding="utf-8", errors="replace") as existing:
-        return existing.readline().startswith(start)
+    with open(path, "rb") as existing:
+        existing.seek(max(existing.seek(0, 2) - len(mark) - 2, 0))  # the last line or so
+        return existing.read().rstrip(b"\r\n").endswith(b"\n" + mark.encode())
 
 
 def _numbers_path(path, suffix, overwrite):
@@ -285,7 +296,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
             for i in range(rows):
                 numbers = "\n".join(" ".join(f"{v:+.3f}" for v in row) for row in filters[o, i])
                 blocks.append(f"filter c'={o}, input channel {i}:\n{numbers}")
-        path.write_text("\n\n".join(blocks) + "\n")
+        path.write_text("\n\n".join(blocks) + "\n\n" + NUMBERS_MARK[".txt"] + "\n")
         _say_written_as_numbers("the filters", path, quiet)
         return path
     # One input channel: wrap the c' filters into rows of 8; several: one row per channel.

@@ -549,6 +549,13 @@ def test_module_scope_is_recorded_on_nodes():
     assert y.grad_fn.scope == (outer, inner)
     assert z.grad_fn.scope == (outer,)
     assert w.grad_fn.scope == ()
+    block = module_scope(outer)  # one object, used twice: two calls of `outer`
+    with block:
+        first = x * 3
+    with block:
+        second = x * 3
+    assert first.grad_fn.scope == second.grad_fn.scope == (outer,)
+    assert first.grad_fn.call_ids != second.grad_fn.call_ids
 
 
 def test_a_gradient_of_the_wrong_shape_names_the_op():

@@ -27,6 +27,18 @@ def test_cli_demo_help_and_subprocess(tmp_path):
     assert "Done in" in done.stdout
 
 
+def test_a_failing_dot_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from minigrad import viz
+
+    def crashing_dot(*args, **kwargs):
+        raise subprocess.CalledProcessError(1, ["dot", "-Tsvg"], stderr=b"Error: syntax (test)")
+
+    monkeypatch.setattr(viz, "render", crashing_dot)
+    assert cli.main(["graph", "--model", "mlp", "-o", str(tmp_path / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad graph: Command '['dot', '-Tsvg']' returned non-zero")
+
+
 def test_an_error_names_the_command_once(tmp_path, capsys):
     assert cli.main(["demo", "--epochs", "0", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "minigrad demo: --epochs must be at least 1; got 0.\n"

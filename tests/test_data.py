@@ -54,6 +54,20 @@ def test_shapes_train_and_test_sets_come_from_independent_streams():
     assert not np.array_equal(X_test, X_other_seed)
 
 
+def test_shapes_seed_may_be_a_generator_as_everywhere_else():
+    first = data.load_shapes(n_train=5, n_test=5, seed=np.random.default_rng(7))
+    again = data.load_shapes(n_train=5, n_test=5, seed=np.random.default_rng(7))
+    np.testing.assert_array_equal(first[0][0], again[0][0])
+    np.testing.assert_array_equal(first[1][0], again[1][0])
+    rng = np.random.default_rng(7)
+    data.load_shapes(n_train=5, n_test=5, seed=rng)
+    later = data.load_shapes(n_train=5, n_test=5, seed=rng)  # the generator moved on
+    assert not np.array_equal(first[0][0], later[0][0])
+    for bad in ("0", 1.5, True):
+        with pytest.raises(TypeError, match=r"load_shapes: seed must be an int, a numpy Gen"):
+            data.load_shapes(n_train=2, n_test=2, seed=bad)
+
+
 def test_shape_regions_and_errors():
     assert data.shape_region("anywhere", 10) == ((0, 7), (0, 7))
     assert data.shape_region("bottom", 12) == ((6, 9), (0, 9))
@@ -80,6 +94,11 @@ def test_batches_cover_everything_once_and_are_seeded():
         with pytest.raises(ValueError, match="batch_size must be an int ≥ 1"):
             data.batches(X, y, size)
     assert list(data.batches(X[:0], y[:0], 3)) == []
+    xb, _ = next(data.batches(X, y, 4, shuffle=False))
+    xb.data += 100  # a batch is its own memory: training on it never changes X
+    assert X[:4, 0].tolist() == [0, 1, 2, 3]
+    ints = next(data.batches(np.arange(4).reshape(4, 1), y[:4], 2))[0]
+    assert ints.dtype == np.float32  # integer images become float32, as in Tensor(...)
 
 
 @pytest.mark.parametrize("every", [0, 1, 2.5, True])

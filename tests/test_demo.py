@@ -66,7 +66,7 @@ def test_demo_without_matplotlib_or_dot(tmp_path, monkeypatch, capsys):
 
 def test_the_demo_does_not_write_over_a_folder_of_the_users(tmp_path, capsys):
     (tmp_path / "thesis.tex").write_text("mine")
-    with pytest.raises(ValueError, match=r"already holds files the demo did not write \(thesis"):
+    with pytest.raises(ValueError, match=r"holds files the demo has no record of writing \(thesis"):
         run_demo("--quick", "--out", str(tmp_path))
     assert [p.name for p in tmp_path.iterdir()] == ["thesis.tex"]  # refused before training
     assert run_demo("--quick", "--out", str(tmp_path), "--force") == 0  # asked for
@@ -132,7 +132,7 @@ def test_without_force_a_users_file_named_like_an_output_is_refused_before_train
     (tmp_path / name).write_text("my own numbers\n")
     with monkeypatch.context() as patch:
         refuse_to_train(patch)
-        with pytest.raises(ValueError, match=rf"files the demo did not write \({name}\).*--force"):
+        with pytest.raises(ValueError, match=rf"no record of writing \({name}\).*--force"):
             run_demo("--quick", "--out", str(tmp_path))
     assert [p.name for p in tmp_path.iterdir()] == [name]
     assert (tmp_path / name).read_text() == "my own numbers\n"
@@ -146,7 +146,7 @@ def test_a_users_picture_named_like_an_output_is_refused_and_kept(name, tmp_path
     (tmp_path / name).write_bytes(b"my own picture")
     with monkeypatch.context() as patch:
         refuse_to_train(patch)
-        with pytest.raises(ValueError, match=rf"files the demo did not write \({name}\)"):
+        with pytest.raises(ValueError, match=rf"no record of writing \({name}\)"):
             run_demo("--quick", "--out", str(tmp_path))
     assert (tmp_path / name).read_bytes() == b"my own picture"
 
@@ -158,10 +158,24 @@ def test_an_output_the_user_changed_is_theirs_now(tmp_path, capsys):
     curves = next(p for p in tmp_path.iterdir() if p.name.startswith("loss."))
     curves.write_bytes(curves.read_bytes() + b"\n")  # edited by the user after the run
     assert demo.own_outputs(tmp_path) == written - {curves.name}
-    with pytest.raises(ValueError, match=rf"files the demo did not write \({curves.name}\)"):
+    with pytest.raises(ValueError, match=rf"no record of writing \({curves.name}\)"):
         run_demo("--quick", "--out", str(tmp_path))
     (tmp_path / demo.MANIFEST).write_bytes(b"\xff not a manifest")  # damaged: nothing is ours
     assert demo.own_outputs(tmp_path) == set()
+    capsys.readouterr()
+
+
+def test_a_run_that_fails_after_a_picture_keeps_it_the_demos(tmp_path, monkeypatch, capsys):
+    def broken_dot(*args, **kwargs):
+        raise RuntimeError("dot crashed (test)")
+
+    monkeypatch.setattr(demo, "draw_graph", broken_dot)
+    with pytest.raises(RuntimeError, match="dot crashed"):
+        run_demo("--quick", "--out", str(tmp_path))
+    written = {p.name for p in tmp_path.iterdir()} - {demo.MANIFEST}
+    assert written and demo.own_outputs(tmp_path) == written  # recorded as they were written
+    monkeypatch.undo()
+    assert run_demo("--quick", "--out", str(tmp_path)) == 0  # not refused as the user's
     capsys.readouterr()
 
 

@@ -109,12 +109,18 @@ def test_plots_without_matplotlib_write_numbers_and_say_so(tmp_path, monkeypatch
     path = train.plot_history(HISTORY, tmp_path / "loss.png")
     assert path == tmp_path / "loss.csv"
     assert path.read_text().splitlines() == [
-        "epoch,loss,accuracy,val_loss,val_accuracy", "1,1.0,0.5,1.1,0.4", "2,0.5,0.8,0.6,0.7"
+        "epoch,loss,accuracy,val_loss,val_accuracy", "1,1.0,0.5,1.1,0.4", "2,0.5,0.8,0.6,0.7",
+        "# written by minigrad.train.plot_history (matplotlib was not installed)",
     ]  # fmt: skip
+    table = np.genfromtxt(path, delimiter=",", names=True)  # the comment line is skipped
+    assert table.dtype.names[:2] == ("epoch", "loss") and table["loss"].tolist() == [1.0, 0.5]
     conv = nn.Conv2D(1, 2, 3, bias=False, seed=0)
     conv.weight.data[:] = np.arange(18, dtype=np.float32).reshape(9, 2)
     text = train.plot_filters(conv, tmp_path / "filters.png").read_text()
     assert text.startswith("filter c'=0, input channel 0:\n+0.000 +2.000 +4.000\n")
+    assert text.endswith(
+        "\n# written by minigrad.train.plot_filters (matplotlib was not installed)\n"
+    )
     out = capsys.readouterr().out
     assert out.count("matplotlib is not installed") == 2 and "pip install" in out
     train.plot_history(HISTORY, tmp_path / "quiet.png", quiet=True)
@@ -126,6 +132,10 @@ def test_the_numbers_never_replace_a_file_the_user_wrote(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     (tmp_path / "digits.csv").write_text("pixel0,pixel1\n0,1\n")  # the user's data
+    (tmp_path / "log.csv").write_text("epoch,loss,val_loss\n0,0.91,0.95\n")  # another tool's
+    with pytest.raises(FileExistsError, match=r"log.csv already exists"):
+        train.plot_history(HISTORY, tmp_path / "log.png", quiet=True)
+    assert (tmp_path / "log.csv").read_text() == "epoch,loss,val_loss\n0,0.91,0.95\n"
     with pytest.raises(FileExistsError, match=r"digits.csv already exists.*left alone"):
         train.plot_history(HISTORY, tmp_path / "digits.png", quiet=True)
     assert (tmp_path / "digits.csv").read_text() == "pixel0,pixel1\n0,1\n"

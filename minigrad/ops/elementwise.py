@@ -250,6 +250,32 @@ class Log(Function):
         return (grad_out / self.inputs[0],)
 
 
+_ZERO_ROWS = {}  # dtype -> a read-only row of ROW zeros (see maximum_with_zero)
+
+
+def maximum_with_zero(x, out):
+    """max(x, 0) written into `out`: the same numbers as np.maximum(x, 0, out=out), faster.
+
+    numpy's maximum has a fast (vector) loop for two arrays, but not for an array and a number:
+    against 0 it runs ~5× slower (measured: 41 µs for 128×256 float32, 8 µs against an array
+    of zeros). So a large contiguous x is viewed as rows of ROW numbers, reduce.ROW, and
+    compared with one row of zeros, which numpy repeats over the rows; the numbers left over
+    form one shorter row. Small arrays go to np.maximum(x, 0) as they are.
+    """
+    if x.size < 8 * ROW or not x.flags.c_contiguous:
+        return np.maximum(x, 0, out=out)
+    zeros = _ZERO_ROWS.get(x.dtype)
+    if zeros is None:
+        zeros = _ZERO_ROWS[x.dtype] = np.zeros(ROW, x.dtype)
+        zeros.flags.writeable = False
+    flat, flat_out = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
+    whole = flat.size - flat.size % ROW
+    np.maximum(flat[:whole].reshape(-1, ROW), zeros, out=flat_out[:whole].reshape(-1, ROW))
+    if whole < flat.size:
+        np.maximum(flat[whole:], zeros[: flat.size - whole], out=flat_out[whole:])
+    return out
+
+
 class ReLU(Function):
     """max(x, 0) element-wise.
 
@@ -258,7 +284,7 @@ class ReLU(Function):
     """
 
     def forward(self, x):
-        return np.maximum(x, 0, out=buffers.empty(x.shape, x.dtype))
+        return maximum_with_zero(x, buffers.empty(x.shape, x.dtype))
 
     def backward(self, grad_out):
         # The mask [x > 0] is made here, from the input the node keeps, rather than saved by

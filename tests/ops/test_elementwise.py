@@ -92,6 +92,23 @@ def test_unary_method_is_the_same_op(name):
     np.testing.assert_array_equal(method(x).data, op(x).data)
 
 
+@pytest.mark.parametrize(
+    "shape", [(7,), (128, 256), (3, 2900), (2, 64, 64, 3)], ids=["small", "rows", "tail", "image"]
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_forward_is_numpys_maximum_with_zero(shape, dtype):
+    """maximum_with_zero (large arrays against a row of zeros) gives np.maximum(x, 0) exactly:
+    NaN stays NaN, −0.0 and ±inf as numpy has them; also for a non-contiguous x."""
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    x.reshape(-1)[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
+    for data in (x, x.T):
+        y = mg.relu(mg.Tensor(data)).data
+        expected = np.maximum(data, 0)
+        np.testing.assert_array_equal(y, expected)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+        assert y.dtype == dtype
+
+
 def test_relu_gradient_at_zero_is_zero():
     x = leaf([-1.0, 0.0, 2.0])
     mg.relu(x).sum().backward()
