@@ -104,10 +104,10 @@ def load_shapes(
     y_test), X float32 in [0, 1], y int64.
 
     Seeded (`seed`: an int, a numpy Generator, which it draws from, or None for fresh
-    entropy): the two sets come from independent
-    streams of `seed`, so the test set depends only on (n_test, size, test_region, noise,
-    seed) and the training set only on (n_train, size, train_region, noise, seed). Training
-    on fewer images (a smaller n_train) leaves the test images as they were.
+    entropy): the two sets come from independent streams of `seed`, so the test set depends
+    only on (n_test, size, test_region, noise, seed) and the training set only on (n_train,
+    size, train_region, noise, seed). Training on fewer images (a smaller n_train) leaves the
+    test images as they were.
 
     >>> (X, y), (X_test, y_test) = load_shapes(n_train=10, n_test=5)
     >>> X.shape, X_test.shape, sorted(set(y.tolist())) <= [0, 1, 2, 3]

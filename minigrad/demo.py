@@ -169,11 +169,11 @@ def draw_graph(model, X, y, out_dir):
 
 
 def write_pictures(model, history, out_dir, overwrite=False):
-    """Write the loss curve and the learned filters (one message if matplotlib is missing);
-    returns the two paths. With `overwrite` (--force), their numbers replace a loss.csv or
-    filters.txt of the user's."""
+    """Write the loss curve and the learned filters (one message if matplotlib is missing),
+    each recorded in MANIFEST as soon as it is written. With `overwrite` (--force), their
+    numbers replace a loss.csv or filters.txt of the user's."""
     curves = train.plot_history(history, out_dir / "loss.png", quiet=True, overwrite=overwrite)
-    record_outputs(out_dir, [curves])  # at once: a failure later leaves it the demo's
+    record_outputs(out_dir, [curves])  # at once: if a later step fails, it stays the demo's
     filters = train.plot_filters(
         model.conv1, out_dir / "filters.png", quiet=True, overwrite=overwrite
     )
@@ -185,7 +185,6 @@ def write_pictures(model, history, out_dir, overwrite=False):
             "  matplotlib is not installed, so the loss curve and the filters were written as "
             f"numbers instead; to get pictures, {train.PLOT_HINT}."
         )
-    return curves, filters
 
 
 def run(args):

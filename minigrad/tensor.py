@@ -8,7 +8,7 @@ import numpy as np
 DEFAULT_DTYPE = np.float32
 
 # Types np.asarray always turns into a new array (exact types: a subclass may define __array__).
-FRESH_SOURCES = frozenset({float, int, bool, list, tuple})
+_FRESH_SOURCES = frozenset({float, int, bool, list, tuple})
 
 
 def as_array(data, dtype=None):
@@ -70,7 +70,7 @@ class Tensor:
         if isinstance(source, np.ndarray):
             shared = np.may_share_memory(array, source)
         else:
-            shared = type(source) not in FRESH_SOURCES and not isinstance(source, np.generic)
+            shared = type(source) not in _FRESH_SOURCES and not isinstance(source, np.generic)
         if shared:
             array = array.copy()
         self.data = array
