@@ -131,20 +131,27 @@ def write_idx(path, array, compress=False):
 
 
 def tiny_mnist(folder, compress=False):
+    """Write MNIST's four files with random 4×3 (non-square) images; returns what was written,
+    {"train": (images, labels), "t10k": (images, labels)}."""
     rng = np.random.default_rng(0)
+    written = {}
     for prefix, n in (("train", 5), ("t10k", 3)):
-        write_idx(folder / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (n, 4, 4)), compress)
-        write_idx(folder / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, n), compress)
+        images, labels = rng.integers(0, 256, (n, 4, 3)), rng.integers(0, 10, n)
+        write_idx(folder / f"{prefix}-images-idx3-ubyte", images, compress)
+        write_idx(folder / f"{prefix}-labels-idx1-ubyte", labels, compress)
+        written[prefix] = images, labels
+    return written
 
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_load_mnist_from_tiny_idx_files(tmp_path, compress):
-    tiny_mnist(tmp_path, compress)
-    (X, y), (X_test, _) = data.load_mnist(tmp_path)
-    assert X.shape == (5, 4, 4, 1) and X_test.shape == (3, 4, 4, 1) and y.shape == (5,)
-    assert X.dtype == np.float32 and 0 <= X.min() and X.max() <= 1 and y.dtype == np.int64
-    images = data.read_idx(tmp_path / ("train-images-idx3-ubyte" + (".gz" if compress else "")))
-    np.testing.assert_allclose(X[..., 0] * 255, images)
+    written = tiny_mnist(tmp_path, compress)
+    (X, y), (X_test, y_test) = data.load_mnist(tmp_path)
+    assert X.shape == (5, 4, 3, 1) and X_test.shape == (3, 4, 3, 1) and y.shape == (5,)
+    assert X.dtype == np.float32 and y.dtype == np.int64
+    for (images, labels), (X_part, y_part) in zip(written.values(), ((X, y), (X_test, y_test))):
+        np.testing.assert_allclose(X_part[..., 0], images / 255, rtol=1e-6)  # pixels in place
+        np.testing.assert_array_equal(y_part, labels)
 
 
 def test_load_mnist_errors(tmp_path):

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import needs_dot, require
 
 import minigrad
 from minigrad import data, demo, train
@@ -30,9 +31,17 @@ def test_quick_demo_prints_and_writes_its_files(tmp_path, capsys):
     assert out.count(": ok") == len(demo.layer_checks())
     assert "epoch 1/1 [" in out and "Test accuracy:" in out
     written = {path.name for path in (tmp_path / "out").iterdir()}
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     assert {"loss.png", "filters.png"} <= written
     assert "graph.svg" in written or "graph.dot" in written
+
+
+@needs_dot
+def test_with_dot_the_demo_draws_the_graph_as_svg(tmp_path, capsys):
+    assert run_demo("--quick", "--out", str(tmp_path)) == 0
+    assert "graph: " + str(tmp_path / "graph.svg") in capsys.readouterr().out
+    assert (tmp_path / "graph.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert not (tmp_path / "graph.dot").exists()
 
 
 def test_demo_defaults():
@@ -109,7 +118,7 @@ def test_force_replaces_the_files_named_like_the_demos_outputs_and_nothing_else(
     matplotlib, tmp_path, monkeypatch, capsys
 ):
     if matplotlib:
-        pytest.importorskip("matplotlib")
+        require("matplotlib")
     else:
         hide_matplotlib(monkeypatch)
     mine = users_files(tmp_path)

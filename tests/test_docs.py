@@ -10,6 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import require
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 FENCE = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
@@ -98,8 +99,7 @@ def test_page_runs(page, tmp_path, monkeypatch):
 
 
 def test_mkdocs_builds_without_warnings(tmp_path):
-    if importlib.util.find_spec("mkdocs") is None:
-        pytest.skip("mkdocs is not installed (optional extra: pip install -e '.[docs]')")
+    require("mkdocs")  # an optional extra: pip install -e '.[docs]'
     import subprocess
     import sys
 

@@ -5,6 +5,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers import require
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -209,7 +210,7 @@ def test_explain_patch_text_shows_the_padded_zeros():
 
 
 def test_pictures(matrices):
-    pytest.importorskip("matplotlib")  # the pictures are optional; the text versions are tested
+    require("matplotlib")  # the pictures are optional; the text versions are tested
     import matplotlib
 
     matplotlib.use("Agg")
@@ -345,7 +346,7 @@ def test_plots_need_matplotlib_or_say_so(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match="pip install matplotlib"):
         teach.explain_patch((3, 3, 1), 1, 1, 1).plot()
-    with pytest.raises(ImportError, match="str"):
+    with pytest.raises(ImportError, match=r"ReceptiveField\.plot draws with matplotlib"):
         teach.receptive_field(nn.Conv2D(1, 1, 3), (5, 5, 1), (2, 2)).plot()
     with pytest.raises(ImportError, match="WeightPattern.plot"):
         teach.notes_matrices()["dense"].plot()
@@ -484,7 +485,7 @@ def test_an_all_zero_image_cannot_test_equivariance():
 
 
 def test_patch_picture_names_the_padding_colour_and_its_title_fits():
-    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib = require("matplotlib")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

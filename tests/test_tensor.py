@@ -223,7 +223,7 @@ def test_float32_stays_float32_in_forward_first_and_second_order(name):
     (grad,) = mg.grad((y * y).sum(), [x], create_graph=True)
     assert grad.dtype == np.float32
     (second,) = mg.grad(grad.sum(), [x])
-    assert second is None or second.dtype == np.float32
+    assert second is not None and second.dtype == np.float32
 
 
 # ---- review fixes: copies, numpy interop ------------------------------------------------------

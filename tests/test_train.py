@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import require
 
 import minigrad as mg
 from minigrad import data, models, nn, optim, train
@@ -24,9 +25,9 @@ def test_a_short_seeded_training_run_reaches_a_fixed_accuracy(digits, capsys):
     assert history["val_accuracy"][-1] >= 0.9
     assert history["loss"][0] > history["loss"][-1]
     assert len(history["seconds"]) == len(history["accuracy"]) == 3
-    assert train.evaluate(model, *test) == pytest.approx(
-        (history["val_loss"][-1], history["val_accuracy"][-1])
-    )
+    X_test, y_test = test  # the validation numbers are the test set's, computed apart
+    expected = numpy_cross_entropy_and_accuracy(model(mg.Tensor(X_test)).data, y_test)
+    assert (history["val_loss"][-1], history["val_accuracy"][-1]) == pytest.approx(expected)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 3 and lines[0].startswith("epoch 1/3 [####################] 43/43")
     assert "loss " in lines[0] and "acc " in lines[0] and "val_acc " in lines[0]
@@ -97,7 +98,7 @@ def test_fit_and_evaluate_refuse_what_they_cannot_train_on():
 
 
 def test_plots_with_matplotlib(tmp_path):
-    pytest.importorskip("matplotlib")  # an optional extra; the fallback is tested below
+    require("matplotlib")  # an optional extra; the fallback is tested below
     assert is_png(train.plot_history(HISTORY, tmp_path / "loss.png"))
     conv = nn.Conv2D(2, 3, 3, seed=0)
     assert is_png(train.plot_filters(conv, tmp_path / "filters.png"))
@@ -167,7 +168,7 @@ def test_overwrite_replaces_a_numbers_file_the_user_wrote(tmp_path, monkeypatch)
 
 
 def test_a_picture_path_without_suffix_gets_png(tmp_path):
-    pytest.importorskip("matplotlib")
+    require("matplotlib")
     path = train.plot_history(HISTORY, tmp_path / "history")
     assert path == tmp_path / "history.png" and is_png(path)
     assert train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), tmp_path / "filters").suffix == ".png"
@@ -182,11 +183,39 @@ def test_filters_of_unvects_the_weight_in_patch_order():
     assert filters.shape == (1, 2, 3, 3) and filters[0, channel, a, b] == 1 and filters.sum() == 1
 
 
-def test_evaluate_needs_no_graph(digits):
+def numpy_cross_entropy_and_accuracy(logits, y):
+    """The mean cross-entropy and the accuracy of `logits` for labels `y`, in plain numpy."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    log_p = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y)), y].mean(), np.mean(logits.argmax(axis=1) == y)
+
+
+def test_evaluate_records_no_graph_and_averages_over_examples(digits):
     (X, y), _ = digits
     model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
-    loss, accuracy = train.evaluate(model, X[:10], y[:10], batch_size=3)
-    assert np.isfinite(loss) and 0 <= accuracy <= 1 and mg.is_grad_enabled()
+    recorded = []
+
+    def loss_that_looks(out, labels):
+        recorded.append(out.requires_grad)  # the weights require grad: only no_grad stops it
+        return nn.functional.cross_entropy(out, labels)
+
+    loss, accuracy = train.evaluate(model, X[:10], y[:10], loss=loss_that_looks, batch_size=3)
+    assert recorded == [False] * 4 and mg.is_grad_enabled()
+    expected_loss, expected_accuracy = numpy_cross_entropy_and_accuracy(
+        model(mg.Tensor(X[:10])).data, y[:10]
+    )  # batches of 3, 3, 3 and 1: the mean is over the 10 examples, not the 4 batches
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    assert accuracy == expected_accuracy
+
+
+def test_fit_reports_the_accuracy_of_the_batches_it_trained_on(digits):
+    (X, y), _ = digits
+    model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
+    _, before = numpy_cross_entropy_and_accuracy(model(mg.Tensor(X[:64])).data, y[:64])
+    # one batch, and an lr so small the step changes nothing: the accuracy is the start's
+    optimizer = optim.SGD(model.parameters(), lr=1e-9)
+    history = train.fit(model, optimizer, X[:64], y[:64], 1, batch_size=64, progress=False)
+    assert history["accuracy"] == [pytest.approx(before)] and 0.02 < before < 0.5
 
 
 def test_shapes_show_translation_equivariance():
