@@ -229,13 +229,15 @@ def measure(variants, repeat, min_sample=0.004, warmup=2):
     return samples
 
 
-def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=3):
+def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
     """Like `measure`, but each variant runs in a process of its own.
 
     `builders` maps a name to (function, args): a process calls function(*args) to get the step,
     warms it up and times a share of the repetitions, then exits. The processes run one at a time
     (an idle process's BLAS threads would otherwise compete with the one being timed), in
-    `rounds` rounds of rotating order, so a slow drift of the machine touches every side.
+    `rounds` rounds of rotating order (at most one per repetition), so a drift of the machine
+    touches every side alike. This machine's GEMM speed drifts by ±25 % within minutes: with 3
+    rounds the W4 ratio read anywhere from 1.06 to 1.36 in one afternoon; with 8, 1.29 to 1.37.
     Separate processes keep the sides from sharing the memory allocator: in one process, what
     one side frees (or keeps for reuse) changes how much fresh, zero-filled memory the other
     side gets from the operating system, and so its time.
@@ -244,6 +246,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=3):
     time.sleep(0.5)  # let this process's BLAS threads (busy with the checks) stop spinning
     samples = {name: [] for name in builders}
     names = list(builders)
+    rounds = max(1, min(rounds, repeat))
     per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
     for r, count in enumerate(per_round):
         shift = r % len(names)
@@ -890,7 +893,7 @@ _NOTES = """
 
 - Times are medians of interleaved repetitions (each repetition times every variant once, in a
   rotating order), measured with `time.perf_counter` after warm-up calls. For W1, W2, W4 and W5
-  each variant runs in a process of its own, one process at a time, in three rounds of rotating
+  each variant runs in a process of its own, one process at a time, in eight rounds of rotating
   order: the sides must not share the memory allocator (what one side frees or keeps changes
   how many fresh pages the other one gets), nor compete with idle BLAS threads. A ratio is the
   median of the per-repetition ratios (both sides timed in the same repetition or round), with
