@@ -533,7 +533,7 @@ def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False
     >>> float(dy.item()), float(d2y.item())
     (27.0, 18.0)
     """
-    inputs = tuple(inputs)
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)  # one, or a list
     for position, tensor in enumerate(inputs):
         if not isinstance(tensor, Tensor) or not tensor.requires_grad:
             raise ValueError(

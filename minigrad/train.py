@@ -35,14 +35,21 @@ def evaluate(model, X, y, loss=cross_entropy, batch_size=256):
     """
     X, y = check_examples("evaluate", X, y, batch_size)
     total_loss, correct = 0.0, 0
+    classification = _is_classification(y)
     with no_grad():
         for xb, yb in batches(X, y, batch_size, shuffle=False):
             out = model(xb)
-            total_loss += loss(out, yb).item() * len(yb)
-            if _is_classification(y):
+            total_loss += loss(out, _targets(yb, classification, out)).item() * len(yb)
+            if classification:
                 correct += int((out.data.argmax(axis=-1) == yb).sum())
-    accuracy = correct / len(y) if _is_classification(y) else None
+    accuracy = correct / len(y) if classification else None
     return total_loss / len(y), accuracy
+
+
+def _targets(yb, classification, out):
+    """What `fit` and `evaluate` hand the loss: integer labels as they are (cross_entropy takes
+    them), other targets as a Tensor of the output's dtype (mse_loss compares them with it)."""
+    return yb if classification else Tensor(yb, dtype=out.dtype)
 
 
 class ProgressBar:
@@ -131,7 +138,7 @@ def fit(
         metrics = {}
         for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
             out = model(xb)
-            batch_loss = loss(out, yb if classification else Tensor(yb, dtype=out.dtype))
+            batch_loss = loss(out, _targets(yb, classification, out))
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()

@@ -391,6 +391,15 @@ def test_mg_grad_of_an_unused_input_is_none():
     assert g_unused is None
 
 
+def test_mg_grad_takes_one_tensor_as_well_as_a_list():
+    x = leaf([1.0, 2.0])
+    (dx,) = mg.grad((x * x).sum(), x)  # not iterated over its rows
+    np.testing.assert_array_equal(dx.data, [2.0, 4.0])
+    s = leaf(3.0)
+    (ds,) = mg.grad(s * s, s)
+    assert ds.item() == 6.0
+
+
 def test_mg_grad_with_respect_to_an_intermediate():
     x = leaf([1.0, 2.0])
     y = x * 3

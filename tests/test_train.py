@@ -56,6 +56,20 @@ def test_regression_with_mse_has_no_accuracy():
     assert history["val_loss"][-1] < 0.01
 
 
+def test_fit_and_evaluate_hand_a_custom_loss_the_same_targets():
+    seen = []
+
+    def loss(prediction, target):
+        seen.append((type(target), target.dtype))
+        return nn.functional.mse_loss(prediction, target)
+
+    X, y = np.ones((3, 2), np.float32), np.ones((3, 1))  # float64 targets, float32 outputs
+    model = nn.Dense(2, 1, seed=0)
+    train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False, loss=loss)
+    train.evaluate(model, X, y, loss=loss)
+    assert seen == [(mg.Tensor, np.float32)] * 2  # the output's dtype, in both
+
+
 def test_progress_bar_redraws_on_a_terminal():
     class Terminal(io.StringIO):
         def isatty(self):

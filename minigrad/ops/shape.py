@@ -252,7 +252,7 @@ def scatter_add(g, index, shape):
     >>> scatter_add(Tensor([1.0, 1.0]), np.array([0, 0]), (2,))
     Tensor([2., 0.])
     """
-    return ScatterAdd.apply(g, index=_plain_index(index), shape=tuple(shape))
+    return ScatterAdd.apply(tensor_input(g), index=_plain_index(index), shape=tuple(shape))
 
 
 def concat(tensors, axis=0):
