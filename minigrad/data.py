@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from minigrad.tensor import Tensor, as_array
+from minigrad.ops.shape import tensor_input
 
 DATASETS = Path(__file__).parent / "datasets"
 
@@ -174,8 +174,9 @@ def batches(X, y, batch_size, shuffle=True, seed=None):
 def _batches(X, y, order, batch_size):
     for start in range(0, len(X), batch_size):
         index = order[start : start + batch_size]
-        # X[index] with an array of indices is a new array, the batch's own: no second copy.
-        yield Tensor._wrap(as_array(X[index]), False, None), y[index]
+        # X[index] with an array of indices is a new array, the batch's own: wrapped as it is
+        # (ops' tensor_input), not copied again as Tensor(...) would.
+        yield tensor_input(X[index]), y[index]
 
 
 def check_examples(caller, X, y, batch_size, allow_empty=False):
