@@ -1,9 +1,8 @@
-"""Softmax and the losses, composed from primitives (log_softmax, exp, ·, sum, …; no backward
-of their own)."""
-
-import numpy as np
+"""Softmax and the losses, composed from primitives (log_softmax, nll_loss, exp, −, mean; no
+backward of their own)."""
 
 from minigrad import ops
+from minigrad.ops.shape import tensor_input
 from minigrad.tensor import Tensor
 
 
@@ -31,51 +30,32 @@ def softmax(x, axis=-1):
     return ops.log_softmax(x, axis).exp()
 
 
-def _label_array(labels, n, classes):
-    """labels as an int64 array of shape (n,) with values in [0, classes), or a clear error."""
-    values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
-        values = values.astype(np.int64)
-    if values.dtype.kind not in "iu":
-        raise TypeError(
-            f"cross_entropy: labels must be integer class indices (0 … {classes - 1}); got "
-            f"dtype {values.dtype}. For one-hot targets use labels = targets.argmax(axis=1)."
-        )
-    if values.shape != (n,):
-        raise ValueError(
-            f"cross_entropy: expected one label per example, shape ({n},) for logits of shape "
-            f"({n}, {classes}); got labels of shape {values.shape}."
-        )
-    bad = (values < 0) | (values >= classes)
-    if bad.any():
-        raise ValueError(
-            f"cross_entropy: labels must lie in 0 … {classes - 1} (logits have {classes} "
-            f"columns); got {int(values[bad][0])} at position {int(np.argmax(bad))}. Does the "
-            "last layer have one output per class?"
-        )
-    return values.astype(np.int64, copy=False)
+def nll_loss(log_probs, labels):
+    """Mean negative log-likelihood: L = −(1/n) Σ_i log_probs[i, labels_i], the primitive
+    op NLLLoss.
+
+    log_probs ~ (n, classes), as log_softmax gives them; labels: n integers in [0, classes).
+
+    >>> import minigrad as mg
+    >>> round(nll_loss(mg.Tensor([[-0.5, -1.0], [-2.0, -0.1]]), [0, 1]).item(), 4)
+    0.3
+    """
+    return ops.nll_loss(log_probs, labels)
 
 
 def cross_entropy(logits, labels):
     """Mean cross-entropy: L = −(1/n) Σ_i log softmax(logits_i)[labels_i].
 
     logits ~ (n, classes); labels: n integers in [0, classes) (an array, a list or a Tensor).
-    Composed as Σ log_softmax(logits) · (−Y/n), with Y the one-hot matrix of the labels.
+    Composed of two primitives: nll_loss(log_softmax(logits), labels).
 
     >>> import minigrad as mg
     >>> round(cross_entropy(mg.Tensor([[0.0, 0.0]]), [1]).item(), 4)   # log 2
     0.6931
     """
-    if logits.ndim != 2:
-        raise ValueError(
-            f"cross_entropy expects logits (n, classes); got shape {logits.shape}. "
-            "For a single example use logits.reshape(1, -1)."
-        )
-    n, classes = logits.shape
-    values = _label_array(labels, n, classes)
-    weights = np.zeros((n, classes), dtype=logits.dtype)  # −(1/n) Y, Y the one-hot labels
-    weights[np.arange(n), values] = -1 / n
-    return (log_softmax(logits) * Tensor(weights)).sum()
+    logits = tensor_input(logits)
+    labels = ops.reduce.class_labels(labels, logits.shape, "cross_entropy", "logits")
+    return ops.reduce.NLLLoss.apply(ops.log_softmax(logits, -1), labels=labels)
 
 
 def mse_loss(prediction, target):

@@ -74,11 +74,17 @@ def reduce_axes(ufunc, x, axes, dtype=None):
     Other axes, and reductions to a single number (numpy sums contiguous numbers pairwise,
     which is more accurate still), go to ufunc.reduce, all at once.
     """
-    if x.size < SLICED_MIN_SIZE or not axes or x.size == math.prod(x.shape[a] for a in axes):
+    size = x.size
+    if size < SLICED_MIN_SIZE or not axes:
         return ufunc.reduce(x, axis=axes, keepdims=True, dtype=dtype)
-    long = tuple(a for a in axes if x.shape[a] > SMALL_AXIS)
-    short = [a for a in axes if x.shape[a] <= SMALL_AXIS]
+    shape, long, short, count = x.shape, [], [], 1
+    for axis in axes:
+        count *= shape[axis]
+        (long if shape[axis] > SMALL_AXIS else short).append(axis)
+    if count == size:  # down to one number
+        return ufunc.reduce(x, axis=axes, keepdims=True, dtype=dtype)
     if long:
+        long = tuple(long)
         row = math.prod(x.shape[len(long) :])  # the numbers after the leading axes
         folds = ROW // row >= 2 and x.size // row >= ROW  # short rows, and many of them
         if folds and long == tuple(range(len(long))) and x.flags.c_contiguous:
@@ -211,9 +217,50 @@ class LogSoftmax(Function):
         return np.subtract(z, np.log(total, out=total), out=z)
 
     def backward(self, grad_out):
+        return (LogSoftmaxBackward.apply(grad_out, self.output, axis=self.settings["axis"]),)
+
+
+class LogSoftmaxBackward(Function):
+    """log_softmax's backward as one op: g − e^y · Σ_j g_j, from g and y = log_softmax(x).
+
+    forward:  z = g − e^y · Σ_axis g                       (g, y and z of one shape)
+    backward: ∂L/∂g = G − Σ_axis (G · e^y),  ∂L/∂y = −G · e^y · Σ_axis g      (G = ∂L/∂z)
+    One op rather than the four of exp, sum, ·, − (as TanhBackward for tanh): the loss runs it
+    at every step. Its own backward is written with Tensor ops, so higher orders still work.
+    """
+
+    def forward(self, g, y, axis):
+        return g - np.exp(y) * np.add.reduce(g, axis=axis, keepdims=True)
+
+    def backward(self, grad_out):
+        g, y = self.inputs
         axis = self.settings["axis"]
-        softmax = self.output.exp()
-        return (grad_out - softmax * sum(grad_out, axis=axis, keepdims=True),)
+        softmax = y.exp()
+        grad_g = grad_y = None
+        if self.needs_input_grad[0]:
+            grad_g = grad_out - sum(grad_out * softmax, axis=axis, keepdims=True)
+        if self.needs_input_grad[1]:
+            grad_y = -(grad_out * softmax * sum(g, axis=axis, keepdims=True))
+        return grad_g, grad_y
+
+
+class NLLLoss(Function):
+    """The mean negative log-likelihood of integer labels: −(1/n) Σ_i x[i, labels_i].
+
+    forward:  L = −(1/n) Σ_i x[i, labels_i]     (x ~ (n, classes) log-probabilities; L a number)
+    backward: ∂L/∂x = g · W,  W[i, labels_i] = −1/n and 0 elsewhere (a constant)
+    cross_entropy is this op after log_softmax. Backward needs only x's shape, not its values.
+    """
+
+    def forward(self, x, labels):
+        return -x[np.arange(len(labels)), labels].mean()
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        labels = self.settings["labels"]
+        weights = np.zeros(x.shape, x.dtype)  # −(1/n) Y, Y the one-hot matrix of the labels
+        weights[np.arange(len(labels)), labels] = -1 / len(labels)
+        return (grad_out * Tensor._wrap(weights, False, None),)
 
 
 class BroadcastTo(Function):
@@ -239,9 +286,10 @@ class SumTo(Function):
 
     def forward(self, x, shape):
         lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
+        axes = tuple(range(lead))  # the leading axes broadcasting added (a bias: all of them)
+        if x.shape[lead:] != shape:  # and the axes where shape has a 1 that was repeated
+            kept = x.shape[lead:]
+            axes += tuple(lead + i for i, n in enumerate(shape) if n == 1 and kept[i] != 1)
         return reduce_axes(np.add, x, axes).reshape(shape)
 
     def backward(self, grad_out):
@@ -286,6 +334,60 @@ def log_softmax(x, axis=-1):
     """
     x = tensor_input(x)
     return LogSoftmax.apply(x, axis=normalize_axis(axis, x.ndim, "log_softmax"))
+
+
+def nll_loss(log_probs, labels):
+    """−(1/n) Σ_i log_probs[i, labels_i]: the mean negative log-likelihood of integer labels.
+
+    log_probs ~ (n, classes), as log_softmax gives them; labels: n integers in [0, classes).
+
+    >>> round(nll_loss(Tensor([[-0.5, -1.0], [-2.0, -0.1]]), [0, 1]).item(), 4)   # (0.5 + 0.1) / 2
+    0.3
+    """
+    log_probs = tensor_input(log_probs)
+    labels = class_labels(labels, log_probs.shape, "nll_loss", "log-probabilities")
+    return NLLLoss.apply(log_probs, labels=labels)
+
+
+def class_labels(labels, shape, op, what):
+    """`labels` checked against scores of `shape` ~ (n, classes) (`what` they are, for the
+    errors of `op`): a new read-only int64 array of n values in [0, classes).
+
+    A copy, so a backward uses the labels of its forward even if the caller's array changes."""
+    if len(shape) != 2:
+        raise ValueError(
+            f"{op} expects {what} (n, classes); got shape {shape}. For a single example use "
+            ".reshape(1, -1)."
+        )
+    n, classes = shape
+    if n == 0:
+        raise ValueError(
+            f"{op} got an empty batch ({what} of shape {shape}): the mean over no examples is "
+            "undefined. Skip empty batches."
+        )
+    values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
+    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+        values = values.astype(np.int64)
+    if values.dtype.kind not in "iu":
+        raise TypeError(
+            f"{op}: labels must be integer class indices (0 … {classes - 1}); got dtype "
+            f"{values.dtype}. For one-hot targets use labels = targets.argmax(axis=1)."
+        )
+    if values.shape != (n,):
+        raise ValueError(
+            f"{op}: expected one label per example, shape ({n},) for {what} of shape "
+            f"({n}, {classes}); got labels of shape {values.shape}."
+        )
+    bad = (values < 0) | (values >= classes)
+    if bad.any():
+        raise ValueError(
+            f"{op}: labels must lie in 0 … {classes - 1} ({what} have {classes} columns); got "
+            f"{int(values[bad][0])} at position {int(np.argmax(bad))}. Does the last layer "
+            "have one output per class?"
+        )
+    values = values.astype(np.int64)  # always a copy
+    values.flags.writeable = False
+    return values
 
 
 def broadcast_to(x, shape):

@@ -67,3 +67,16 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, [0.5, 1.0])
     with pytest.raises(ValueError, match=r"expects logits \(n, classes\)"):
         F.cross_entropy(mg.Tensor(rand(3)), [0])
+    with pytest.raises(ValueError, match=r"cross_entropy got an empty batch"):
+        F.cross_entropy(mg.Tensor(np.zeros((0, 3))), [])
+
+
+def test_cross_entropy_is_nll_loss_of_log_softmax():
+    """Two ops, as the docs draw them: LogSoftmax, then NLLLoss (the mean of −log p at the
+    labels); F.nll_loss gives the same number from log-probabilities."""
+    logits, labels = mg.Tensor(rand(4, 3), requires_grad=True), [2, 0, 1, 1]
+    loss = F.cross_entropy(logits, labels)
+    assert loss.grad_fn.name == "NLLLoss"
+    assert loss.grad_fn.inputs[0].grad_fn.name == "LogSoftmax"
+    assert F.nll_loss(F.log_softmax(logits), labels).item() == loss.item()
+    assert mg.gradgradcheck(lambda z: F.cross_entropy(z, labels), logits)

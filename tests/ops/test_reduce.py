@@ -251,6 +251,80 @@ def test_log_softmax_axis_out_of_range_names_the_op():
         mg.ops.log_softmax(mg.Tensor(rand(2, 3)), axis=2)
 
 
+@given(shape=shapes(min_dims=1), data=st.data(), seed=seeds)
+def test_log_softmax_backward_op_is_g_minus_softmax_times_the_sum_of_g(shape, data, seed):
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    g, y = rand(*shape, seed=seed), rand(*shape, seed=seed + 1, low=-3, high=0.5)
+    expected = g - np.exp(y) * g.sum(axis=axis, keepdims=True)
+    out = check_op(
+        lambda g, y: reduce.LogSoftmaxBackward.apply(g, y, axis=axis % len(shape)),
+        g,
+        y,
+        expected=expected,
+    )
+    assert out.grad_fn.name == "LogSoftmaxBackward"
+
+
+def test_log_softmax_backward_is_one_op_whose_own_backward_is_recorded():
+    x = leaf([[0.5, -1.0, 2.0], [0.0, 0.0, 0.0]])
+    w = mg.Tensor([[1.0, 2.0, 3.0], [-1.0, 0.5, 0.0]])
+    (d1,) = mg.grad((mg.ops.log_softmax(x) * w).sum(), x, create_graph=True)
+    assert d1.grad_fn.name == "LogSoftmaxBackward"
+    (d2,) = mg.grad((d1 * w).sum(), x)  # Σ_j w_j ∂²L/∂x_j∂x: through the op's own backward
+    p = np.exp(mg.ops.log_softmax(x).data)
+    s = w.data.sum(axis=1, keepdims=True)
+    wp = (w.data * p).sum(axis=1, keepdims=True)  # ∂L/∂x = w − p·s;  its Jacobian times w:
+    np.testing.assert_allclose(d2.data, -s * p * (w.data - wp), rtol=1e-12)
+
+
+def numpy_nll(x, labels):
+    return -x[np.arange(len(labels)), labels].mean()
+
+
+@given(n=st.integers(1, 5), classes=st.integers(1, 4), seed=seeds)
+def test_nll_loss_matches_numpy_and_has_right_gradients(n, classes, seed):
+    x = rand(n, classes, seed=seed, low=-3, high=0)
+    labels = np.random.default_rng(seed).integers(0, classes, size=n)
+    out = check_op(lambda t: mg.ops.nll_loss(t, labels), x, expected=numpy_nll(x, labels))
+    assert out.grad_fn.name == "NLLLoss"
+
+
+def test_nll_loss_gradient_is_minus_one_over_n_at_each_label():
+    x = leaf(rand(3, 4))
+    mg.ops.nll_loss(x, [1, 1, 3]).backward()
+    expected = np.zeros((3, 4))
+    expected[[0, 1, 2], [1, 1, 3]] = -1 / 3
+    np.testing.assert_array_equal(x.grad.data, expected)
+
+
+def test_nll_loss_keeps_its_own_copy_of_the_labels():
+    """The backward uses the labels of the forward, even if the caller's array changes after."""
+    x, labels = leaf(rand(2, 3)), np.array([0, 2])
+    loss = mg.ops.nll_loss(x, labels)
+    labels[:] = 1
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.data, [[-0.5, 0, 0], [0, 0, -0.5]])
+
+
+def test_nll_loss_keeps_float32():
+    x = mg.Tensor(rand(4, 3).astype(np.float32), requires_grad=True)
+    loss = mg.ops.nll_loss(x, [0, 1, 2, 0])
+    loss.backward()
+    assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_nll_loss_errors_name_the_op():
+    x = mg.Tensor(rand(2, 3))
+    with pytest.raises(ValueError, match=r"nll_loss: labels must lie in 0 … 2 .* got 3"):
+        mg.ops.nll_loss(x, [0, 3])
+    with pytest.raises(ValueError, match=r"nll_loss expects log-probabilities \(n, classes\)"):
+        mg.ops.nll_loss(mg.Tensor(rand(3)), [0])
+    with pytest.raises(ValueError, match=r"nll_loss got an empty batch"):
+        mg.ops.nll_loss(mg.Tensor(np.zeros((0, 3))), [])
+    with pytest.raises(TypeError, match="nll_loss: labels must be integer class indices"):
+        mg.ops.nll_loss(x, [0.5, 1.0])
+
+
 @pytest.mark.parametrize(("shape", "folds"), [((128, 256), False), ((2048, 64), True)])
 def test_rows_are_folded_only_when_there_are_many(shape, folds):
     """The fold of leading rows pays for its Python only from ROW rows on (reduce.ROW): fewer
