@@ -495,17 +495,24 @@ def _accumulate(tensor, grad, create_graph, handed_out):
 
 
 def _private(grad, dtype, create_graph, handed_out):
-    """A first-order gradient as an array no one else holds, to be stored or returned.
+    """A gradient as an array no one else holds, of the leaf's `dtype`, to be stored or returned.
 
     The caller's upstream array, any tensor of the graph, a view of another array, or an array
     already given out (Add's backward hands the same gradient to both inputs) is copied first.
     So two gradients never share memory with each other or with data, and a fresh result (most
-    of them: a matmul, a sum, a fold) is not copied at all. With create_graph the gradient is a
-    Tensor of the new graph and is kept as it is.
+    of them: a matmul, a sum, a fold) is not copied at all.
+
+    With create_graph the gradient is a Tensor of the new graph, and a copy must stay in that
+    graph: the op AsType makes it, when the gradient is one already given out or a tensor of
+    the graph, read-only (a broadcast) or of another dtype. A view of the backward graph's own
+    arrays is kept (a drawing of the backward graph then shows no extra node).
     """
-    if create_graph:
-        return grad
     data = grad.data
+    if create_graph:
+        if id(data) in handed_out or data.dtype != dtype or not data.flags.writeable:
+            grad = AsType.apply(grad, dtype=dtype)
+        handed_out.add(id(grad.data))
+        return grad
     if (
         data.base is not None
         or id(data) in handed_out
@@ -545,6 +552,7 @@ def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False
 
 
 # Imported last: tensor.py imports this module, and Tensor is only needed when ops run.
+from minigrad.ops.elementwise import AsType
 from minigrad.tensor import Tensor
 
 _wrap = Tensor._wrap  # the engine's constructor of result tensors, looked up once

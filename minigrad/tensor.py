@@ -321,6 +321,10 @@ class Tensor:
         """1 / (1 + e^-self), element-wise."""
         return ops.Sigmoid.apply(self)
 
+    def astype(self, dtype):
+        """A copy in another float dtype, recorded in the graph: x.astype(np.float64)."""
+        return ops.astype(self, dtype)
+
     def reshape(self, *shape):
         """The same elements in a new shape (one -1 is inferred): x.reshape(2, -1)."""
         return ops.reshape(self, *shape)

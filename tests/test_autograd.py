@@ -414,27 +414,54 @@ def test_mg_grad_refuses_inputs_that_do_not_require_grad():
 
 
 # ---- fresh gradient arrays --------------------------------------------------------------------
-def test_leaf_grads_do_not_alias_each_other_or_the_upstream_array():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_leaf_grads_do_not_alias_each_other_or_the_upstream_array(create_graph):
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     upstream = np.array([1.0, 1.0])
-    (a + b).backward(upstream)  # the same gradient object reaches both leaves
+    (a + b).backward(upstream, create_graph=create_graph)  # one gradient object reaches both
     assert not np.shares_memory(a.grad.data, b.grad.data)
     assert not np.shares_memory(a.grad.data, upstream)
     a.grad.data[0] = 100.0
     assert b.grad.data[0] == 1.0 and upstream[0] == 1.0
 
 
-def test_a_leaf_root_grad_does_not_alias_the_upstream_array():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_leaf_root_grad_does_not_alias_the_upstream_array(create_graph):
     x = leaf([1.0, 2.0])
     upstream = np.array([5.0, 6.0])
-    x.backward(upstream)
+    x.backward(upstream, create_graph=create_graph)
     assert not np.shares_memory(x.grad.data, upstream)
 
 
-def test_grad_dtype_follows_the_leaf():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_grad_dtype_follows_the_leaf(create_graph):
     x = mg.Tensor([1.0, 2.0], requires_grad=True)
-    (x * 2).backward(np.array([1.0, 1.0]))  # a float64 upstream for a float32 leaf
+    (x * 2).backward(np.array([1.0, 1.0]), create_graph=create_graph)  # float64 upstream
     assert x.grad.dtype == np.float32
+    y = mg.Tensor([3.0, 4.0], dtype=np.float64, requires_grad=True)
+    x.grad = None
+    (x * y).sum().backward(create_graph=create_graph)  # ∂/∂x = y: float64, for a float32 x
+    assert x.grad.dtype == np.float32 and y.grad.dtype == np.float64
+
+
+def test_create_graph_grads_are_private_writable_and_still_differentiable():
+    """With create_graph a gradient is a tensor of the backward graph; one that is not the
+    leaf's own (here both leaves get Sum's read-only broadcast, the same object) is copied by
+    an op of that graph, AsType, so it can still be differentiated."""
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    ((a + b) * a).sum().backward(create_graph=True)  # ∂/∂a = 2a + b, ∂/∂b = a
+    (b * b).sum().backward(create_graph=True)  # accumulates: ∂/∂b = a + 2b
+    assert a.grad is not b.grad and not np.shares_memory(a.grad.data, b.grad.data)
+    assert a.grad.data.flags.writeable and b.grad.data.flags.writeable
+    np.testing.assert_allclose(a.grad.data, 2 * a.data + b.data)
+    (d2,) = mg.grad(b.grad.sum(), [a])  # ∂(Σ a + 2b)/∂a = 1
+    np.testing.assert_allclose(d2.data, [1.0, 1.0])
+    x, y, z = leaf([1.0, 2.0]), leaf([0.5, 0.5]), leaf([3.0, 4.0])
+    ((x + y) * z).sum().backward(create_graph=True)  # Add hands z·1 to x and to y
+    assert {x.grad.grad_fn.name, y.grad.grad_fn.name} == {"Mul", "AsType"}
+    for g in (x.grad, y.grad):
+        (d2,) = mg.grad(g.sum(), [z], retain_graph=True)  # (the two share their graph)
+        np.testing.assert_allclose(d2.data, [1.0, 1.0])
 
 
 # ---- order of the walk ------------------------------------------------------------------------
@@ -697,19 +724,21 @@ class DotReturningInputs(Dot):
         return b, a  # right only for g = 1, but a legal return: tensors of the graph
 
 
-def test_a_gradient_is_never_the_data_of_a_tensor_of_the_graph():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_gradient_is_never_the_data_of_a_tensor_of_the_graph(create_graph):
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
-    DotReturningInputs.apply(a, b).backward()
+    DotReturningInputs.apply(a, b).backward(create_graph=create_graph)
     assert not np.shares_memory(a.grad.data, b.data)
     assert not np.shares_memory(b.grad.data, a.data)
     mg.optim.SGD([b, a], lr=0.1).step()  # b changes in place before a's step reads a.grad
     np.testing.assert_allclose(a.data, [0.7, 1.6])
 
 
-def test_mg_grad_returns_private_arrays():
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_mg_grad_returns_private_arrays(create_graph):
     a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     up = np.array([5.0, 6.0])
-    ga, gb = mg.grad(a + b, [a, b], grad_output=up)
+    ga, gb = mg.grad(a + b, [a, b], grad_output=up, create_graph=create_graph)
     assert ga is not gb and not np.shares_memory(ga.data, gb.data)
     ga.data[0] = 0.0
     np.testing.assert_array_equal(gb.data, up)

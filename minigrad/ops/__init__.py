@@ -3,6 +3,7 @@ and beside each op the lowercase function users call."""
 
 from minigrad.ops.elementwise import (
     Add,
+    AsType,
     Div,
     Exp,
     Log,
@@ -14,6 +15,7 @@ from minigrad.ops.elementwise import (
     Sub,
     Tanh,
     add,
+    astype,
     div,
     exp,
     log,

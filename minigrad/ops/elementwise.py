@@ -355,6 +355,37 @@ class Sigmoid(Function):
         return (grad_out * y * (1 - y),)
 
 
+class AsType(Function):
+    """A copy of x in another float dtype (or the same one).
+
+    forward:  y = x converted to `dtype`        (always a new array)
+    backward: ∂L/∂x = g converted to x's dtype
+    The engine also uses it to give a leaf, under create_graph, a gradient of its own.
+    """
+
+    def forward(self, x, dtype):
+        return x.astype(dtype)
+
+    def backward(self, grad_out):
+        return (AsType.apply(grad_out, dtype=self.inputs[0].dtype),)
+
+
+def astype(x, dtype):
+    """x as a new tensor of float `dtype` (float16, float32 or float64); gradients flow back
+    in x's own dtype.
+
+    >>> astype(Tensor([1.0, 2.0]), np.float64).dtype
+    dtype('float64')
+    """
+    x, dtype = tensor_input(x), np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(
+            f"astype: a Tensor holds floats, so the dtype must be a float dtype such as "
+            f"np.float64; got {dtype}."
+        )
+    return AsType.apply(x, dtype=dtype)
+
+
 def add(a, b):
     """a + b, broadcasting like numpy.
 

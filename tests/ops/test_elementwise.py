@@ -239,3 +239,26 @@ def test_tanh_backward_keeps_the_wider_dtype_of_its_operands():
     z = TanhBackward.apply(mg.Tensor(g), mg.Tensor(y))
     assert z.dtype == np.float64
     np.testing.assert_allclose(z.data, g * (1 - y.astype(np.float64) ** 2))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_astype_copies_into_the_dtype_and_casts_the_gradient_back(dtype):
+    x = leaf([1.5, -2.0, 3.25])
+    y = mg.ops.astype(x, dtype)
+    assert y.dtype == dtype and not np.shares_memory(y.data, x.data)
+    np.testing.assert_array_equal(y.data, x.data.astype(dtype))
+    y.backward(np.array([1.0, 2.0, 3.0], dtype=dtype))
+    assert x.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [1.0, 2.0, 3.0])
+    assert x.astype(dtype).grad_fn.name == "AsType"
+
+
+@given(shape=shapes(), seed=seeds)
+def test_astype_to_the_same_dtype_is_an_identity_with_right_gradients(shape, seed):
+    x = rand(*shape, seed=seed)
+    check_op(lambda t: t.astype(np.float64), x, expected=x)
+
+
+def test_astype_refuses_dtypes_that_are_not_floats():
+    with pytest.raises(TypeError, match=r"astype: .* float dtype .* got int64"):
+        mg.Tensor([1.0]).astype(np.int64)
