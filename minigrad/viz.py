@@ -278,7 +278,7 @@ class _Drawing:
                 calls = ()
             elif fn is not None:
                 self.op_node[id(fn)] = node = self._new_id("op")
-                label = _op_label(fn, t, self._shape(t))
+                label = self._op_text(fn, t)
                 self.nodes[node] = ("op", label, self._cluster_path(calls))
             self._add_tensor(t, self._cluster_path(calls), self._tensor_kind(t))
         for t in tensors:
@@ -344,7 +344,7 @@ class _Drawing:
                 continue
             if t.grad_fn is not None:
                 self.op_node[id(t.grad_fn)] = node = self._new_id("op")
-                label = _op_label(t.grad_fn, t, self._shape(t))
+                label = self._op_text(t.grad_fn, t)
                 self.nodes[node] = ("backward op", label, cluster)
                 self._add_tensor(t, cluster, "gradient")
             elif id(t) in self.grad_of:  # a gradient computed from constants only (no graph)
@@ -414,17 +414,22 @@ class _Drawing:
 
     # -- labels --
     def _shape(self, t):
-        """The shape; the batch axis is written n (see `_batch_axes`: it is followed from the
-        data through the ops, so parameters and coincidences of sizes keep their numbers)."""
+        """The shape; the batch axis is written n (see `_batch_axis`)."""
+        return _shape_text(t.shape, batch_axis=self._batch_axis(t))
+
+    def _batch_axis(self, t):
+        """The axis of t that is the batch, n examples, or None (see `_batch_axes`: it is
+        followed from the data through the ops, so parameters and coincidences of sizes keep
+        their numbers)."""
         if self.batch_size is None:
-            return _shape_text(t.shape)
+            return None
         if self._batch is None:
             self._batch = _batch_axes(self.all_tensors, self._leaf_batch, self.batch_size)
         # A gradient has the axes of its tensor.
         batch = self._batch.get(id(self.grad_of.get(id(t), (t,))[0]))
         if batch is None or batch[1] != 1:
-            return _shape_text(t.shape)
-        return _shape_text(t.shape, batch_axis=batch[0])
+            return None
+        return batch[0]
 
     def _leaf_batch(self, leaf):
         """A data leaf (an input of at least two axes: examples × features or images) starts
@@ -432,6 +437,19 @@ class _Drawing:
         if self._tensor_kind(leaf) != "input" or leaf.ndim < 2:
             return None
         return 0
+
+    def _op_text(self, fn, t):
+        """The label of the op that made `t` (see `_op_label`). NLLLoss's labels are data, one
+        per example, not a setting: drawn as a shape, `labels ~ (n)`, as a tensor would be (a
+        list of them would change with every batch), with their values when there are ≤ 4."""
+        if fn.name != "NLLLoss":
+            return _op_label(fn, t, self._shape(t))
+        labels, scores = fn.settings["labels"], fn.inputs[0]  # one label per row of the scores
+        batch = 0 if self._batch_axis(scores) == 0 else None
+        text = f"NLLLoss\\nlabels ~ {_shape_text(labels.shape, batch_axis=batch)}"
+        if self.show_values and len(labels) <= 4:
+            text += " = " + _short(labels)
+        return text
 
     def _tensor_label(self, t, kind):
         name = self.leaves.get(id(t), (t.name,))[0] or t.name
@@ -524,7 +542,10 @@ def _walk(roots, stop=()):
     return tensors, ops
 
 
-ELEMENTWISE = {"Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "ReLU", "Tanh", "Sigmoid"}
+ELEMENTWISE = {
+    *("Add", "Sub", "Mul", "Div", "Pow", "Neg", "Exp", "Log", "ReLU", "Tanh", "Sigmoid"),
+    "TanhBackward",  # tanh's backward g · (1 − y²) as one op
+}
 # Ops that keep every example on its own index of axis 0: padding, patches and their adjoints.
 KEEPS_AXES = {"Pad", "Crop", "Patches", "Fold"}
 
@@ -575,6 +596,8 @@ def _batch_after(fn, output, inputs, n):
     ndim, (axis, rows) = batched[0]
     if fn.name in KEEPS_AXES:
         return axis, rows
+    if fn.name in ("LogSoftmax", "LogSoftmaxBackward"):  # along one axis: the others are kept
+        return None if axis == fn.settings["axis"] else (axis, rows)
     if fn.name == "Transpose":
         return [int(a) for a in fn.settings["axes"]].index(axis), rows
     if fn.name == "Reshape":

@@ -202,6 +202,21 @@ def test_batch_size_writes_the_batch_axis_as_n_but_not_in_parameters():
     assert 'label="n = 2"' in graph.source
 
 
+def test_a_classifier_loss_shows_its_labels_as_a_shape_and_keeps_the_batch_axis():
+    """cross_entropy is LogSoftmax → NLLLoss: the log-probabilities keep the batch axis (n),
+    and NLLLoss's labels, data rather than a setting, are drawn as `labels ~ (n)`."""
+    layer = nn.Dense(4, 3, seed=0)
+    x = mg.Tensor(np.ones((6, 4), dtype=np.float32), name="x")
+    loss = nn.functional.cross_entropy(layer(x), [0, 2, 1, 1, 0, 2])
+    loss.backward(create_graph=True)
+    labels = list(nodes(viz.draw_graph(loss, layer, backward="both", batch_size=6)).values())
+    ops = {"NLLLoss\nlabels ~ (n)", "LogSoftmax axis=1", "LogSoftmaxBackward axis=1"}
+    assert ops <= set(labels)
+    assert labels.count("~ (n, 3)") == 4  # MatMul's, Add's, log_softmax's, ∂L/∂logits
+    small = nn.functional.cross_entropy(layer(x[:2]), [0, 2])
+    assert "NLLLoss\nlabels ~ (2) = [0, 2]" in nodes(viz.draw_graph(small, layer)).values()
+
+
 # ---- layers ---------------------------------------------------------------------------------
 def test_dense_layer_box_parameter_names_and_edges():
     layer = nn.Dense(4, 3, seed=0)

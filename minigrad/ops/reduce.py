@@ -1,4 +1,5 @@
-"""Reductions and broadcasting: sum, mean, max, and the adjoint pair broadcast_to ↔ sum_to.
+"""Reductions and broadcasting: sum, mean, max, the adjoint pair broadcast_to ↔ sum_to, and the
+reductions of a classifier's scores: log_softmax (and its backward as one op) and nll_loss.
 
 `unbroadcast` is the one helper every binary op uses to bring a gradient back to the shape of
 its input."""
@@ -253,7 +254,12 @@ class NLLLoss(Function):
     """
 
     def forward(self, x, labels):
-        return -x[np.arange(len(labels)), labels].mean()
+        n = len(labels)
+        picked = x[np.arange(n), labels]  # log p of each example's label, (n,)
+        # add.reduce rather than .mean(): the same pairwise sum (float16 summed in float32, as
+        # Mean does), without np.mean's Python, which cost half of this op (14 of 29 µs at n=128)
+        total = np.add.reduce(picked, dtype=_accumulator(x.dtype))
+        return np.array(-total / n, dtype=x.dtype)
 
     def backward(self, grad_out):
         (x,) = self.inputs
@@ -345,7 +351,7 @@ def nll_loss(log_probs, labels):
     0.3
     """
     log_probs = tensor_input(log_probs)
-    labels = class_labels(labels, log_probs.shape, "nll_loss", "log-probabilities")
+    labels = class_labels(labels, log_probs.shape, "nll_loss", "log_probs")
     return NLLLoss.apply(log_probs, labels=labels)
 
 
@@ -357,7 +363,7 @@ def class_labels(labels, shape, op, what):
     if len(shape) != 2:
         raise ValueError(
             f"{op} expects {what} (n, classes); got shape {shape}. For a single example use "
-            ".reshape(1, -1)."
+            f"{what}.reshape(1, -1)."
         )
     n, classes = shape
     if n == 0:
@@ -366,7 +372,7 @@ def class_labels(labels, shape, op, what):
             "undefined. Skip empty batches."
         )
     values = labels.data if isinstance(labels, Tensor) else np.asarray(labels)
-    if values.dtype.kind == "f" and np.all(values == np.round(values)):
+    if values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values))):
         values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
         raise TypeError(

@@ -306,6 +306,14 @@ def test_nll_loss_keeps_its_own_copy_of_the_labels():
     np.testing.assert_array_equal(x.grad.data, [[-0.5, 0, 0], [0, 0, -0.5]])
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_nll_loss_is_the_mean_numpy_computes(dtype):
+    x = rand(300, 7).astype(dtype)
+    labels = np.random.default_rng(0).integers(0, 7, size=300)
+    out = mg.ops.nll_loss(x, labels).data
+    assert out.dtype == dtype and out == -x[np.arange(300), labels].mean()
+
+
 def test_nll_loss_keeps_float32():
     x = mg.Tensor(rand(4, 3).astype(np.float32), requires_grad=True)
     loss = mg.ops.nll_loss(x, [0, 1, 2, 0])
@@ -317,12 +325,14 @@ def test_nll_loss_errors_name_the_op():
     x = mg.Tensor(rand(2, 3))
     with pytest.raises(ValueError, match=r"nll_loss: labels must lie in 0 … 2 .* got 3"):
         mg.ops.nll_loss(x, [0, 3])
-    with pytest.raises(ValueError, match=r"nll_loss expects log-probabilities \(n, classes\)"):
+    with pytest.raises(ValueError, match=r"nll_loss expects log_probs \(n, classes\)"):
         mg.ops.nll_loss(mg.Tensor(rand(3)), [0])
     with pytest.raises(ValueError, match=r"nll_loss got an empty batch"):
         mg.ops.nll_loss(mg.Tensor(np.zeros((0, 3))), [])
     with pytest.raises(TypeError, match="nll_loss: labels must be integer class indices"):
         mg.ops.nll_loss(x, [0.5, 1.0])
+    with pytest.raises(TypeError, match="nll_loss: labels must be integer class indices"):
+        mg.ops.nll_loss(x, [0.0, np.inf])  # (cast to int64, inf became −2⁶³ with a warning)
 
 
 @pytest.mark.parametrize(("shape", "folds"), [((128, 256), False), ((2048, 64), True)])
