@@ -20,6 +20,33 @@ def chain_numpy(x, a, b, length=50):
     return chain(x, a, b, length, np.tanh)  # the same loop minigrad runs, on plain arrays
 
 
+def chain_by_hand(x, a, b, length=50):
+    """W3's floor with a backward: the chain's forward, keeping what its backward needs, then
+    ∂(Σ y)/∂x by hand (+ a passes g on, · b multiplies it by b, tanh by 1 − y²). No graph and
+    no engine: what numpy alone costs for forward + backward. Returns (y, ∂(Σ y)/∂x).
+
+    >>> y, grad_x = chain_by_hand(np.float32(0.5), 1.0, 2.0, length=2)  # (x + 1) · 2
+    >>> float(y), float(grad_x)
+    (3.0, 2.0)
+    """
+    saved = []  # the tanh outputs, for their derivative 1 − y²
+
+    def tanh(z):
+        saved.append(np.tanh(z))
+        return saved[-1]
+
+    y = chain(x, a, b, length, tanh)
+    grad = np.ones_like(y)
+    for i in reversed(range(length)):
+        step = i % 3
+        if step == 1:
+            grad = grad * b
+        elif step == 2:
+            tanh_y = saved.pop()
+            grad = grad - grad * tanh_y * tanh_y
+    return y, grad
+
+
 # ---- W1, W2: one conv step ----------------------------------------------------------------------
 
 
