@@ -238,3 +238,23 @@ def test_gradgradcheck_checks_linear_ops_through_the_upstream_gradient():
     assert mg.gradcheck(DetachedScale.apply, x)  # first order is right…
     with pytest.raises(mg.GradcheckError, match="grad_out"):  # …but it cannot be differentiated
         mg.gradgradcheck(DetachedScale.apply, x)
+
+
+class SquareWithOffset(mg.Function):
+    """y = x² whose backward adds 1e-4·g: off by 1e-4·|g| where the true gradient 2x·g is 0."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (grad_out * 2 * x + grad_out * 1e-4,)
+
+
+def test_atol_bounds_the_error_where_the_true_gradient_is_zero():
+    # At x = 0 the numerical gradient is 0, so only atol (default 1e-5) allows any error there:
+    # rtol·|numeric| is 0. An error of 1e-4 must fail by default, and pass with atol=1e-3.
+    x = leaf(np.zeros(4))
+    with pytest.raises(mg.GradcheckError, match=r"input 0 .*allowed: atol=1e-05"):
+        mg.gradcheck(SquareWithOffset.apply, x)
+    assert mg.gradcheck(SquareWithOffset.apply, x, atol=1e-3)

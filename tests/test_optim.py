@@ -120,3 +120,28 @@ def test_settings_at_the_edges_of_their_ranges_are_accepted():
     sgd = optim.SGD(params, lr=1e-6, momentum=0.0, weight_decay=0.0)
     adam = optim.Adam(params, betas=[0.0, 0.0], eps=1e-12, weight_decay=0)
     assert (sgd.momentum, sgd.weight_decay, adam.betas, adam.eps) == (0.0, 0.0, (0.0, 0.0), 1e-12)
+
+
+def test_adam_adds_eps_outside_the_square_root():
+    # PyTorch: p ← p − lr·m̂ / (√v̂ + ε). At the first step m̂ = g and √v̂ = |g|, so the step is
+    # lr·g / (|g| + ε); a large ε shows where it is added (√(v̂ + ε) would give another step).
+    lr, eps = 0.1, 0.25
+    values = quadratic_steps(optim.Adam, 1, lr=lr, eps=eps)
+    g = np.array([0.5, -2.5])
+    np.testing.assert_allclose(values[0], np.array([1.0, -2.0]) - lr * g / (np.abs(g) + eps))
+
+
+def test_adam_defaults_are_pytorchs():
+    # Adam(params) alone: lr = 1e-3, betas = (0.9, 0.999), eps = 1e-8, no weight decay.
+    values = quadratic_steps(optim.Adam, 3)
+    lr, b1, b2, eps = 1e-3, 0.9, 0.999, 1e-8
+    p, m, v, expected = np.array([1.0, -2.0]), 0.0, 0.0, []
+    for t in range(1, 4):
+        g = p - 0.5
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        p = p - lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        expected.append(p)
+    np.testing.assert_allclose(values, expected, rtol=1e-9)
+    adam = optim.Adam(nn.Dense(2, 2, seed=0).parameters())
+    assert (adam.lr, adam.betas, adam.eps, adam.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 0.0)

@@ -497,3 +497,43 @@ def test_patch_picture_names_the_padding_colour_and_its_title_fits():
     box = ax.title.get_window_extent()
     assert 0 <= box.x0 and box.x1 <= figure.bbox.width and box.y1 <= figure.bbox.height
     plt.close(figure)
+
+
+def test_layer_matrix_offset_at_a_point_makes_the_tangent_touch_f_there():
+    # offset = f(at) − vect(at) M: for an affine layer it is the bias wherever it is linearized,
+    # and for a non-linear f the tangent vect(X) M + offset equals f at X = at.
+    dense = nn.Dense(3, 2, seed=0)
+    dense.bias.data[:] = [0.5, -1.0]
+    at = np.array([0.3, -0.2, 0.8])
+    m, offset = teach.layer_matrix(dense, (3,), at=at, with_offset=True)
+    np.testing.assert_allclose(offset, [0.5, -1.0], rtol=1e-6)
+    model = nn.Sequential(dense, nn.Tanh())
+    m, offset = teach.layer_matrix(model, (3,), at=at, with_offset=True)
+    np.testing.assert_allclose(at @ m + offset, model(mg.Tensor(at[None])).data[0], rtol=1e-6)
+
+
+def test_one_channel_that_breaks_equivariance_is_enough_to_fail():
+    local = nn.Local((8, 8, 1), 2, kernel_size=3, padding="same", seed=0)
+    local.weight.data[..., 0] = local.weight.data[0, 0, :, 0]  # channel 0: one shared W
+    assert teach.check_equivariance(lambda x: local(x)[..., :1], blob(), (1, 2)).equivariant
+    result = teach.check_equivariance(local, blob(), (1, 2))  # channel 1: one W_ij per pixel
+    assert not result.equivariant, str(result)
+
+
+def test_the_output_stride_of_a_stack_is_the_product_of_its_strides():
+    model = nn.Sequential(nn.Conv2D(1, 2, 3, stride=2, seed=0), nn.MaxPool2D(2))  # t = 2·2 = 4
+    x = np.zeros((16, 16, 1))
+    x[4:8, 4:8, 0] = np.arange(1.0, 17.0).reshape(4, 4)
+    result = teach.check_equivariance(model, x, (4, 4))  # 16×16 → 4×4: moves by one pixel
+    assert result.equivariant and result.output_shift == (1, 1), str(result)
+    with pytest.raises(ValueError, match="not a multiple of 4"):
+        teach.check_equivariance(model, x, (2, 2))
+
+
+def test_a_small_break_of_equivariance_is_reported_at_the_default_tolerance():
+    local = nn.Local((8, 8, 1), 2, kernel_size=3, padding="same", seed=0)
+    local.weight.data[:] = local.weight.data[0, 0]  # a convolution…
+    local.weight.data[4, 4] += 1e-3  # …but for one pixel's W_ij, off by 1e-3
+    result = teach.check_equivariance(local, blob(), (1, 2))
+    assert not result.equivariant, str(result)
+    assert result.error_map[4, 4] > 1e-4 and np.nanmax(result.error_map[:3]) < 1e-5

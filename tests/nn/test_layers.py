@@ -329,3 +329,18 @@ def test_second_order_gradients_flow_through_the_composed_layers():
     assert mg.gradgradcheck(lambda x: conv(x).tanh(), image(1, 3, 3, 1), params=conv)
     local = nn.Local((3, 3, 1), 1, 3, seed=0)
     assert mg.gradgradcheck(lambda x: local(x).tanh(), image(2, 3, 3, 1), params=local)
+
+
+@pytest.mark.parametrize("init", ["he", "glorot"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda init, seed: nn.Dense(4, 3, init=init, seed=seed),
+        lambda init, seed: nn.Conv2D(2, 3, 3, init=init, seed=seed),
+        lambda init, seed: nn.Local((4, 4, 1), 2, 3, init=init, seed=seed),
+    ],
+    ids=["dense", "conv", "local"],
+)
+def test_every_initializer_honours_the_seed(make, init):
+    np.testing.assert_array_equal(make(init, 0).weight.data, make(init, 0).weight.data)
+    assert not np.array_equal(make(init, 0).weight.data, make(init, 1).weight.data)

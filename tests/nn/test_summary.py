@@ -107,3 +107,8 @@ def test_summary_with_a_batch_axis_in_input_shape_hints_at_one_example():
     assert isinstance(error.value.__cause__, ValueError)
     with pytest.raises(ValueError, match=r"ONE example.*e\.g\. \(8, 8, 1\)\.$"):
         nn.summary(nn.Dense(3, 2, seed=0), (1, 3, 4))
+
+
+def test_summary_formula_of_a_dense_layer_without_bias():
+    table = nn.summary(nn.Sequential(nn.Vect(), nn.Dense(12, 5, bias=False, seed=0)), (2, 2, 3))
+    assert table.rows[1][1:] == ("Dense", (5,), 60, "in·out = 12·5")

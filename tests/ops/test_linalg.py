@@ -89,3 +89,12 @@ def test_matmul_batch_mismatch_names_the_op_and_both_shapes():
 def test_matmul_of_a_scalar_is_an_error_with_a_hint():
     with pytest.raises(ValueError, match=r"at least one axis; got shapes \(\) and \(2,\)"):
         mg.matmul(mg.Tensor(2.0), mg.Tensor([1.0, 2.0]))
+
+
+def test_matmul_of_mixed_float_dtypes_promotes_like_numpy():
+    # float32 @ float64 is float64, as in numpy and as mg's + does, whichever side is float32.
+    a32, b64 = rand(3, 4).astype(np.float32), rand(4, 2, seed=1)
+    for a, b in ((a32, b64), (b64.T, a32.T)):
+        out = mg.Tensor(a) @ mg.Tensor(b)
+        assert out.dtype == (a @ b).dtype == np.float64
+        np.testing.assert_allclose(out.data, a @ b, rtol=1e-12)
