@@ -262,8 +262,9 @@ def _explain(cls, inputs, error):
 
 def count_uses(root):
     """How many times the graph of `root` uses each tensor that requires grad (by id), the ids
-    of the arrays of every tensor the graph holds, and its tensors of RELEASE_MIN_BYTES or
-    more (those whose values backward may give back, see `_release_value`).
+    of the arrays of every tensor the graph holds (and of the arrays those that are views
+    show), and its tensors of RELEASE_MIN_BYTES or more (those whose values backward may give
+    back, see `_release_value`).
 
     Each use sends that tensor one gradient in backward, so a tensor's gradient is complete
     once that many have arrived: then backward may go on to its node (reverse topological
@@ -272,7 +273,7 @@ def count_uses(root):
     is written.
     """
     uses = {id(root): 0}
-    arrays = {id(root.data)}
+    arrays = _array_ids(root.data, set())
     large = []
     stack = [root]
     while stack:
@@ -287,7 +288,10 @@ def count_uses(root):
                 "same graph again, or recompute the forward pass."
             )
         for parent in fn.inputs:
-            arrays.add(id(parent.data))
+            data = parent.data
+            arrays.add(id(data))
+            if data.base is not None:  # a view (a reshape, a slice): its memory is the base's
+                arrays.add(id(data.base))
             if parent.requires_grad:
                 key = id(parent)
                 if key in uses:
@@ -298,6 +302,14 @@ def count_uses(root):
                     if parent.data.nbytes >= RELEASE_MIN_BYTES:
                         large.append(parent)
     return uses, arrays, large
+
+
+def _array_ids(array, ids):
+    """Add to `ids` the id of `array` and, for a view, of the array whose memory it shows."""
+    ids.add(id(array))
+    if array.base is not None:
+        ids.add(id(array.base))
+    return ids
 
 
 def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=False):
@@ -318,7 +330,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     # _private): every tensor of the graph (a backward may return one of its inputs), and the
     # caller's upstream gradient.
     uses, handed_out, large = count_uses(root)
-    handed_out.add(id(grad_root.data))
+    _array_ids(grad_root.data, handed_out)
     # For `_release_value`: how many of the graph's input tuples hold each large tensor, and
     # how many references one variable here adds (measured at each call: a tracer or debugger
     # that looks at local variables adds references of its own while it runs).
@@ -391,9 +403,17 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 else:
                     ready.append(parent)
             parent = None  # (`_release_value` counts the references to the next tensor)
-    if collect:
-        return None
-    return tuple(wanted[id(t)] for t in inputs)
+        if collect:
+            return None
+        # An input listed twice gets a copy the second time (a gradient of its own).
+        returned, seen = [], set()
+        for t in inputs:
+            grad = wanted[id(t)]
+            if grad is not None and id(t) in seen:
+                grad = _private(grad, t.data.dtype, create_graph, handed_out)
+            seen.add(id(t))
+            returned.append(grad)
+    return tuple(returned)
 
 
 RELEASE_MIN_BYTES = 1 << 19  # smaller values stay: they cost little, and drawings show them
@@ -504,14 +524,21 @@ def _private(grad, dtype, create_graph, handed_out):
 
     With create_graph the gradient is a Tensor of the new graph, and a copy must stay in that
     graph: the op AsType makes it, when the gradient is one already given out or a tensor of
-    the graph, read-only (a broadcast) or of another dtype. A view of the backward graph's own
-    arrays is kept (a drawing of the backward graph then shows no extra node).
+    the graph (or a view of one: a reshape of a gradient Add handed to both inputs), read-only
+    (a broadcast) or of another dtype. A view of an array of the backward graph that nothing
+    else was given is kept (a drawing of the backward graph then shows no extra node).
     """
     data = grad.data
     if create_graph:
-        if id(data) in handed_out or data.dtype != dtype or not data.flags.writeable:
+        base = data.base
+        if (
+            id(data) in handed_out
+            or (base is not None and id(base) in handed_out)  # a view of such an array
+            or data.dtype != dtype
+            or not data.flags.writeable
+        ):
             grad = AsType.apply(grad, dtype=dtype)
-        handed_out.add(id(grad.data))
+        _array_ids(grad.data, handed_out)
         return grad
     if (
         data.base is not None

@@ -56,6 +56,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
                 raise TypeError(f"gradcheck: fn must return a Tensor; got {type(out).__name__}.")
             if "R" not in weights:
                 weights["R"] = Tensor(rng.standard_normal(out.shape))
+                weights["dtype"] = out.dtype
             return (out * weights["R"]).sum()
 
         value = loss()
@@ -65,9 +66,12 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
         else:
             analytic = [None] * len(tensors)
         for (name, t), g in zip(named, analytic):
+            reached = g is not None
             g = np.zeros_like(t.data) if g is None else g.data
             numeric = _numerical_gradient(loss, t, eps)
-            _compare(name, t.shape, g, numeric, atol, rtol)
+            if not _agree(g, numeric, atol, rtol):
+                cause = _likely_cause(loss, value.item(), reached, weights["dtype"], eps)
+                _compare(name, t.shape, g, numeric, atol, rtol, cause)
     finally:
         for p, data, requires_grad in originals:
             p.data, p.requires_grad = data, requires_grad
@@ -129,7 +133,40 @@ def _numerical_gradient(loss, t, eps):
     return numeric
 
 
-def _compare(name, shape, analytic, numeric, atol, rtol):
+def _agree(analytic, numeric, atol, rtol):
+    """Whether |a − n| ≤ atol + rtol·|n| everywhere (and the numerical gradient is finite)."""
+    return bool(np.all(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric)))
+
+
+_WRONG_BACKWARD = "The backward of an op this input flows into is wrong there."
+
+
+def _likely_cause(loss, value, reached, dtype, eps):
+    """The last sentence of a failure: why the gradients disagree, when it is not a backward."""
+    again = loss().item()
+    same = again == value or abs(again - value) <= 1e-10 * abs(value)
+    if not same and not (np.isnan(again) and np.isnan(value)):
+        return (
+            f"fn is not deterministic: it gave {value:.17g} and then {again:.17g} for the "
+            "same inputs, so no numerical gradient can be right. Build layers and random "
+            "numbers once, outside fn (pass a layer's tensors as params=)."
+        )
+    if not reached:
+        return (
+            "No gradient reached this input: fn's result does not depend on it through the graph "
+            "(did fn use .data, .numpy(), mg.Tensor(...) or mg.no_grad(), or did a backward "
+            "return None for it?)."
+        )
+    if dtype != np.float64:
+        return (
+            f"fn returned {dtype} values for float64 inputs: central differences need float64 "
+            f"(a step of eps={eps} is lost in {dtype}'s rounding). Keep the inputs' dtype in fn "
+            "(an op's forward should return arrays of its input's dtype)."
+        )
+    return _WRONG_BACKWARD
+
+
+def _compare(name, shape, analytic, numeric, atol, rtol, cause=_WRONG_BACKWARD):
     """Raise GradcheckError naming the worst element if |a − n| > atol + rtol·|n| anywhere."""
     if not np.all(np.isfinite(numeric)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(numeric))[0])
@@ -143,12 +180,17 @@ def _compare(name, shape, analytic, numeric, atol, rtol):
     bad = ~(error <= allowed)  # a nan in the analytic gradient counts as wrong
     if not bad.any():
         return
-    worst = np.unravel_index(np.argmax(error / allowed), shape) if shape else ()
+    worst = ()
+    if shape:
+        with np.errstate(divide="ignore", invalid="ignore"):  # allowed is 0 if atol = 0 = numeric
+            score = error / allowed
+        score[~bad] = -1.0  # the worst of the elements that are off, never one that passes
+        score[np.isnan(score)] = np.inf  # a NaN analytic gradient is as wrong as it gets
+        worst = np.unravel_index(np.argmax(score), shape)
     relative = error[worst] / max(abs(numeric[worst]), 1e-12)
     raise GradcheckError(
         f"gradcheck failed for {name} (shape {shape}): {int(bad.sum())} of {bad.size} elements "
         f"are off. Worst at index {tuple(int(i) for i in worst)}: analytic {analytic[worst]:.6g}, "
         f"numeric {numeric[worst]:.6g}, absolute error {error[worst]:.3g}, relative error "
-        f"{relative:.3g} (allowed: atol={atol} + rtol={rtol}·|numeric|). The backward of an op "
-        f"this input flows into is wrong there."
+        f"{relative:.3g} (allowed: atol={atol} + rtol={rtol}·|numeric|). {cause}"
     )

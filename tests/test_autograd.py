@@ -817,3 +817,37 @@ def test_releasing_intermediates_never_changes_a_gradient():
     assert len(released) >= 10  # the test does go through released values
     np.testing.assert_array_equal(x.grad.data, expected[0])
     np.testing.assert_array_equal(w.grad.data, expected[1])
+
+
+# ---- create_graph gradients that are views (review) --------------------------------------------
+def test_create_graph_views_of_one_shared_gradient_are_private():
+    """Add hands one gradient to both inputs; a reshape (or transpose) on each branch makes two
+    views of it. Under create_graph the second view must be copied (AsType), as in first order."""
+    a, b, c = leaf([[1.0, 2.0]]), leaf([[3.0, 4.0]]), leaf([5.0, 6.0])
+    ((a.reshape(2) + b.reshape(2)) * c).sum().backward(create_graph=True)
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data[0, 0] = 100.0
+    np.testing.assert_array_equal(b.grad.data, [[5.0, 6.0]])
+    p, q = leaf([[1.0, 2.0], [3.0, 4.0]]), leaf([[1.0, 2.0], [3.0, 4.0]])
+    (gp, gq) = mg.grad(((p.T + q.T) * p).sum(), [p, q], create_graph=True)
+    assert not np.shares_memory(gp.data, gq.data)
+    (d2,) = mg.grad(gq.sum(), [p])  # ∂/∂q = p, so ∂(Σ p)/∂p = 1: still differentiable
+    np.testing.assert_array_equal(d2.data, np.ones((2, 2)))
+
+
+def test_create_graph_grad_is_not_a_view_of_the_upstream_tensor_or_a_retained_grad():
+    x, w = leaf([[1.0, 2.0]]), leaf([3.0, 4.0])
+    (gx,) = mg.grad(x.reshape(2), [x], grad_output=w, create_graph=True)  # w: a leaf of yours
+    assert not np.shares_memory(gx.data, w.data)
+    x = leaf([1.0, 2.0, 3.0, 4.0])
+    y = x.reshape(2, 2).retain_grad()
+    (y * leaf([[1.0, 2.0], [3.0, 4.0]])).sum().backward(create_graph=True)
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_mg_grad_of_one_input_listed_twice_gives_two_private_gradients(create_graph):
+    x = leaf([1.0, 2.0])
+    g1, g2 = mg.grad((x * x).sum(), [x, x], create_graph=create_graph)
+    np.testing.assert_array_equal(g2.data, [2.0, 4.0])
+    assert g1 is not g2 and not np.shares_memory(g1.data, g2.data)

@@ -258,3 +258,35 @@ def test_atol_bounds_the_error_where_the_true_gradient_is_zero():
     with pytest.raises(mg.GradcheckError, match=r"input 0 .*allowed: atol=1e-05"):
         mg.gradcheck(SquareWithOffset.apply, x)
     assert mg.gradcheck(SquareWithOffset.apply, x, atol=1e-3)
+
+
+# ---- what a failure blames (review) -----------------------------------------------------------
+class OffAtTheEnd(mg.Function):
+    """y = x² with a backward off by 1 at the last element only."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (grad_out * 2 * x + mg.Tensor(np.array([0.0, 0.0, 1.0])),)
+
+
+def test_with_atol_0_the_worst_element_is_one_that_is_off():
+    with pytest.raises(mg.GradcheckError, match=r"1 of 3 elements are off. Worst at index \(2,\)"):
+        mg.gradcheck(OffAtTheEnd.apply, leaf([0.0, 1.0, 2.0]), atol=0)
+
+
+class SquareInFloat32(Square):
+    def forward(self, x):
+        return (x * x).astype(np.float32)
+
+
+def test_a_failure_says_when_the_function_is_not_the_backward_to_blame():
+    with pytest.raises(mg.GradcheckError, match=r"not deterministic") as info:
+        mg.gradcheck(lambda x: mg.nn.Dense(3, 2)(x), leaf(np.ones((1, 3))))
+    assert "backward of an op" not in str(info.value)
+    with pytest.raises(mg.GradcheckError, match=r"No gradient reached this input.*\.data"):
+        mg.gradcheck(lambda x: mg.Tensor(np.sin(x.data)), leaf([0.5, 1.0]))
+    with pytest.raises(mg.GradcheckError, match=r"fn returned float32 values.*need float64"):
+        mg.gradcheck(SquareInFloat32.apply, leaf([0.3, -1.2, 2.5]))

@@ -1,6 +1,7 @@
 """The notes' three layers, composed from primitives with no backward of their own: Dense (on
 vect(X)), Local (one W_ij per pixel) and Conv2D (one shared W); plus Vect, Unvect, activations."""
 
+import math
 import numbers
 
 import numpy as np
@@ -203,7 +204,7 @@ class Conv2D(Module):
             check_fits("Conv2D", x, self.kernel_size)
         p = ops.patches(x, self.k, self.stride)  # (n, h', w', s, s, c)
         n, h_out, w_out = p.shape[:3]
-        cols = p.reshape(n * h_out * w_out, -1)  # (n·h'·w', s²c)
+        cols = p.reshape(n * h_out * w_out, self.weight.shape[0])  # (n·h'·w', s²c)
         y = cols @ self.weight  # (n·h'·w', c')
         if self.bias is not None:
             y = y + self.bias
@@ -282,7 +283,7 @@ class Local(Module):
             x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
         p = ops.patches(x, self.k)  # (n, h', w', s, s, c)
         n, h_out, w_out = p.shape[:3]
-        cols = p.reshape(n, h_out, w_out, -1)  # (n, h', w', s²c)
+        cols = p.reshape(n, h_out, w_out, self.weight.shape[2])  # (n, h', w', s²c)
         cols = cols.transpose(1, 2, 0, 3)  # (h', w', n, s²c): one matrix per pixel
         y = cols @ self.weight  # (h', w', n, c'): a batched matmul over pixels
         y = y.transpose(2, 0, 1, 3)  # (n, h', w', c')
@@ -316,7 +317,7 @@ class Vect(Module):
     def forward(self, x):
         if x.ndim < 1:
             raise ValueError("Vect expects a batch (n, ...); got a scalar tensor.")
-        return x.reshape(x.shape[0], -1)  # (n, h·w·c)
+        return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (n, h·w·c) (n = 0 too)
 
 
 class Unvect(Module):

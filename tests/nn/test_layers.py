@@ -344,3 +344,24 @@ def test_second_order_gradients_flow_through_the_composed_layers():
 def test_every_initializer_honours_the_seed(make, init):
     np.testing.assert_array_equal(make(init, 0).weight.data, make(init, 0).weight.data)
     assert not np.array_equal(make(init, 0).weight.data, make(init, 1).weight.data)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: nn.Conv2D(1, 2, 3, seed=0),
+        lambda: nn.Conv2D(1, 2, 3, padding="valid", seed=0),
+        lambda: nn.Local((4, 4, 1), 2, 3, seed=0),
+        lambda: nn.Vect(),
+    ],
+)
+def test_layers_take_an_empty_batch(layer):
+    """As numpy and PyTorch do: n = 0 gives n = 0, and zero gradients (review)."""
+    x = mg.Tensor(np.zeros((0, 4, 4, 1)), requires_grad=True)
+    model = layer()
+    y = model(x)
+    assert y.shape[0] == 0
+    y.sum().backward()
+    assert x.grad.shape == x.shape
+    for p in model.parameters():
+        np.testing.assert_array_equal(p.grad.data, 0.0)
