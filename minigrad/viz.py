@@ -129,9 +129,10 @@ def draw_graph(
     if rankdir not in ("LR", "TB", "RL", "BT"):
         raise ValueError(f"draw_graph: rankdir must be 'LR' or 'TB' (or RL, BT); got {rankdir!r}.")
     if not isinstance(root, Tensor):
+        swapped = " The tensor comes first: draw_graph(root, model)."
         raise TypeError(
             f"draw_graph: root must be a Tensor (for example the loss or a model's output); got "
-            f"{type(root).__name__}."
+            f"{type(root).__name__}." + (swapped if isinstance(model, Tensor) else "")
         )
     if depth is None and collapse:
         depth = 1
@@ -139,16 +140,65 @@ def draw_graph(
         raise ValueError(
             f"draw_graph: depth must be an int ≥ 1 (1 = the model's layers); got {depth!r}."
         )
+    _check_counts(batch_size, max_nodes)
     if depth is None and not backward:  # a node per tensor and per op: counted before labels
         tensors, ops = _walk([root])
         if len(tensors) + len(ops) > max_nodes:
             layers = any(fn.scope for fn in ops)
             raise _too_many(len(tensors) + len(ops), max_nodes, backward, layers, depth)
+    if model is not None:
+        _check_model(model, root)
     drawing = _Drawing(root, model, depth, backward, show_values, batch_size)
     if len(drawing.nodes) > max_nodes:
         layers = bool(drawing.modules)
         raise _too_many(len(drawing.nodes), max_nodes, backward, layers, depth)
     return drawing.to_digraph(rankdir, legend, title)
+
+
+def _check_counts(batch_size, max_nodes):
+    """Refuse a batch_size (None: shapes keep their numbers) or max_nodes that is not an int ≥ 1."""
+
+    def whole(value):
+        return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+
+    if batch_size is not None and not whole(batch_size):
+        raise ValueError(
+            f"draw_graph: batch_size must be the number n of examples in the batch, an int ≥ 1 "
+            f"(axis 0 of the data), or None to write every size as a number; got {batch_size!r}."
+        )
+    if not whole(max_nodes):
+        raise ValueError(
+            f"draw_graph: max_nodes must be an int ≥ 1 (the most nodes to draw; 300 by "
+            f"default); got {max_nodes!r}."
+        )
+
+
+def _check_model(model, root):
+    """Refuse a `model` that is not a module, or one that is not the model whose layers made
+    the graph (a copy, a new instance): its parameters would be drawn unnamed, outside their
+    layers' boxes, without a word."""
+    if not hasattr(model, "named_parameters") and not hasattr(model, "named_modules"):
+        raise TypeError(
+            f"draw_graph: model must be the Module that computed root (it names the parameters "
+            f"and the layers); got {type(model).__name__}. Call draw_graph(root, model), or "
+            "leave model out."
+        )
+    tensors, ops = _walk([root])
+    makers = [fn.scope[0] for fn in ops if fn.scope]
+    if not makers:  # no layer made an op of this graph: nothing to name or box by layer
+        return
+    modules = {id(module) for _, module in _named_modules(model)}
+    named = model.named_parameters() if hasattr(model, "named_parameters") else ()
+    parameters = {id(parameter) for _, parameter in named}
+    made = any(id(module) in modules for fn in ops for module in fn.scope)
+    if not made and not any(id(t) in parameters for t in tensors):
+        raise ValueError(
+            f"draw_graph: the model given ({type(model).__name__}) did not compute this graph: "
+            f"its ops were made by a {type(makers[0]).__name__} that is not part of the model, "
+            "and none of the model's parameters is in the graph. Pass the model whose call gave "
+            "root, not a copy or a new instance, or leave model out: draw_graph then finds the "
+            "module that made the graph."
+        )
 
 
 def _too_many(count, max_nodes, backward, layers, depth):
@@ -285,12 +335,19 @@ class _Drawing:
             if t.grad_fn is not None:
                 self._connect(t)
 
-    def _connect(self, t):
-        """Edges inputs → op → t (or into a collapsed layer, labelled with the shape)."""
+    def _connect(self, t, mirrored=False):
+        """Edges inputs → op → t (or into a collapsed layer, labelled with the shape).
+
+        `mirrored` (the backward graph of backward="both"): the edges between nodes of the
+        backward graph are written head → tail with dir=back. The arrows are the same, but dot
+        lays the gradients out from right to left, each backward op beside the forward tensors
+        it reads. (Left to right, each arrow from a forward tensor to the op that reads it
+        would cross the whole drawing: dot then takes minutes on a 60-op chain.)"""
         op = self.op_node[id(t.grad_fn)]
-        self._add_edge(op, self.tensor_node[id(t)])
+        self._add_edge(op, self.tensor_node[id(t)], mirrored=mirrored)
         for parent in t.grad_fn.inputs:
-            self._add_edge(self.tensor_node[id(parent)], op, parent)
+            from_backward = mirrored and id(parent) not in self.forward_ids
+            self._add_edge(self.tensor_node[id(parent)], op, parent, mirrored=from_backward)
 
     def _add_tensor(self, t, cluster, kind):
         node = self.tensor_node[id(t)] = self._new_id("t")
@@ -315,8 +372,12 @@ class _Drawing:
             self.nodes[node] = ("layer", self._module_label(calls[-1]), calls[:-1])
         return self.layer_node[key]
 
-    def _add_edge(self, tail, head, tensor=None):
-        """One arrow per use (x * x has two); one per pair when a collapsed layer is involved."""
+    def _add_edge(self, tail, head, tensor=None, mirrored=False):
+        """One arrow per use (x * x has two); one per pair when a collapsed layer is involved.
+        A mirrored edge is written head -> tail [dir=back] (see `_connect`)."""
+        if mirrored:
+            self.edges.append((head, tail, {"dir": "back"}))
+            return
         attributes = {}
         if tail.startswith("layer") or head.startswith("layer"):
             if tail == head:
@@ -353,7 +414,7 @@ class _Drawing:
                 self._add_tensor(t, cluster, "input")
         for t in tensors:
             if t.grad_fn is not None and id(t) not in self.forward_ids:
-                self._connect(t)
+                self._connect(t, mirrored=self.backward == "both")
         for t in tensors:
             for leaf in self.grad_of.get(id(t), ()):
                 attributes = GRAD_OF_EDGE
@@ -454,8 +515,10 @@ class _Drawing:
     def _tensor_label(self, t, kind):
         name = self.leaves.get(id(t), (t.name,))[0] or t.name
         if id(t) in self.grad_of:  # ∂L/∂a, or ∂L/∂a = ∂L/∂b for a gradient they share
+            # An unnamed tensor's gradient is not given a name that is not its own (another
+            # tensor may be called x): its "grad of" arrow says whose it is.
             name = " = ".join(
-                "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "x")
+                "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "(unnamed)")
                 for leaf in self.grad_of[id(t)]
             )
         lines = [f"{name} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
@@ -559,9 +622,10 @@ def _batch_axes(tensors, leaf_axis, n):
     leaf starts with it on axis leaf_axis(leaf) (0, or None for parameters); element-wise ops,
     Pad, Crop, Patches, Fold and x[:, …] keep it; Transpose moves it; Reshape keeps it on axis
     0 when it stays the outermost factor there (the new leading size is a multiple of n); MatMul
-    keeps it unless it is the contracted axis, a sum/mean/max unless it sums it away; any other
-    op drops it. A post-order walk with an
-    explicit stack: a tensor is decided after all its inputs."""
+    keeps it unless it is the contracted axis (and corrects a data leaf's axis 0 when the other
+    operand contradicts it, see `_matmul_operands`), a sum/mean/max unless it sums it away; any
+    other op drops it. A post-order walk with an explicit stack: a tensor is decided after all
+    its inputs."""
     result = {}
     for start in tensors:
         stack = [(start, False)]
@@ -575,6 +639,9 @@ def _batch_axes(tensors, leaf_axis, n):
                 result[id(t)] = (axis, rows) if rows and t.shape[axis] % n == 0 else None
             elif inputs_done:
                 inputs = [(parent, result[id(parent)]) for parent in t.grad_fn.inputs]
+                if t.grad_fn.name == "MatMul":  # the other operand may correct a data leaf
+                    inputs = _matmul_operands(inputs, leaf_axis)
+                    result.update((id(p), batch) for p, batch in inputs if p.grad_fn is None)
                 batch = _batch_after(t.grad_fn, t, inputs, n)
                 valid = batch is not None and t.shape[batch[0]] == n * batch[1]
                 result[id(t)] = batch if valid else None
@@ -617,6 +684,44 @@ def _batch_after(fn, output, inputs, n):
         first = index[0] if isinstance(index, tuple) and index else index
         return (0, rows) if first == slice(None) else None
     return None
+
+
+def _matmul_operands(inputs, leaf_axis):
+    """A MatMul's operands with their batches, a data leaf's corrected by the other operand.
+
+    A data leaf is taken to have its batch on axis 0 (`_leaf_batch`): wrong for a tensor that an
+    op made from the data without recording it (x does not require grad), such as xᵀ in
+    ∂L/∂W = xᵀ G, or a Local layer's (h', w', n, s²c) stack of patches. The other operand tells,
+    when its batch was followed through ops (not a leaf's guess): a batch on its contracted axis k
+    is on the leaf's k too. And a leaf's batch on a stacking axis (the h', w' of one matrix per
+    pixel) where the other operand has a size above 1 and no batch (a parameter) is a coincidence
+    of sizes: the leaf has no batch axis that can be told."""
+    (a, batch_a), (b, batch_b) = inputs
+    k_a, k_b = a.ndim - 1, max(b.ndim - 2, 0)
+
+    def data(t):
+        return t.grad_fn is None and leaf_axis(t) is not None
+
+    if data(a) and batch_b is not None and b.grad_fn is not None and batch_b[0] == k_b:
+        batch_a = (k_a, batch_b[1])
+    elif data(b) and batch_a is not None and a.grad_fn is not None and batch_a[0] == k_a:
+        batch_b = (k_b, batch_a[1])
+    if data(a) and _on_a_stacking_axis(a, batch_a, b, batch_b):
+        batch_a = None
+    if data(b) and _on_a_stacking_axis(b, batch_b, a, batch_a):
+        batch_b = None
+    return (a, batch_a), (b, batch_b)
+
+
+def _on_a_stacking_axis(t, batch, other, other_batch):
+    """Whether t's batch is on a stacking axis of a MatMul (not one of the last two) that `other`
+    has too (broadcasting aligns them from the right), with a size above 1 and no batch."""
+    if batch is None or batch[0] >= t.ndim - 2:
+        return False
+    axis = batch[0] - (t.ndim - other.ndim)  # the same stacking axis in `other`
+    if not 0 <= axis < other.ndim - 2 or other.shape[axis] == 1:
+        return False
+    return other_batch is None or other_batch[0] != axis
 
 
 def _batch_after_matmul(inputs, out_ndim):
@@ -774,6 +879,9 @@ def _op_label(fn, output, shape):
         return "Transpose ᵀ" if axes == (1, 0) else f"Transpose {axes}"
     if name == "GetItem":
         return f"GetItem [{_index_text(settings['index'])}]"
+    if name == "AsType":  # the engine's copy of a gradient given out already keeps its dtype
+        source, target = np.dtype(fn.inputs[0].dtype), np.dtype(settings["dtype"])
+        return "AsType (copy)" if source == target else f"AsType {source} → {target}"
     words = [name] + [f"{key}={_short(value)}" for key, value in settings.items()]
     return " ".join(words)
 
@@ -955,6 +1063,12 @@ def _load_model(args):
             raise ValueError(
                 f"minigrad graph: {args.file} must define a variable `model` (a Module to draw), "
                 "and `input_shape` (one example's shape, e.g. (8, 8, 1)) or pass --input-shape."
+            )
+        if not callable(namespace["model"]):
+            raise ValueError(
+                f"minigrad graph: {args.file} defines `model`, but it is not a Module to call "
+                f"on a batch (got {type(namespace['model']).__name__}); for example "
+                "model = nn.Sequential(nn.Conv2D(1, 8, 3), nn.ReLU())."
             )
         input_shape = namespace.get("input_shape") or _guess_input_shape(namespace["model"])
         if input_shape is None and not args.input_shape:

@@ -184,3 +184,11 @@ def test_every_command_of_the_docs_page_runs(argv, tmp_path, monkeypatch, capsys
     data = output.read_bytes()
     assert data[:4] in (b"<?xm", b"<svg", b"\x89PNG", b"%PDF")
     assert len(data) > 1000
+
+
+def test_a_file_whose_model_is_not_a_module_is_a_clear_error(tmp_path, capsys):
+    script = tmp_path / "my_model.py"
+    script.write_text("model = 3\ninput_shape = (6, 6, 1)\n", encoding="utf-8")
+    assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 2
+    message = capsys.readouterr().err
+    assert "defines `model`, but it is not a Module" in message and "(got int)" in message

@@ -903,3 +903,118 @@ def test_the_committed_pictures_are_up_to_date(tmp_path):
         texts = re.findall(r"<text[^>]*>([^<]*)</text>", path.read_text(encoding="utf-8"))
         committed = (make_figures.FIGURES / path.name).read_text(encoding="utf-8")
         assert re.findall(r"<text[^>]*>([^<]*)</text>", committed) == texts, path.name
+
+
+# ---- review of the drawings (batch axis of unrecorded data, gradient names, AsType, "both",
+# ---- arguments) -----------------------------------------------------------------------------
+def test_a_data_leaf_an_unrecorded_op_made_does_not_get_n_on_axis_0():
+    """When x does not require grad, the ops applied to it are not recorded: xᵀ in ∂L/∂W = xᵀ G
+    and a Local layer's (h', w', n, s²c) stack are leaves. With sizes equal to n, axis 0 of them
+    was written n (and a Local's every later shape wrong): the other operand of the MatMul tells."""
+    dense = nn.Dense(2, 3, seed=0)
+    x = mg.Tensor(np.arange(4, dtype=np.float32).reshape(2, 2), name="x")  # (n, in) = (2, 2)
+    loss = nn.functional.cross_entropy(dense(x).tanh(), np.array([0, 2]))
+    loss.backward(create_graph=True)
+    labels = nodes(viz.draw_graph(loss, dense, backward=True, batch_size=2)).values()
+    transposed = [label for label in labels if "value: [0, 2, 1, 3]" in label]  # xᵀ
+    assert transposed == ["~ (2, n)\nvalue: [0, 2, 1, 3]\nrequires_grad=False"]
+    model = nn.Sequential(
+        ("local", nn.Local((4, 4, 1), 2, kernel_size=3, seed=0)), ("act", nn.ReLU())
+    )
+    y = model(image(n=2, h=4, w=4, requires_grad=False))  # h' = w' = 2 = n
+    labels = nodes(viz.draw_graph(y, model, batch_size=2)).values()
+    assert not [label for label in labels if "(2, n" in label or "(n, 2, 2, 9)" in label]
+
+
+def test_an_unnamed_tensors_gradient_is_not_called_x():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    w = mg.Tensor([0.5, -1.0], requires_grad=True)  # no name
+    loss = (x * w).tanh().sum()
+    loss.backward(create_graph=True)
+    graph = viz.draw_graph(loss, backward=True)
+    assert [label for label in nodes(graph).values() if label.startswith("∂L/∂x")] == [
+        f"∂L/∂x ~ (2)\nvalue: {viz._values_text(x.grad.data)}"
+    ]
+    grad_w = node_with(graph, "∂L/∂(unnamed) ~ (2)")
+    assert (grad_w, node_with(graph, "value: [0.5, -1]")) in [e[:2] for e in edges(graph)]
+
+
+def test_an_astype_that_copies_a_gradient_says_so():
+    a, b = (mg.Tensor([1.0, 2.0], requires_grad=True, name=n) for n in "ab")
+    c = a + b  # Add hands one gradient to both a and b: one of them gets a copy
+    loss = (c * c).sum()
+    loss.backward(create_graph=True)
+    labels = nodes(viz.draw_graph(loss, backward=True)).values()
+    assert "AsType (copy)" in labels and not [label for label in labels if "dtype=" in label]
+    y = mg.ops.astype(a, np.float64)  # a real conversion shows both dtypes
+    assert "AsType float32 → float64" in nodes(viz.draw_graph(y)).values()
+
+
+def tanh_chain(length):
+    a = mg.Tensor([0.1, 0.2, 0.3], requires_grad=True, name="a")
+    y = a
+    for _ in range(length):
+        y = y.tanh()
+    loss = y.sum()
+    loss.backward(create_graph=True)
+    return a, loss
+
+
+def test_backward_both_draws_the_backward_graph_as_the_mirror_of_the_forward_one():
+    """Edges between nodes of the backward graph are written head first with dir=back (the
+    arrows are the same): dot lays the gradients out right to left, beside what they read."""
+    _, loss = tanh_chain(2)
+    graph = viz.draw_graph(loss, backward="both")
+    box = graph.source.split("backward graph")[1].split("}")[0]
+    in_box = set(re.findall(r"^\s*(\w+) \[label=", box, re.MULTILINE))
+    grad_a = node_with(graph, "∂L/∂a ~ (3)")
+    (made,) = [(t, h, a) for t, h, a in edges(graph) if grad_a in (t, h) and "grad of" not in a]
+    assert made[0] == grad_a and "TanhBackward" in nodes(graph)[made[1]]  # written head first
+    for tail, head, attributes in edges(graph):
+        inside = tail in in_box and head in in_box
+        assert ("dir=back" in attributes) == inside, (tail, head, attributes)
+    assert viz.draw_graph(loss, backward=True).source.count("dir=back") == 0  # alone: as before
+
+
+@needs_dot
+def test_backward_both_of_a_60_op_chain_is_laid_out_in_seconds():
+    """Written left to right, each arrow from a forward tensor to the backward op that reads it
+    crossed the drawing: dot took minutes for this graph of fewer than max_nodes nodes."""
+    import subprocess
+
+    _, loss = tanh_chain(60)
+    graph = viz.draw_graph(loss, backward="both")
+    subprocess.run(
+        ["dot", "-Tsvg"], input=graph.source.encode(), capture_output=True, check=True, timeout=30
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"batch_size": 0}, "batch_size must be the number n of examples"),
+        ({"batch_size": "2"}, "batch_size must be"),
+        ({"batch_size": True}, "batch_size must be"),
+        ({"max_nodes": None}, "max_nodes must be an int"),
+    ],
+)
+def test_bad_counts_are_refused_naming_draw_graph(kwargs, match):
+    x = mg.Tensor(np.ones((2, 3), dtype=np.float32), name="x")
+    dense = nn.Dense(3, 2, seed=0)
+    with pytest.raises(ValueError, match=f"draw_graph: {match}"):
+        viz.draw_graph(dense(x), dense, **kwargs)
+
+
+def test_a_model_that_did_not_make_the_graph_is_refused():
+    x = mg.Tensor(np.ones((2, 3), dtype=np.float32), name="x")
+    dense = nn.Dense(3, 2, seed=0)
+    y = dense(x)
+    with pytest.raises(TypeError, match="draw_graph: model must be the Module"):
+        viz.draw_graph(y, "dense")
+    with pytest.raises(ValueError, match="did not compute this graph.*not a copy"):
+        viz.draw_graph(y, nn.Dense(3, 2, seed=1))  # another instance: names would be lost
+    with pytest.raises(TypeError, match=r"comes first: draw_graph\(root, model\)"):
+        viz.draw_graph(dense, y)
+    assert "weight ~ (3, 2)" in viz.draw_graph(y, nn.Sequential(("d", dense))).source.replace(
+        "d.weight", "weight"
+    )
