@@ -116,7 +116,7 @@ def draw_graph(
     as ∂L/∂b = ΣG, is a green "constant (no graph)"); "both" draws it beside the forward graph.
     `batch_size=n` writes the batch axis as `n`: axis 0 of the data, followed through the ops
     (Transpose moves it, a Reshape that merges it away or a sum drops it), never guessed from
-    sizes. Over max_nodes: ValueError.
+    sizes. ValueError: over max_nodes; depth with backward=True; a batch_size the data lack.
     `title` is the caption (by default the model, its parameter count and n).
 
     >>> import minigrad as mg
@@ -140,6 +140,13 @@ def draw_graph(
         raise ValueError(
             f"draw_graph: depth must be an int ≥ 1 (1 = the model's layers); got {depth!r}."
         )
+    if depth is not None and backward is True:
+        raise ValueError(
+            "draw_graph: depth and collapse draw a layer of the forward graph as one node, but "
+            "backward=True draws the backward graph alone, and backward() recorded its ops "
+            "outside any layer. Pass backward='both' to see the collapsed forward graph beside "
+            "the backward graph, or leave depth and collapse out."
+        )
     _check_counts(batch_size, max_nodes)
     if depth is None and not backward:  # a node per tensor and per op: counted before labels
         tensors, ops = _walk([root])
@@ -149,6 +156,8 @@ def draw_graph(
     if model is not None:
         _check_model(model, root)
     drawing = _Drawing(root, model, depth, backward, show_values, batch_size)
+    if batch_size is not None:
+        drawing.check_batch()
     if len(drawing.nodes) > max_nodes:
         layers = bool(drawing.modules)
         raise _too_many(len(drawing.nodes), max_nodes, backward, layers, depth)
@@ -491,6 +500,32 @@ class _Drawing:
         if batch is None or batch[1] != 1:
             return None
         return batch[0]
+
+    def check_batch(self):
+        """Refuse a batch_size that the data do not have: the title would say `n = …` and no
+        tensor would show n. (A batch the drawing cannot follow, on an axis of an untracked
+        tensor where sizes are ambiguous, passes: the data have an axis of that size.)"""
+        n = self.batch_size
+        if any(self._batch_axis(t) is not None for t in self.all_tensors):
+            return
+        data = [t for t in self.all_tensors if t.grad_fn is None and self._leaf_batch(t) == 0]
+        if any(size % n == 0 for t in data for size in t.shape):
+            return
+        if data:
+            found = " and ".join(
+                f"{t.name or 'an input'} ~ {_shape_text(t.shape)}" for t in data[:2]
+            )
+            cause = f"the data enter it as {found}, with no axis of {n} examples (or k·{n} rows)"
+        else:
+            cause = (
+                "it has no data input of at least two axes (examples × features, or images), "
+                "where the batch axis starts"
+            )
+        raise ValueError(
+            f"draw_graph: batch_size={n}, but this graph has no batch of {n} examples: {cause}. "
+            "Pass the number of examples in the batch, or leave batch_size out to write every "
+            "size as a number."
+        )
 
     def _leaf_batch(self, leaf):
         """A data leaf (an input of at least two axes: examples × features or images) starts
@@ -1019,6 +1054,12 @@ def run_command(args):
         input_shape = _parse_shape(args.input_shape)
     if args.batch < 1:
         raise ValueError(f"minigrad graph: --batch must be ≥ 1; got {args.batch}.")
+    if args.backward == "alone" and (args.collapse or args.depth is not None):
+        raise ValueError(
+            "minigrad graph: --collapse and --depth draw a layer of the forward graph as one "
+            "node, and the backward graph alone has no layers. Use --backward both to see the "
+            "collapsed forward graph beside the backward graph."
+        )
     rng = np.random.default_rng(0)
     data = rng.standard_normal((args.batch, *input_shape)).astype(np.float32)
     # requires_grad=True records the ops applied to x itself (pad, patches, …) and its gradient.

@@ -102,6 +102,8 @@ def test_user_errors_exit_2_with_a_message(tmp_path, capsys):
     assert "collapse=True" in capsys.readouterr().err
     assert main(["graph", "--batch", "0", "-o", str(tmp_path / "g.dot")]) == 2
     assert "--batch" in capsys.readouterr().err
+    assert main(["graph", "--backward", "--collapse", "-o", str(tmp_path / "g.dot")]) == 2
+    assert "--backward both" in capsys.readouterr().err
 
 
 def test_missing_dot_is_reported_with_install_hints(tmp_path, monkeypatch, capsys):

@@ -629,7 +629,8 @@ def test_rankdir_is_passed_on_and_checked():
     assert "rankdir=TB" in viz.draw_graph(a * 2.0, rankdir="TB").source
     with pytest.raises(ValueError, match="rankdir"):
         viz.draw_graph(a * 2.0, rankdir="sideways")
-    assert 'label="My net · n = 1"' in viz.draw_graph(a * 2.0, title="My net", batch_size=1).source
+    x = mg.Tensor(np.ones((1, 2), dtype=np.float32), name="x")  # data: a batch of n = 1
+    assert 'label="My net · n = 1"' in viz.draw_graph(x * a, title="My net", batch_size=1).source
 
 
 def test_too_many_nodes_is_refused_with_a_hint_to_collapse():
@@ -1003,6 +1004,30 @@ def test_bad_counts_are_refused_naming_draw_graph(kwargs, match):
     dense = nn.Dense(3, 2, seed=0)
     with pytest.raises(ValueError, match=f"draw_graph: {match}"):
         viz.draw_graph(dense(x), dense, **kwargs)
+
+
+def test_a_batch_size_the_graph_does_not_have_is_refused():
+    """The title would say n = 7 and no tensor would show n."""
+    x = mg.Tensor(np.ones((5, 3), dtype=np.float32), name="x")
+    dense = nn.Dense(3, 2, seed=0)
+    with pytest.raises(ValueError, match=r"batch_size=7, .* as x ~ \(5, 3\), with no axis of 7"):
+        viz.draw_graph(dense(x), dense, batch_size=7)
+    assert "x ~ (n, 3)" in viz.draw_graph(dense(x), dense, batch_size=5).source
+    vector = mg.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)  # no data of 2 axes
+    with pytest.raises(ValueError, match="batch_size=3, .* no data input of at least two axes"):
+        viz.draw_graph((vector * 2.0).sum(), batch_size=3)
+
+
+def test_depth_with_the_backward_graph_alone_is_refused():
+    """The backward graph's ops belong to no layer: depth would be ignored silently."""
+    model = conv_net()
+    loss = model(image()).sum()
+    loss.backward(create_graph=True)
+    for kwargs in ({"depth": 1}, {"collapse": True}):
+        with pytest.raises(ValueError, match="backward='both'"):
+            viz.draw_graph(loss, model, backward=True, **kwargs)
+    both = viz.draw_graph(loss, model, backward="both", collapse=True)
+    assert "box3d" in both.source  # the forward part is drawn collapsed
 
 
 def test_a_model_that_did_not_make_the_graph_is_refused():
