@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import no_grad
+from minigrad.nn.module import Parameter
 from minigrad.tensor import Tensor
 
 
@@ -47,7 +48,10 @@ class Optimizer:
                 "has layers (a model with only ReLU/Vect/pooling has nothing to train)."
             )
         for position, p in enumerate(self.params):
-            if not isinstance(p, Tensor) or not p.requires_grad:
+            # A Parameter with requires_grad=False is a frozen layer's: backward gives it no
+            # gradient, so step() leaves it alone (as PyTorch does). A plain Tensor without
+            # requires_grad is more likely a forgotten requires_grad=True.
+            if not isinstance(p, Tensor) or not (p.requires_grad or isinstance(p, Parameter)):
                 raise TypeError(
                     f"{name}: parameter {position} is not a Tensor that requires grad (got "
                     f"{type(p).__name__}). Pass model.parameters() or tensors made with "

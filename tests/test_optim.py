@@ -91,6 +91,21 @@ def test_an_optimizer_refuses_what_it_could_not_update():
     other = mg.Tensor([1.0], requires_grad=True)
     with pytest.raises(ValueError, match="parameters 1 and 2 are the same tensor"):
         optim.SGD([w, other, other], lr=0.1)  # would take two steps a step
+    with pytest.raises(TypeError, match="parameter 0 is not a Tensor that requires grad"):
+        optim.SGD([mg.Tensor([1.0])], lr=0.1)  # a forgotten requires_grad=True
+
+
+@pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
+def test_a_frozen_layer_may_stay_in_the_list_and_is_left_alone(make):
+    model = nn.Sequential(nn.Dense(2, 2, seed=0), nn.Dense(2, 1, seed=1))
+    for p in model[0].parameters():
+        p.requires_grad = False  # frozen, as when fine-tuning
+    optimizer = make(model.parameters(), lr=0.1)
+    frozen, trained = model[0].weight.data.copy(), model[1].weight.data.copy()
+    model(mg.Tensor(np.ones((3, 2)))).sum().backward()
+    optimizer.step()
+    np.testing.assert_array_equal(model[0].weight.data, frozen)
+    assert model[0].weight.grad is None and not np.array_equal(model[1].weight.data, trained)
 
 
 SETTING_ERRORS = [

@@ -15,8 +15,9 @@ PADDINGS = ("same", "valid")
 
 def kernel_radius(layer, kernel_size):
     """k for an odd kernel size s = 2k + 1; an error naming `layer` for anything else."""
-    if not isinstance(kernel_size, numbers.Integral) or kernel_size < 1 or kernel_size % 2 == 0:
-        even = isinstance(kernel_size, numbers.Integral) and kernel_size >= 2
+    whole = isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, bool)
+    if not whole or kernel_size < 1 or kernel_size % 2 == 0:
+        even = whole and kernel_size >= 2
         suggestion = f"{kernel_size - 1} or {kernel_size + 1}" if even else "3"
         raise ValueError(
             f"{layer}: kernel_size must be an odd int s = 2k + 1 (1, 3, 5, …) so that each "
@@ -82,12 +83,16 @@ def check_image(layer, x, channels=None):
             f"{x.shape}.{hint}"
         )
     if channels is not None and x.shape[-1] != channels:
-        hint = ""
-        if x.shape[1] == channels:
+        n, a, b, c = x.shape
+        if a == channels or (a <= 4 < c and b == c):  # (n, c, h, w), square images: likely
             hint = (
                 " minigrad is channels-last: this looks like a channels-first (n, c, h, w) "
-                "batch; use x.transpose(0, 2, 3, 1)."
+                f"batch of {a}-channel images; use x.transpose(0, 2, 3, 1)."
             )
+            if a != channels:
+                hint += f" ({layer} was built for c={channels} channels.)"
+        else:
+            hint = f" If the layer before gives {c} channels, build this one for c={c}."
         raise ValueError(
             f"{layer} expects input (n, h, w, c) with c={channels}; got shape {x.shape} "
             f"(c={x.shape[-1]}).{hint}"
@@ -130,7 +135,9 @@ class Dense(Module):
     def forward(self, x):
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             hint = ""
-            if x.ndim >= 2 and x.size == self.in_features:
+            if x.ndim >= 3 and math.prod(x.shape[1:]) == self.in_features:
+                hint = " Flatten each example first: put nn.Vect() before Dense."
+            elif x.ndim >= 2 and x.size == self.in_features:
                 hint = (
                     " It holds exactly in_features numbers: if it is one example, give it a "
                     "batch axis before nn.Vect() (an image (h, w, c) → x.reshape(1, h, w, c)), "
@@ -184,7 +191,7 @@ class Conv2D(Module):
         super().__init__()
         self.k = kernel_radius("Conv2D", kernel_size)
         check_padding("Conv2D", padding)
-        if not isinstance(stride, numbers.Integral) or stride < 1:
+        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
             raise ValueError(f"Conv2D: stride must be an int ≥ 1; got {stride!r}.")
         self.in_channels = check_size("Conv2D", "in_channels", in_channels)
         self.out_channels = check_size("Conv2D", "out_channels", out_channels)

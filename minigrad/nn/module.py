@@ -21,6 +21,23 @@ class Parameter(Tensor):
         return "Parameter" + super().__repr__()[len("Tensor") :].replace(", requires_grad=True", "")
 
 
+def _unregistering(module, name, held, value):
+    """The error for replacing a registered Parameter or Module by something that is neither:
+    forward would still use the new value, but parameters() and the optimizer would not see it."""
+    kind = "Parameter" if isinstance(held, Parameter) else "Module"
+    fix = (
+        f"Assign nn.Parameter(values) to replace it, or change its values in place: "
+        f"layer.{name}.data[...] = values."
+        if kind == "Parameter"
+        else "Assign a Module (a layer), or None to remove it."
+    )
+    return TypeError(
+        f"{type(module).__name__}.{name} is a registered {kind}; assigning a "
+        f"{type(value).__name__} to it would drop it from parameters() and the optimizer, so it "
+        f"would never be trained. {fix}"
+    )
+
+
 class _CallRecorder:
     """While `calls` is a list, every Module call appends (module, output shape) to it
     (nn.summary uses it to learn each layer's output shape)."""
@@ -70,8 +87,10 @@ class Module:
                 )
         if isinstance(value, Parameter | Module):
             members[name] = value
+        elif value is not None and name in members:
+            raise _unregistering(self, name, members[name], value)
         else:
-            members.pop(name, None)
+            members.pop(name, None)  # None removes a layer or parameter on purpose
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name):
@@ -97,9 +116,10 @@ class Module:
     # ---- what it holds ----------------------------------------------------------------------
     def named_parameters(self, prefix=""):
         """(dotted name, Parameter) pairs, in definition order, submodules included; a
-        Parameter shared by several modules is listed once (under its first name)."""
+        Parameter shared by several modules is listed once (under its first name). A prefix
+        starts every name, as in named_modules: prefix="net" gives "net.0.weight"."""
         seen = set()
-        for name, p in self._all_parameters(prefix):
+        for name, p in self._all_parameters(prefix + "." if prefix else ""):
             if id(p) not in seen:
                 seen.add(id(p))
                 yield name, p
@@ -207,6 +227,9 @@ class Sequential(Module):
         return x
 
     def __getitem__(self, index):
+        """A layer by position, or a Sequential of a slice of them (names kept): model[:2]."""
+        if isinstance(index, slice):
+            return Sequential(*self.named_children()[index])
         return self.children()[index]
 
     def __len__(self):

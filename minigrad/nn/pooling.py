@@ -16,7 +16,7 @@ class _Pool2D(Module):
     def __init__(self, size=2):
         super().__init__()
         name = type(self).__name__
-        if not isinstance(size, numbers.Integral) or size < 1:
+        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
             raise ValueError(f"{name}: size must be an int ≥ 1 (for example 2); got {size!r}.")
         self.size = self.kernel_size = self.stride = int(size)
 

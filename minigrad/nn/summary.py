@@ -91,10 +91,15 @@ def summary(model, input_shape):
 
     for module, shape in calls:
         out = tuple(shape[1:]) if shape is not None else "?"
-        if module.children() or module is model and len(calls) > 1:
+        if id(module) not in names:  # made inside forward, or held outside the model
+            names[id(module)] = "(not in model)"
+            stray = module.num_parameters()
+            note = f"{stray} parameters not in model.parameters(): never trained" if stray else ""
+            row(module, out, [], note)
+        elif module.children() or (module is model and len(calls) > 1):
             # A container: its layers have rows of their own; one more for its own Parameters.
-            if id(module) not in seen and own_parameters(module):
-                own = own_parameters(module)
+            own = own_parameters(module)
+            if id(module) not in seen and own:
                 row(module, out, list(own.values()), f"its own parameters: {', '.join(own)}")
         elif id(module) in seen:
             row(module, out, [], "(shared)")

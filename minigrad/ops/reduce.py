@@ -361,10 +361,14 @@ def class_labels(labels, shape, op, what):
 
     A copy, so a backward uses the labels of its forward even if the caller's array changes."""
     if len(shape) != 2:
-        raise ValueError(
-            f"{op} expects {what} (n, classes); got shape {shape}. For a single example use "
-            f"{what}.reshape(1, -1)."
-        )
+        if len(shape) > 2:  # a conv head: one score map per example
+            hint = (
+                f"Flatten each example's scores: {what}.reshape({shape[0]}, -1), or nn.Vect() "
+                "before the last layer."
+            )
+        else:
+            hint = f"For a single example use {what}.reshape(1, -1)."
+        raise ValueError(f"{op} expects {what} (n, classes); got shape {shape}. {hint}")
     n, classes = shape
     if n == 0:
         raise ValueError(

@@ -67,6 +67,8 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, [0.5, 1.0])
     with pytest.raises(ValueError, match=r"expects logits \(n, classes\)"):
         F.cross_entropy(mg.Tensor(rand(3)), [0])
+    with pytest.raises(ValueError, match=r"\(2, 1, 1, 3\)\. Flatten .*logits.reshape\(2, -1\)"):
+        F.cross_entropy(mg.Tensor(np.zeros((2, 1, 1, 3))), [0, 1])  # a conv head's scores
     with pytest.raises(ValueError, match=r"cross_entropy got an empty batch"):
         F.cross_entropy(mg.Tensor(np.zeros((0, 3))), [])
 

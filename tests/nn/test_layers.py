@@ -207,6 +207,10 @@ def test_conv2d_wrong_channels_hints_channels_first():
     with pytest.raises(ValueError, match="c=3") as error:
         conv(image(2, 8, 8, 1))
     assert "channels-first" not in str(error.value)
+    assert "If the layer before gives 1 channels, build this one for c=1" in str(error.value)
+    # A channels-first grayscale batch for a colour layer: (n, 1, 28, 28), square images.
+    with pytest.raises(ValueError, match=r"channels-first .* 1-channel .*built for c=3"):
+        conv(image(2, 1, 28, 28))
 
 
 @pytest.mark.parametrize("layer", ["conv", "local", "maxpool", "avgpool"])
@@ -260,7 +264,7 @@ def test_sizes_must_be_positive_ints(make, message):
     assert nn.Dense(np.int64(2), 3, seed=0).in_features == 2  # numpy ints are ints
 
 
-@pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0])
+@pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0, True])
 def test_even_or_invalid_kernel_size(kernel_size):
     with pytest.raises(ValueError, match="Conv2D: kernel_size must be an odd int"):
         nn.Conv2D(1, 2, kernel_size)
@@ -294,6 +298,10 @@ def test_other_construction_errors():
         nn.Conv2D(1, 2, 3, padding="full")
     with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1"):
         nn.Conv2D(1, 2, 3, stride=0)
+    with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1; got True"):
+        nn.Conv2D(1, 2, 3, stride=True)
+    with pytest.raises(ValueError, match="MaxPool2D: size must be an int ≥ 1 .*got True"):
+        nn.MaxPool2D(True)
     with pytest.raises(ValueError, match=r"in_shape must be \(h, w, c\)"):
         nn.Local((5, 5), 2, 3)
     with pytest.raises(ValueError, match="init must be one of"):
@@ -305,6 +313,8 @@ def test_other_construction_errors():
 def test_dense_and_unvect_errors():
     with pytest.raises(ValueError, match=r"in_features=64; got shape \(2, 8, 8, 1\).*nn.Vect"):
         nn.Dense(64, 10, seed=0)(image(2, 8, 8, 1))
+    with pytest.raises(ValueError, match=r"\(1, 8, 8, 1\)\. Flatten each example first"):
+        nn.Dense(64, 10, seed=0)(image(1, 8, 8, 1))  # a batch of one image, no Vect
     model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))  # one image, no batch axis
     with pytest.raises(ValueError, match=r"got shape \(8, 8\)\. .*one example, give it a batch "
                        r"axis before nn\.Vect\(\)"):  # fmt: skip

@@ -43,6 +43,34 @@ def test_reassigning_and_deleting_update_the_registry():
     assert [name for name, _ in block.named_modules()] == ["", "inner", "inner.0", "inner.1"]
 
 
+def test_replacing_a_parameter_or_layer_by_something_else_is_refused():
+    """The layer would still use the new value, but parameters() and the optimizer would not
+    see it: it would never be trained, with no error (PyTorch refuses it too)."""
+    dense = nn.Dense(3, 2, seed=0)
+    with pytest.raises(TypeError, match=r"Dense.weight is a registered Parameter.*nn.Parameter"):
+        dense.weight = mg.Tensor(np.ones((3, 2)), requires_grad=True)
+    with pytest.raises(TypeError, match=r"Dense.bias is a registered Parameter"):
+        dense.bias = np.zeros(2)
+    assert [name for name, _ in dense.named_parameters()] == ["weight", "bias"]
+    dense.weight = nn.Parameter(np.ones((3, 2), dtype=np.float32))  # a Parameter replaces it
+    assert dense.parameters()[0] is dense.weight
+    block = Block()
+    with pytest.raises(TypeError, match=r"Block.inner is a registered Module.*or None"):
+        block.inner = "gone"
+    block.inner = None  # None removes it on purpose
+    assert [name for name, _ in block.named_modules()] == ["", "conv1"]
+
+
+def test_named_parameters_with_a_prefix_are_dotted_like_named_modules():
+    block = Block()
+    assert [name for name, _ in block.named_parameters("net")][:3] == [
+        "net.conv1.weight",
+        "net.conv1.bias",
+        "net.scale",
+    ]
+    assert [name for name, _ in block.named_modules("net")][1] == "net.conv1"
+
+
 def test_zero_grad_and_num_parameters():
     block = Block()
     block(mg.Tensor(np.ones((1, 4, 4, 1)))).sum().backward()
@@ -81,6 +109,11 @@ def test_sequential_names_and_indexing():
     assert [name for name, _ in named.named_children()] == ["a", "1", "last"]
     assert len(named) == 3 and isinstance(named[1], nn.Tanh) and list(named)[2] is named.last
     assert repr(nn.Sequential(nn.ReLU())) == "Sequential(\n  (0): ReLU()\n)"
+    head = named[1:]  # a slice is a Sequential of the same layers, with their names
+    assert isinstance(head, nn.Sequential) and head[0] is named[1] and head.last is named.last
+    assert [name for name, _ in head.named_children()] == ["1", "last"]
+    x = mg.Tensor([[0.5, -1.0]])
+    np.testing.assert_array_equal(named[:2](x).data, named[1](named[0](x)).data)
 
 
 def test_module_errors():

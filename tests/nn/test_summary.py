@@ -112,3 +112,21 @@ def test_summary_with_a_batch_axis_in_input_shape_hints_at_one_example():
 def test_summary_formula_of_a_dense_layer_without_bias():
     table = nn.summary(nn.Sequential(nn.Vect(), nn.Dense(12, 5, bias=False, seed=0)), (2, 2, 3))
     assert table.rows[1][1:] == ("Dense", (5,), 60, "in·out = 12·5")
+
+
+def test_summary_of_a_layer_made_inside_forward_says_it_is_not_in_the_model():
+    """A layer created in forward (or held outside the model) is not an attribute: its
+    parameters are not in model.parameters(), so the optimizer never trains them."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(4, 3, seed=0)
+
+        def forward(self, x):
+            return nn.Dense(3, 2, seed=0)(nn.ReLU()(self.fc(x)))
+
+    table = str(nn.summary(Net(), (4,)))
+    assert "(not in model) (ReLU)" in table
+    assert "8 parameters not in model.parameters(): never trained" in table
+    assert "Total parameters: 15" in table
