@@ -18,13 +18,28 @@ PLOT_HINT = (
 
 
 def _is_classification(y):
-    return np.asarray(y).dtype.kind in "iu"
+    """Whether y holds class labels, one whole number per example, as cross_entropy takes them
+    (integers, or floats such as 3.0: a Tensor of labels is float32). Accuracy is measured
+    only then: regression targets of integers, (n, 1) or one-hot, are not labels."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iuf":
+        return False
+    return y.dtype.kind != "f" or bool(np.all(np.isfinite(y) & (y == np.round(y))))
+
+
+def _correct(out, yb):
+    """How many rows of out ~ (n, classes) score their label highest; None when the output has
+    no class axis of two or more scores (a regression: there is no accuracy to measure)."""
+    if out.ndim != 2 or out.shape[1] < 2:
+        return None
+    return int((out.data.argmax(axis=1) == yb).sum())
 
 
 def evaluate(model, X, y, loss=cross_entropy, batch_size=256):
     """(mean loss, accuracy) of `model` on X, y, without recording a graph.
 
-    Accuracy is the fraction of argmax(logits) == y; it is None when y is not integer labels.
+    Accuracy is the fraction of argmax(logits) == y; it is None unless y holds class labels
+    (one whole number per example) and the model gives one score per class.
 
     >>> import minigrad as mg
     >>> model = mg.nn.Sequential(mg.nn.Vect(), mg.nn.Dense(64, 10, seed=0))
@@ -34,26 +49,32 @@ def evaluate(model, X, y, loss=cross_entropy, batch_size=256):
     True
     """
     X, y = check_examples("evaluate", X, y, batch_size)
-    total_loss, correct = 0.0, 0
-    classification = _is_classification(y)
+    total_loss = 0.0
+    correct = 0 if _is_classification(y) else None
     with no_grad():
         for xb, yb in batches(X, y, batch_size, shuffle=False):
             out = model(xb)
-            total_loss += loss(out, _targets(yb, classification, out)).item() * len(yb)
-            if classification:
-                correct += int((out.data.argmax(axis=-1) == yb).sum())
-    accuracy = correct / len(y) if classification else None
-    return total_loss / len(y), accuracy
+            total_loss += loss(out, _targets(yb, out)).item() * len(yb)
+            correct = _add_correct(correct, out, yb)
+    return total_loss / len(y), (None if correct is None else correct / len(y))
 
 
-def _targets(yb, classification, out):
-    """What `fit` and `evaluate` hand the loss: integer labels as they are (cross_entropy takes
-    them), other targets as a Tensor of the output's dtype (mse_loss compares them with it)."""
-    return yb if classification else Tensor(yb, dtype=out.dtype)
+def _add_correct(correct, out, yb):
+    """The running count of correct predictions after this batch (None: not measured)."""
+    if correct is None:
+        return None
+    batch = _correct(out, yb)
+    return None if batch is None else correct + batch
+
+
+def _targets(yb, out):
+    """What `fit` and `evaluate` hand the loss: integer labels (n,) as they are (cross_entropy
+    takes them), other targets as a Tensor of the output's dtype (mse_loss compares them)."""
+    return yb if yb.dtype.kind in "iu" and yb.ndim == 1 else Tensor(yb, dtype=out.dtype)
 
 
 class ProgressBar:
-    """One line per epoch: `epoch 3/15 [#####.....] 42/42 loss 0.1066 acc 0.968 …`.
+    """One line per epoch: `epoch 3/15 [####################] 42/42 loss 0.1066 acc 0.968 …`.
 
     On a terminal the line is redrawn after every batch (with a carriage return); elsewhere
     (a pipe, a log file, a test) only the finished line is printed.
@@ -116,7 +137,8 @@ def fit(
     Each step: loss(model(X_batch), y_batch), zero_grad, backward, optimizer.step().
     Returns the history, a dict of per-epoch lists: "loss" and "accuracy" (on the training
     batches, as they were seen), "val_loss" and "val_accuracy" (on `validation` = (X, y),
-    when given), "seconds". Accuracy is None unless y holds integer labels.
+    when given), "seconds". Accuracy is None unless y holds class labels (one whole number
+    per example) and the model gives one score per class.
 
     >>> import minigrad as mg
     >>> (X, y), test = mg.data.load_digits()
@@ -127,6 +149,10 @@ def fit(
     True
     """
     X, y = check_examples("fit", X, y, batch_size)
+    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+        raise ValueError(f"fit: epochs must be an int ≥ 1 (passes over X); got {epochs!r}.")
+    if validation is not None:
+        validation = _check_validation(validation, batch_size)
     rng = np.random.default_rng(seed)
     steps = -(-len(X) // batch_size)
     bar = ProgressBar(epochs, steps) if progress else None
@@ -134,25 +160,26 @@ def fit(
     classification = _is_classification(y)
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        seen, total_loss, correct = 0, 0.0, 0
+        seen, total_loss = 0, 0.0
+        correct = 0 if classification else None
         metrics = {}
         for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
             out = model(xb)
-            batch_loss = loss(out, _targets(yb, classification, out))
+            batch_loss = loss(out, _targets(yb, out))
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
             seen += len(yb)
             total_loss += batch_loss.item() * len(yb)
-            if classification:
-                correct += int((out.data.argmax(axis=-1) == yb).sum())
-            metrics = {"loss": total_loss / seen, "acc": correct / seen if classification else None}
+            correct = _add_correct(correct, out, yb)
+            accuracy = None if correct is None else correct / seen
+            metrics = {"loss": total_loss / seen, "acc": accuracy}
             if bar:
                 bar.update(epoch, step, metrics)
         history["loss"].append(metrics["loss"])
         history["accuracy"].append(metrics["acc"])
         if validation is not None:
-            val_loss, val_accuracy = evaluate(model, *validation, loss=loss)
+            val_loss, val_accuracy = evaluate(model, *validation, loss=loss, batch_size=256)
             history["val_loss"].append(val_loss)
             history["val_accuracy"].append(val_accuracy)
             metrics.update(val_loss=val_loss, val_acc=val_accuracy)
@@ -160,6 +187,18 @@ def fit(
         if bar:
             bar.finish(epoch, metrics, history["seconds"][-1])
     return history
+
+
+def _check_validation(validation, batch_size):
+    """`validation` as a checked (X, y) pair, before the first epoch rather than after it."""
+    if not isinstance(validation, tuple | list) or len(validation) != 2:
+        raise ValueError(
+            "fit: validation must be a pair (X, y) of held-out examples and their targets; got "
+            f"a {type(validation).__name__}"
+            + (f" of {len(validation)}" if isinstance(validation, tuple | list) else "")
+            + ". For example validation=(X_test, y_test), or see data.validation_split."
+        )
+    return check_examples("fit (validation)", *validation, batch_size)
 
 
 def _matplotlib_figure():
@@ -279,6 +318,18 @@ def filters_of(conv):
     >>> filters_of(mg.nn.Conv2D(2, 4, 3, seed=0)).shape
     (4, 2, 3, 3)
     """
+    from minigrad.nn import Conv2D  # (minigrad.nn imports nothing from here)
+
+    if not isinstance(conv, Conv2D):
+        modules = conv.named_modules() if hasattr(conv, "named_modules") else []
+        layers = [name for name, m in modules if isinstance(m, Conv2D)]
+        hint = ""
+        if layers:
+            hint = f" Its Conv2D layers: {', '.join(layers)} (pass model.{layers[0]})."
+        raise TypeError(
+            f"filters_of takes one Conv2D layer, whose shared W holds the filters; got a "
+            f"{type(conv).__name__}.{hint}"
+        )
     s, c = conv.kernel_size, conv.in_channels
     w = conv.weight.data.reshape(s, s, c, conv.out_channels)  # rows were (a·s + b)·c + channel
     return w.transpose(3, 2, 0, 1)  # (c', c, s, s)
@@ -292,8 +343,13 @@ def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
     (unless quiet=True: then the caller says it). An existing .txt is replaced only if these
     functions wrote it (see `wrote_numbers`) or overwrite=True. Returns the path written.
     """
-    path = _picture_path(path)
+    if isinstance(max_channels, bool) or not isinstance(max_channels, int) or max_channels < 1:
+        raise ValueError(
+            f"plot_filters: max_channels must be an int ≥ 1 (input channels drawn); got "
+            f"{max_channels!r}."
+        )
     filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
+    path = _picture_path(path)
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()
     if Figure is None:

@@ -56,6 +56,37 @@ def test_regression_with_mse_has_no_accuracy():
     assert history["val_loss"][-1] < 0.01
 
 
+@pytest.mark.parametrize("shape", [(64, 1), (64, 10)])
+def test_integer_targets_that_are_not_labels_have_no_accuracy(shape):
+    """Integer regression targets (n, 1) or one-hot rows (n, 10) are not class labels: argmax
+    == y broadcast them into an (n, n) comparison (an "accuracy" of 7.0) or failed."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=shape)
+    model = nn.Dense(3, shape[1], seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    mse = nn.functional.mse_loss
+    history = train.fit(model, optimizer, X, y, 1, loss=mse, validation=(X, y), progress=False)
+    assert history["accuracy"] == [None] and history["val_accuracy"] == [None]
+    assert train.evaluate(model, X, y, loss=mse)[1] is None
+
+
+def test_labels_as_floats_or_a_tensor_are_labels_too(digits):
+    """cross_entropy takes whole-number float labels (a Tensor of labels is float32): fit and
+    evaluate measure their accuracy as for integers."""
+    (X, y), _ = digits
+    X, y = X[:96], y[:96]
+    histories, accuracies = [], []
+    for labels in (y, y.astype(np.float64), mg.Tensor(y)):
+        model = nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
+        optimizer = optim.SGD(model.parameters(), lr=0.1)
+        histories.append(train.fit(model, optimizer, X, labels, 2, seed=0, progress=False))
+        accuracies.append(train.evaluate(model, X, labels)[1])
+    assert histories[0]["accuracy"][0] is not None and accuracies[0] is not None
+    assert histories[1]["accuracy"] == histories[0]["accuracy"] == histories[2]["accuracy"]
+    assert accuracies[1] == accuracies[0] == accuracies[2]
+
+
 def test_fit_and_evaluate_hand_a_custom_loss_the_same_targets():
     seen = []
 
@@ -109,6 +140,16 @@ def test_fit_and_evaluate_refuse_what_they_cannot_train_on():
         train.evaluate(model, X[:0], y[:0])
     with pytest.raises(ValueError, match="evaluate: X and y need one row per example"):
         train.evaluate(model, X, y[:5])
+    for epochs in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match=f"fit: epochs must be an int ≥ 1 .*got {epochs}"):
+            train.fit(model, optimizer, X, y, epochs=epochs, progress=False)
+    # A bad validation set is refused before the first epoch, not after it.
+    before = model.parameters()[0].data.copy()
+    with pytest.raises(ValueError, match=r"validation must be a pair \(X, y\) .*got a ndarray"):
+        train.fit(model, optimizer, X, y, epochs=1, validation=X, progress=False)
+    with pytest.raises(ValueError, match=r"fit \(validation\): X and y need one row per"):
+        train.fit(model, optimizer, X, y, epochs=1, validation=(X, y[:5]), progress=False)
+    np.testing.assert_array_equal(model.parameters()[0].data, before)  # nothing was trained
 
 
 def test_plots_with_matplotlib(tmp_path):
@@ -186,6 +227,18 @@ def test_a_picture_path_without_suffix_gets_png(tmp_path):
     path = train.plot_history(HISTORY, tmp_path / "history")
     assert path == tmp_path / "history.png" and is_png(path)
     assert train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), tmp_path / "filters").suffix == ".png"
+
+
+def test_filters_of_a_model_or_a_local_layer_is_refused_with_the_layer_to_pass(tmp_path):
+    model = models.digits_cnn(seed=0)
+    with pytest.raises(TypeError, match=r"one Conv2D layer.*got a Sequential.*model\.conv1"):
+        train.plot_filters(model, tmp_path / "f.png")
+    with pytest.raises(TypeError, match="got a Local"):
+        train.filters_of(nn.Local((5, 5, 1), 2, 3, seed=0))
+    for bad in (0, -1, 2.0):
+        with pytest.raises(ValueError, match="max_channels must be an int ≥ 1"):
+            train.plot_filters(model.conv1, tmp_path / "f.png", max_channels=bad)
+    assert not list(tmp_path.iterdir())
 
 
 def test_filters_of_unvects_the_weight_in_patch_order():
