@@ -158,18 +158,23 @@ class Div(Function):
     """a / b element-wise (broadcasting).
 
     forward:  y = a / b
-    backward: ∂L/∂a = unbroadcast(g / b),  ∂L/∂b = unbroadcast(−g · a / b²)
+    backward: ∂L/∂a = unbroadcast(g / b),  ∂L/∂b = unbroadcast(−(g / b) · y)    (= −g · a / b²)
+    Written with y rather than b²: b² overflows float16 once |b| ≥ 256 (and underflows below
+    ~2.4e-4), which turned ∂L/∂b into −0 or −inf though the true value is a float16 number.
     """
+
+    saves_output = True
 
     def forward(self, a, b):
         return elementwise(np.divide, a, b)
 
     def backward(self, grad_out):
         a, b = self.inputs
-        grad_a = unbroadcast(grad_out / b, a.shape) if self.needs_input_grad[0] else None
+        over_b = grad_out / b
+        grad_a = unbroadcast(over_b, a.shape) if self.needs_input_grad[0] else None
         grad_b = None
         if self.needs_input_grad[1]:
-            grad_b = unbroadcast(-grad_out * a / (b * b), b.shape)
+            grad_b = unbroadcast(-(over_b * self.output), b.shape)
         return grad_a, grad_b
 
 
@@ -179,7 +184,8 @@ class Pow(Function):
     forward:  y = a^b
     backward: ∂L/∂a = unbroadcast(g · b · a^(b−1)),  ∂L/∂b = unbroadcast(g · y · log a)
     Two limits are taken explicitly, where the formulas give 0 · ∞ = nan: ∂y/∂a = 0 where
-    b = 0 (a^0 is constant), and ∂y/∂b = 0 where a = 0 (there y = 0^b is 0 or 1, flat in b).
+    b = 0 (a^0 is constant), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (there y = 0^b is 0 or 1,
+    flat in b). Where a = 0 and b < 0, y = 0^b is ∞ and ∂y/∂b is nan: there is no slope.
     """
 
     saves_output = True

@@ -15,6 +15,8 @@ class MatMul(Function):
 
     forward:  Y = A B                 A ~ (..., m, n), B ~ (..., n, p), Y ~ (..., m, p)
     backward: ∂L/∂A = unbroadcast(G Bᵀ),  ∂L/∂B = unbroadcast(Aᵀ G)   (ᵀ swaps the last two axes)
+    Both operands have at least two axes: `matmul` (mg.matmul, @) turns 1-D operands into a
+    row or a column first and checks the shapes; MatMul.apply does neither.
     """
 
     def forward(self, a, b):

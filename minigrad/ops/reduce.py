@@ -10,7 +10,7 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import Function
-from minigrad.ops.shape import normalize_axis, tensor_input
+from minigrad.ops.shape import normalize_axis, shape_argument, tensor_input
 from minigrad.tensor import Tensor
 
 
@@ -138,7 +138,10 @@ class Sum(Function):
     """
 
     def forward(self, x, axes, keepdims):
-        total = reduce_axes(np.add, x, axes)
+        # float16 is summed in float32 and rounded once (as Mean does): a bias gradient summed
+        # over 10⁵ rows in float16 was off by 7e-3, 16× float16's resolution.
+        total = reduce_axes(np.add, x, axes, dtype=_accumulator(x.dtype))
+        total = total.astype(x.dtype, copy=False)
         return total if keepdims else total.reshape(_reduced_shape(x.shape, axes))
 
     def backward(self, grad_out):
@@ -296,7 +299,8 @@ class SumTo(Function):
         if x.shape[lead:] != shape:  # and the axes where shape has a 1 that was repeated
             kept = x.shape[lead:]
             axes += tuple(lead + i for i, n in enumerate(shape) if n == 1 and kept[i] != 1)
-        return reduce_axes(np.add, x, axes).reshape(shape)
+        total = reduce_axes(np.add, x, axes, dtype=_accumulator(x.dtype))  # as Sum does
+        return total.astype(x.dtype, copy=False).reshape(shape)
 
     def backward(self, grad_out):
         return (broadcast_to(grad_out, self.inputs[0].shape),)
@@ -407,9 +411,16 @@ def broadcast_to(x, shape):
     Tensor([[1., 2.],
             [1., 2.]])
     """
-    x, shape = tensor_input(x), tuple(shape)
+    x, shape = tensor_input(x), shape_argument(shape, "broadcast_to")
     if x.shape == shape:
         return x
+    lead = len(shape) - x.ndim  # broadcasting adds axes on the left; sizes of 1 repeat
+    if lead < 0 or any(n not in (1, m) for n, m in zip(x.shape, shape[lead:])):
+        raise ValueError(
+            f"broadcast_to: cannot repeat a tensor of shape {x.shape} to {shape}: each axis of "
+            f"x must equal the trailing axis of {shape} it meets, or be 1 (x may have fewer "
+            "axes)."
+        )
     return BroadcastTo.apply(x, shape=shape)
 
 
@@ -419,7 +430,7 @@ def sum_to(x, shape):
     >>> sum_to(Tensor([[1.0, 2.0], [3.0, 4.0]]), (1, 2))
     Tensor([[4., 6.]])
     """
-    x, shape = tensor_input(x), tuple(shape)
+    x, shape = tensor_input(x), shape_argument(shape, "sum_to")
     if x.shape == shape:
         return x
     lead = x.ndim - len(shape)  # broadcasting adds axes on the left; sizes of 1 repeat

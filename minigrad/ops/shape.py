@@ -49,7 +49,10 @@ class GetItem(Function):
         return x[index]
 
     def backward(self, grad_out):
-        return (scatter_add(grad_out, self.settings["index"], self.inputs[0].shape),)
+        # ScatterAdd.apply rather than scatter_add: the shapes fit by construction (no checks).
+        return (
+            ScatterAdd.apply(grad_out, index=self.settings["index"], shape=self.inputs[0].shape),
+        )
 
 
 class ScatterAdd(Function):
@@ -150,7 +153,7 @@ def _plain_index(index):
             "mask, x[np.asarray(indices, dtype=int)] for positions."
         )
     if isinstance(index, list):
-        return np.asarray(index)
+        return np.asarray(index, dtype=np.intp) if not index else np.asarray(index)  # [] → ints
     if isinstance(index, np.ndarray):
         return index.copy()  # backward scatters with it: the caller may reuse its array meanwhile
     return index
@@ -164,13 +167,32 @@ def tensor_input(x):
 
 def normalize_axis(axis, ndim, op):
     """`axis` (negatives count from the end) as an int in [0, ndim), or an error naming `op`."""
-    is_int = type(axis) is int or isinstance(axis, numbers.Integral)  # the first test is fast
-    if not is_int or not -ndim <= axis < ndim:
+    if type(axis) is not int and (
+        not isinstance(axis, numbers.Integral) or axis is True or axis is False
+    ):
+        raise TypeError(f"{op}: an axis is an int (negatives count from the end); got {axis!r}.")
+    if not -ndim <= axis < ndim:
+        valid = f"valid: {-ndim} … {ndim - 1}" if ndim else "a 0-d tensor has no axes"
         raise ValueError(
-            f"{op}: axis {axis!r} is out of range for a tensor with {ndim} axes "
-            f"(valid: {-ndim} … {ndim - 1})."
+            f"{op}: axis {axis!r} is out of range for a tensor with {ndim} axes ({valid})."
         )
     return int(axis) % ndim
+
+
+def shape_argument(shape, op):
+    """`shape` (an int, or a sequence of ints as numpy takes) as a tuple of ints, or a TypeError
+    naming `op`: a size of 2.9 is refused, not cut to 2 as int() would."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        return (int(shape),)
+    try:
+        sizes = tuple(shape)
+    except TypeError:
+        sizes = None
+    if sizes is None or not all(
+        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in sizes
+    ):
+        raise TypeError(f"{op}: a shape is an int or a sequence of ints; got {shape!r}.")
+    return tuple(int(n) for n in sizes)
 
 
 def reshape(x, *shape):
@@ -183,7 +205,7 @@ def reshape(x, *shape):
     x = tensor_input(x)
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = shape[0]
-    shape = tuple(int(n) for n in shape)
+    shape = shape_argument(shape, "reshape")
     if shape == x.shape:
         return x
     return Reshape.apply(x, shape=shape)
@@ -204,7 +226,7 @@ def unvect(a, shape):
     >>> unvect(Tensor(np.arange(6.0)), (1, 2, 3)).shape
     (1, 2, 3)
     """
-    a, shape = tensor_input(a), tuple(shape)
+    a, shape = tensor_input(a), shape_argument(shape, "unvect")
     if a.ndim != 1 or a.shape[0] != int(np.prod(shape)):
         raise ValueError(
             f"unvect: expected a vector of {int(np.prod(shape))} elements for shape {shape}; got "
@@ -252,7 +274,18 @@ def scatter_add(g, index, shape):
     >>> scatter_add(Tensor([1.0, 1.0]), np.array([0, 0]), (2,))
     Tensor([2., 0.])
     """
-    return ScatterAdd.apply(tensor_input(g), index=_plain_index(index), shape=tuple(shape))
+    g, index, shape = tensor_input(g), _plain_index(index), shape_argument(shape, "scatter_add")
+    try:
+        picked = np.empty(shape, dtype=bool)[index].shape  # what x[index] gives for x ~ shape
+    except IndexError as error:
+        raise IndexError(f"scatter_add: index does not fit shape {shape}: {error}.") from None
+    if g.shape != picked:
+        raise ValueError(
+            f"scatter_add: g has shape {g.shape}, but a tensor of shape {shape} indexed by "
+            f"this index has shape {picked}; g must have that shape (one value per element "
+            "picked)."
+        )
+    return ScatterAdd.apply(g, index=index, shape=shape)
 
 
 def concat(tensors, axis=0):

@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad import buffers
 from minigrad.autograd import Function
-from minigrad.ops.shape import tensor_input
+from minigrad.ops.shape import shape_argument, tensor_input
 
 
 class Patches(Function):
@@ -169,7 +169,7 @@ def fold(p, shape, k, stride=1):
             [2., 4., 4., 2.],
             [1., 2., 2., 1.]])
     """
-    p, shape = tensor_input(p), tuple(int(n) for n in shape)
+    p, shape = tensor_input(p), shape_argument(shape, "fold")
     h_out, w_out = _check_window("fold", shape, k, stride)
     s = 2 * k + 1
     expected = shape[:-3] + (h_out, w_out, s, s, shape[-1])

@@ -36,6 +36,18 @@ def test_div_broadcasts_and_has_right_gradients(pair, seed):
     check_op(mg.div, a, b, expected=a / b)
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "expected"), [(300.0, 300.0, -1 / 300), (1e-4, 2e-4, -2500.0), (1.0, 0.01, -1e4)]
+)
+def test_div_gradient_of_the_divisor_never_squares_it_in_float16(a, b, expected):
+    """−g·a/b² squared b first: float16's b² overflows for |b| ≥ 256 (giving −0) and underflows
+    below ~2.4e-4 (giving −inf or a wrong value), though the gradient is a float16 number."""
+    a = mg.Tensor(np.float16([a]), requires_grad=True)
+    b = mg.Tensor(np.float16([b]), requires_grad=True)
+    (a / b).sum().backward()
+    np.testing.assert_allclose(b.grad.data, [expected], rtol=2e-3)
+
+
 @given(pair=broadcast_pairs(), seed=seeds)
 def test_pow_with_tensor_exponent(pair, seed):
     base = rand(*pair[0], seed=seed, low=0.5, high=2.0)  # log(base) needs base > 0

@@ -121,6 +121,39 @@ def test_scatter_add_is_the_adjoint_of_getitem(name):
     assert left == pytest.approx(right, rel=1e-12)
 
 
+def test_scatter_add_refuses_a_g_or_an_index_that_does_not_fit():
+    """g was broadcast silently, and backward then failed as if the engine were wrong."""
+    with pytest.raises(ValueError, match=r"scatter_add: g has shape \(1,\), .* has shape \(2,\)"):
+        mg.scatter_add(mg.Tensor([1.0]), np.array([0, 0]), (2,))
+    with pytest.raises(IndexError, match=r"scatter_add: index does not fit shape \(2,\)"):
+        mg.scatter_add(mg.Tensor([1.0]), np.array([5]), (2,))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.reshape(2.9, 3),
+        lambda x: mg.reshape(x, (True, 6)),
+        lambda x: mg.fold(mg.Tensor(np.ones((2, 2, 3, 3, 1))), (4.7, 4, 1), 1),
+        lambda x: mg.unvect(mg.vect(x), "6"),
+        lambda x: mg.sum_to(x, None),
+    ],
+)
+def test_a_shape_of_non_integers_is_refused_not_truncated(call):
+    with pytest.raises(TypeError, match="a shape is an int or a sequence of ints"):
+        call(mg.Tensor(np.ones((2, 3))))
+
+
+def test_an_int_is_a_shape_as_in_numpy():
+    x = mg.Tensor(np.ones(6))
+    assert mg.unvect(x, 6).shape == (6,) and mg.sum_to(x, 1).shape == (1,)
+    assert mg.reshape(x, np.int64(6)).shape == (6,)
+
+
+def test_an_empty_list_index_picks_nothing_as_in_numpy():
+    assert mg.Tensor(np.ones((3, 4)))[[]].shape == np.ones((3, 4))[[]].shape == (0, 4)
+
+
 def test_scatter_add_accumulates_repeated_indices_and_has_right_gradients():
     g = np.array([1.0, 2.0, 3.0])
     index = np.array([1, 1, 0])
