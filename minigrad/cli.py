@@ -1,5 +1,6 @@
 """The `minigrad` command: `minigrad demo` (train and show a small conv net) and
-`minigrad graph` (draw the computation graph of an example model)."""
+`minigrad graph` (draw the computation graph of an example model). `python -m minigrad` runs it
+too (minigrad/__main__.py), where the `minigrad` script is not on PATH."""
 
 import argparse
 import subprocess
@@ -15,8 +16,8 @@ def main(argv=None):
 
     from minigrad import demo, viz
 
-    demo.add_arguments(commands.add_parser("demo", help=demo.__doc__.splitlines()[0]))
-    viz.add_arguments(commands.add_parser("graph", help=viz.__doc__.splitlines()[0]))
+    demo.add_arguments(commands.add_parser("demo", help=_first_line(demo.__doc__)))
+    viz.add_arguments(commands.add_parser("graph", help=_first_line(viz.__doc__)))
     args = parser.parse_args(argv)
     try:
         return args.run(args) or 0
@@ -25,6 +26,12 @@ def main(argv=None):
         prefix, message = f"minigrad {args.command}: ", str(error)
         print(message if message.startswith(prefix) else prefix + message, file=sys.stderr)
         return 2
+
+
+def _first_line(doc):
+    """A module's one-line summary for --help; None (no help text) under `python -OO`, which
+    strips docstrings."""
+    return doc.strip().splitlines()[0] if doc else None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -103,7 +103,7 @@ def load_shapes(
     and test with it in another (see `shape_region`). Returns (X_train, y_train), (X_test,
     y_test), X float32 in [0, 1], y int64.
 
-    Seeded (`seed`: an int, a numpy Generator, which it draws from, or None for fresh
+    Seeded (`seed`: an int ≥ 0, a numpy Generator, which it draws from, or None for fresh
     entropy): the two sets come from independent streams of `seed`, so the test set depends
     only on (n_test, size, test_region, noise, seed) and the training set only on (n_train,
     size, train_region, noise, seed). Training on fewer images (a smaller n_train) leaves the
@@ -115,29 +115,50 @@ def load_shapes(
     """
     if size < 6:
         raise ValueError(f"load_shapes: size must be ≥ 6 to fit two 3×3 regions; got {size}.")
-    train_seed, test_seed = _seed_sequence(seed, "load_shapes").spawn(2)  # independent streams
+    train_seed, test_seed = _seed_sequence("load_shapes", seed).spawn(2)  # independent streams
     train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, train_seed)
     test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, test_seed)
     return train, test
 
 
-def _seed_sequence(seed, caller):
-    """`seed` (an int, a numpy Generator or None) as a SeedSequence, whose spawn() gives
-    independent streams. A Generator is drawn from, so it moves on as it would if used."""
+def _seed_sequence(caller, seed):
+    """`seed` (an int ≥ 0, a numpy Generator or None) as a SeedSequence, whose spawn() gives
+    independent streams, or an error naming `caller`. A Generator is drawn from, so it moves on
+    as it would if used."""
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(2**63, size=4).tolist())
-    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, bool)):
-        return np.random.SeedSequence(None if seed is None else int(seed))
-    raise TypeError(
-        f"{caller}: seed must be an int, a numpy Generator (np.random.default_rng(0)) or None; "
-        f"got {type(seed).__name__}."
-    )
+    if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
+        raise TypeError(
+            f"{caller}: seed must be an int, a numpy Generator (np.random.default_rng(0)) or "
+            f"None; got {type(seed).__name__}."
+        )
+    if seed is not None and seed < 0:
+        raise ValueError(
+            f"{caller}: seed must be an int ≥ 0 (numpy's seeds cannot be negative), a numpy "
+            f"Generator or None; got {seed}."
+        )
+    return np.random.SeedSequence(None if seed is None else int(seed))
+
+
+def check_seed(caller, seed):
+    """`seed` as a numpy Generator: a Generator as it is; an int ≥ 0 or None (fresh entropy)
+    seeds a new one, with the same stream as np.random.default_rng(seed). Anything else is an
+    error naming `caller`.
+
+    >>> int(check_seed("batches", 0).integers(100)), int(np.random.default_rng(0).integers(100))
+    (85, 85)
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    return np.random.default_rng(_seed_sequence(caller, seed))
 
 
 def validation_split(X, y, every=10):
     """(X_train, y_train), (X_val, y_val): every `every`-th example (index every − 1, 2·every
     − 1, …) held out for validation. Spread over the set like the test split (every fourth
     digit), so it has the same mix of writers; the last 10 % would be a few writers only.
+    X and y (arrays or lists) need one row per example, and at least `every` of them, so that
+    one is held out (ValueError otherwise).
 
     >>> import numpy as np
     >>> (X, y), (X_val, y_val) = validation_split(np.zeros((20, 2)), np.arange(20))
@@ -149,6 +170,13 @@ def validation_split(X, y, every=10):
             f"validation_split: every must be an int ≥ 2 (every = 10 holds out 10 %); got "
             f"{every!r}."
         )
+    X, y = check_examples("validation_split", X, y)
+    if len(X) < every:  # (with every ≥ 2, at least half of the examples are left to train on)
+        raise ValueError(
+            f"validation_split: X holds {len(X)} examples, fewer than every={every}, so none "
+            f"would be held out for validation (one in {every} is). Pass a smaller every "
+            "(every=2 holds out half) or more examples."
+        )
     held_out = np.arange(len(X)) % every == every - 1
     return (X[~held_out], y[~held_out]), (X[held_out], y[held_out])
 
@@ -156,7 +184,8 @@ def validation_split(X, y, every=10):
 def batches(X, y, batch_size, shuffle=True, seed=None):
     """Mini-batches (X_batch as a Tensor, y_batch as a numpy array) covering X once.
 
-    With shuffle, the order is a permutation drawn from `seed` (an int, a Generator, or None).
+    With shuffle, the order is a permutation drawn from `seed` (an int ≥ 0, a numpy Generator,
+    which it draws from, or None for fresh entropy); a bad seed is refused at the call.
     The last batch is smaller when batch_size does not divide n.
 
     >>> X, y = np.zeros((5, 2), dtype=np.float32), np.arange(5)
@@ -166,8 +195,7 @@ def batches(X, y, batch_size, shuffle=True, seed=None):
     X, y = check_examples("batches", X, y, batch_size, allow_empty=True)
     order = np.arange(len(X))
     if shuffle:
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-        order = rng.permutation(len(X))
+        order = check_seed("batches", seed).permutation(len(X))
     return _batches(X, y, order, batch_size)  # checked now, not at the first next()
 
 
@@ -179,9 +207,10 @@ def _batches(X, y, order, batch_size):
         yield tensor_input(X[index]), y[index]
 
 
-def check_examples(caller, X, y, batch_size, allow_empty=False):
+def check_examples(caller, X, y, batch_size=None, allow_empty=False):
     """X and y as arrays with one row per example, or a ValueError naming `caller`; also checks
-    that batch_size is an int ≥ 1 and, unless `allow_empty`, that there is an example."""
+    that batch_size (unless None) is an int ≥ 1 and, unless `allow_empty`, that there is an
+    example."""
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim == 0:
         raise ValueError(
@@ -194,7 +223,7 @@ def check_examples(caller, X, y, batch_size, allow_empty=False):
         )
     if len(X) == 0 and not allow_empty:
         raise ValueError(f"{caller}: X holds no examples (shape {X.shape}).")
-    if (
+    if batch_size is not None and (
         isinstance(batch_size, bool)
         or not isinstance(batch_size, int | np.integer)
         or batch_size < 1
@@ -210,7 +239,8 @@ MNIST_FILES = {
 
 
 def read_idx(path):
-    """The array stored in one IDX file (the MNIST format), plain or gzipped.
+    """The array stored in one IDX file (the MNIST format), plain or gzipped (told by the
+    content, the bytes 1f 8b that start a gzip file, not by a .gz in the name).
 
     Header: two zero bytes, a type code (0x08 = unsigned byte), the number of axes d, then d
     big-endian int32 sizes; the data follow in row-major order.
@@ -222,19 +252,23 @@ def read_idx(path):
     array([7, 8, 9], dtype=uint8)
     """
     path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as file:
-            raw = file.read()
-    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
-        raise ValueError(
-            f"read_idx: {path} is not a complete gzip file ({error}); it is truncated or "
-            "corrupt. Download it again, or unpack it and pass the file without .gz."
-        ) from None
+    raw = path.read_bytes()
+    gzipped = raw[:2] == b"\x1f\x8b"
+    if gzipped:
+        try:
+            raw = gzip.decompress(raw)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+            raise ValueError(
+                f"read_idx: {path} is not a complete gzip file ({error}); it is truncated or "
+                "corrupt. Download it again, or unpack it and pass the unpacked file."
+            ) from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        misnamed = path.suffix == ".gz" and not gzipped
         raise ValueError(
-            f"read_idx: {path} is not an IDX file of unsigned bytes (it should start with "
-            "0x00 0x00 0x08). Is it an MNIST file, and not an HTML error page?"
+            f"read_idx: {path} is not an IDX file of unsigned bytes: it should start with 0x00 "
+            "0x00 0x08 (or 0x1f 0x8b if gzipped)"
+            + ("; its name ends in .gz, but it is not gzip-compressed" * misnamed)
+            + ". Is it an MNIST file, and not an HTML error page?"
         )
     ndim = raw[3]
     if len(raw) < 4 + 4 * ndim:
@@ -244,7 +278,13 @@ def read_idx(path):
         )
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size != int(np.prod(shape)):
+    if data.size > int(np.prod(shape)):
+        raise ValueError(
+            f"read_idx: {path} declares shape {shape} ({int(np.prod(shape))} values) but has "
+            f"{data.size - int(np.prod(shape))} extra bytes after them; it is not a single IDX "
+            "file as written (two files joined, or a wrong header). Download it again."
+        )
+    if data.size < int(np.prod(shape)):
         raise ValueError(
             f"read_idx: {path} declares shape {shape} ({int(np.prod(shape))} values) but holds "
             f"{data.size}; the file is truncated or corrupt."

@@ -190,8 +190,14 @@ def write_pictures(model, history, out_dir, overwrite=False):
 def run(args):
     """The demo: summary, gradchecks, training, test accuracy, plots and graph (see module doc)."""
     started = time.perf_counter()
+    # The flags are checked before the output folder is made: a failed run leaves nothing behind.
     if args.epochs < 1:
         raise ValueError(f"minigrad demo: --epochs must be at least 1; got {args.epochs}.")
+    if args.seed < 0:
+        raise ValueError(
+            f"minigrad demo: --seed must be an int ≥ 0 (numpy's seeds cannot be negative); got "
+            f"{args.seed}."
+        )
     out_dir = output_folder(args.out, args.force)
     (X_train, y_train), (X_test, y_test) = data.load_digits()
     (X_train, y_train), (X_val, y_val) = data.validation_split(X_train, y_train)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.data import batches, check_examples
+from minigrad.data import batches, check_examples, check_seed
 from minigrad.nn.functional import cross_entropy
 from minigrad.tensor import Tensor
 
@@ -153,7 +153,7 @@ def fit(
         raise ValueError(f"fit: epochs must be an int ≥ 1 (passes over X); got {epochs!r}.")
     if validation is not None:
         validation = _check_validation(validation, batch_size)
-    rng = np.random.default_rng(seed)
+    rng = check_seed("fit", seed)
     steps = -(-len(X) // batch_size)
     bar = ProgressBar(epochs, steps) if progress else None
     history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}

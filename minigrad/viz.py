@@ -4,6 +4,7 @@
 Graphviz's `dot`, and `add_arguments` sets up the `minigrad graph` command."""
 
 import itertools
+import os
 import runpy
 from pathlib import Path
 
@@ -36,14 +37,23 @@ LEGEND_TEXT = {
     "layer": "layer drawn\\nas one node",
 }
 
-INSTALL_HINT = (
-    "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered to an "
-    "image (draw_graph(...) and its .source still work without it). Install Graphviz:\n"
+INSTALL_STEPS = (
+    "Install Graphviz:\n"
     "  Debian/Ubuntu:  sudo apt-get install graphviz\n"
     "  macOS:          brew install graphviz\n"
     "  Windows:        winget install graphviz   (then open a new terminal)\n"
     "  conda:          conda install -c conda-forge graphviz\n"
-    "or save the DOT text instead with format='dot'."
+)
+INSTALL_HINT = (
+    "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered to an "
+    "image (draw_graph(...) and its .source still work without it). " + INSTALL_STEPS + "or "
+    "save the DOT text instead with format='dot'."
+)
+# The same hint in the words of `minigrad graph`.
+CLI_INSTALL_HINT = (
+    "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered to an "
+    "image. " + INSTALL_STEPS + "or write the DOT text instead, which needs no Graphviz, with "
+    "--format dot (or -o graph.dot)."
 )
 
 
@@ -999,8 +1009,12 @@ def add_arguments(parser):
         "model's)",
     )
     parser.add_argument("--list", action="store_true", help="list the example models and exit")
-    parser.add_argument(
-        "-o", "--output", type=Path, default=None, help="output file (default graph.<format>)"
+    parser.add_argument(  # a str: Path("newdir/") would drop the slash that says "a folder"
+        "-o",
+        "--output",
+        default=None,
+        help="output file (default graph.<format>); a folder (an existing one, or a name ending "
+        "in /, created) gets graph.<format> inside it",
     )
     parser.add_argument(
         "-f",
@@ -1049,6 +1063,14 @@ def run_command(args):
         for name, (_, input_shape) in MODELS.items():
             print(f"{name:14s} input {_shape_text(input_shape)}")
         return 0
+    counts = (  # checked here, so that the message names the flags, not draw_graph's arguments
+        ("--depth", args.depth, "1 draws each layer as one node"),
+        ("--max-nodes", args.max_nodes, "the most nodes to draw; 300 by default"),
+    )
+    for flag, value, meaning in counts:
+        if value is not None and value < 1:
+            raise ValueError(f"minigrad graph: {flag} must be an int ≥ 1 ({meaning}); got {value}.")
+    path = _output_path(args.output)
     model, input_shape = _load_model(args)
     if args.input_shape:
         input_shape = _parse_shape(args.input_shape)
@@ -1080,25 +1102,54 @@ def run_command(args):
         max_nodes=args.max_nodes,
         batch_size=args.batch,
     )
-    output = args.output
-    if output is not None and output.is_dir():  # -o some/folder: graph.<format> inside it
-        output = output / "graph"
-    suffix = output.suffix[1:].lower() if output else ""
+    suffix = path.suffix[1:].lower() if path else ""
     if suffix and suffix not in FORMATS:
         raise ValueError(
-            f"minigrad graph: cannot write {output.name}: the output's suffix must be one "
+            f"minigrad graph: cannot write {path.name}: the output's suffix must be one "
             f"of .{', .'.join(FORMATS)} (it chooses the format); got .{suffix}."
         )
+    if suffix and args.format and args.format != suffix:  # render would say format='...'
+        raise ValueError(
+            f"minigrad graph: -o {args.output} ends in .{suffix} but -f/--format {args.format} "
+            f"would write {args.format.upper()} into it. Pass "
+            f"-o {path.with_suffix('.' + args.format)}, or leave -f out (the output's suffix "
+            "chooses the format)."
+        )
     format = args.format or suffix or "svg"
-    path = render(graph, output or Path("graph." + format), format)
+    try:
+        path = render(graph, path or Path("graph." + format), format)
+    except GraphvizNotFound:
+        raise GraphvizNotFound(CLI_INSTALL_HINT) from None
     print(f"wrote {path}")
     return 0
+
+
+def _output_path(output):
+    """-o as a Path (None: the default name), `graph` inside it if it names a folder: one that
+    exists, or a name ending in a slash (render creates it)."""
+    if output is None:
+        return None
+    slashes = tuple(sep for sep in ("/", os.sep, os.altsep) if sep)
+    path = Path(output)
+    if output.endswith(slashes) and path.exists() and not path.is_dir():
+        raise ValueError(
+            f"minigrad graph: -o {output} names a folder, but {path} is a file. Drop the "
+            "trailing slash to write the graph to a file, or name another folder."
+        )
+    if output.endswith(slashes) or path.is_dir():  # -o some/folder/: graph.<format> inside it
+        return path / "graph"
+    return path
 
 
 def _load_model(args):
     if args.file is not None:
         if not args.file.exists():
             raise FileNotFoundError(f"minigrad graph: no such file: {args.file}")
+        if not args.file.is_file():
+            raise ValueError(
+                f"minigrad graph: --file {args.file} is a folder; pass the Python file in it "
+                "that defines `model`, for example --file my_model.py."
+            )
         namespace = runpy.run_path(str(args.file))
         if "model" not in namespace:
             raise ValueError(

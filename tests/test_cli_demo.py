@@ -3,6 +3,8 @@
 import subprocess
 import sys
 
+import pytest
+
 from minigrad import cli
 
 
@@ -44,3 +46,24 @@ def test_an_error_names_the_command_once(tmp_path, capsys):
     assert capsys.readouterr().err == "minigrad demo: --epochs must be at least 1; got 0.\n"
     assert cli.main(["graph", "--file", str(tmp_path / "missing.py")]) == 2
     assert capsys.readouterr().err.startswith("minigrad graph: no such file")
+
+
+def test_a_negative_seed_names_the_flag_and_creates_no_folder(tmp_path, capsys):
+    out = tmp_path / "s1"
+    assert cli.main(["demo", "--seed", "-1", "--quick", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad demo: --seed must be an int ≥ 0") and "got -1" in err
+    assert not out.exists()  # checked before the output folder is made
+
+
+@pytest.mark.parametrize("flags", [[], ["-OO"]], ids=["plain", "docstrings stripped"])
+def test_python_dash_m_minigrad_runs_the_command(flags):
+    """`python -m minigrad` works where the `minigrad` script is not on PATH, and `-OO` (which
+    strips docstrings, where the subcommands' help comes from) does not break it."""
+    done = subprocess.run(
+        [sys.executable, *flags, "-m", "minigrad", "--help"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: minigrad ") and "demo" in done.stdout
+    assert "graph" in done.stdout

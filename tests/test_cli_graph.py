@@ -111,6 +111,8 @@ def test_missing_dot_is_reported_with_install_hints(tmp_path, monkeypatch, capsy
     assert main(["graph", "--model", "conv_image", "-o", str(tmp_path / "g.svg")]) == 2
     err = capsys.readouterr().err
     assert "apt-get install graphviz" in err and "brew install graphviz" in err
+    # The way out is said in the command's words, not draw_graph's or render's.
+    assert "--format dot" in err and "-o graph.dot" in err and "format='dot'" not in err
 
 
 def test_an_output_folder_gets_graph_dot_inside_it(tmp_path, capsys):
@@ -118,6 +120,38 @@ def test_an_output_folder_gets_graph_dot_inside_it(tmp_path, capsys):
     assert (tmp_path / "graph.dot").read_text().startswith("digraph")
     assert str(tmp_path / "graph.dot") in capsys.readouterr().out
     assert not tmp_path.with_suffix(".dot").exists()  # not beside the folder
+
+
+@pytest.mark.parametrize("folder", ["newdir/", "deep/er/"])
+def test_an_output_ending_in_a_slash_is_a_folder_made_for_the_graph(folder, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # argparse's Path("newdir/") would drop the slash: newdir.dot
+    assert main(["graph", "--model", "conv_image", "-f", "dot", "-o", folder]) == 0
+    assert (tmp_path / folder / "graph.dot").read_text().startswith("digraph")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.split("/")[0]]
+
+
+def test_an_output_ending_in_a_slash_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "taken").write_text("mine")
+    assert main(["graph", "--model", "mlp", "-o", str(tmp_path / "taken") + "/"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad graph: -o ") and "taken is a file" in err
+    assert (tmp_path / "taken").read_text() == "mine"
+
+
+def test_a_folder_given_as_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["graph", "--file", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("minigrad graph: --file ") and "is a folder" in err
+    assert "ImportError" not in err and "__main__" not in err
+
+
+@pytest.mark.parametrize("flag, value", [("--depth", "-1"), ("--depth", "0"), ("--max-nodes", "0")])
+def test_depth_and_max_nodes_are_checked_by_their_flags_names(flag, value, tmp_path, capsys):
+    assert main(["graph", "--model", "mlp", flag, value, "-o", str(tmp_path / "g.dot")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"minigrad graph: {flag} must be an int ≥ 1") and f"got {value}" in err
+    assert "draw_graph" not in err and "max_nodes" not in err
+    assert not list(tmp_path.iterdir())
 
 
 def test_list_shows_the_example_models(capsys):
@@ -133,7 +167,9 @@ def test_the_output_suffix_must_name_a_known_format(tmp_path, capsys):
     assert "suffix must be one of .svg, .png, .pdf, .dot" in err and "got .jpg" in err
     # --format must agree with the suffix: PNG bytes are never written into g.svg.
     assert main(["graph", "--model", "conv_image", "-o", str(tmp_path / "g.svg"), "-f", "png"]) == 2
-    assert "g.svg ends in .svg but format='png'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"-o {tmp_path / 'g.svg'} ends in .svg but -f/--format png would write PNG" in err
+    assert f"Pass -o {tmp_path / 'g.png'}," in err and "format=" not in err  # not render's words
     assert not list(tmp_path.iterdir())
     assert main(["graph", "--model", "conv_image", "-o", str(tmp_path / "g"), "-f", "dot"]) == 0
     assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")

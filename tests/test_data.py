@@ -66,6 +66,8 @@ def test_shapes_seed_may_be_a_generator_as_everywhere_else():
     for bad in ("0", 1.5, True):
         with pytest.raises(TypeError, match=r"load_shapes: seed must be an int, a numpy Gen"):
             data.load_shapes(n_train=2, n_test=2, seed=bad)
+    with pytest.raises(ValueError, match=r"load_shapes: seed must be an int ≥ 0 .*got -1\."):
+        data.load_shapes(n_train=2, n_test=2, seed=-1)
 
 
 def test_shape_regions_and_errors():
@@ -99,6 +101,28 @@ def test_batches_cover_everything_once_and_are_seeded():
     assert X[:4, 0].tolist() == [0, 1, 2, 3]
     ints = next(data.batches(np.arange(4).reshape(4, 1), y[:4], 2))[0]
     assert ints.dtype == np.float32  # integer images become float32, as in Tensor(...)
+
+
+def test_batches_refuse_a_bad_seed_in_their_own_words():
+    X, y = np.zeros((6, 1), dtype=np.float32), np.arange(6)
+    for bad, error in ((-1, ValueError), (1.5, TypeError), ("0", TypeError), (True, TypeError)):
+        with pytest.raises(error, match=r"batches: seed must be an int"):
+            data.batches(X, y, 2, seed=bad)
+    by_int = [yb.tolist() for _, yb in data.batches(X, y, 2, seed=3)]
+    by_generator = [yb.tolist() for _, yb in data.batches(X, y, 2, seed=np.random.default_rng(3))]
+    assert by_int == by_generator  # an int seed and a Generator made from it: the same order
+    assert len(list(data.batches(X, y, 2, shuffle=False, seed=-1))) == 3  # unused: not checked
+
+
+def test_validation_split_checks_its_examples_like_fit():
+    with pytest.raises(ValueError, match="validation_split: .*got 5 images and 4 labels"):
+        data.validation_split(np.zeros((5, 2)), np.arange(4))
+    (X, y), (_, y_val) = data.validation_split([[0.0]] * 4, [0, 1, 2, 3], every=2)
+    assert X.tolist() == [[0.0], [0.0]] and y.tolist() == [0, 2] and y_val.tolist() == [1, 3]
+    with pytest.raises(ValueError, match=r"validation_split: X holds 7 examples.*every=10"):
+        data.validation_split(np.zeros((7, 2)), np.arange(7))  # nothing would be held out
+    with pytest.raises(ValueError, match="validation_split: X holds no examples"):
+        data.validation_split(np.zeros((0, 2)), np.arange(0))
 
 
 @pytest.mark.parametrize("every", [0, 1, 2.5, True])
@@ -171,10 +195,32 @@ def test_load_mnist_errors(tmp_path):
         data.read_idx(tmp_path / "short")
     whole = gzip.compress((tmp_path / "bad").read_bytes())
     (tmp_path / "cut.gz").write_bytes(whole[: len(whole) // 2])
-    (tmp_path / "plain.gz").write_bytes(b"not gzip at all")
     (tmp_path / "damaged.gz").write_bytes(_deflate_error(gzip.compress(bytes(range(256)) * 8)))
-    for name in ("cut.gz", "plain.gz", "damaged.gz"):
+    for name in ("cut.gz", "damaged.gz"):
         with pytest.raises(ValueError, match=rf"{name} is not a complete gzip file .*truncated"):
             data.read_idx(tmp_path / name)
+    (tmp_path / "plain.gz").write_bytes(b"not gzip at all")
+    with pytest.raises(
+        ValueError, match=r"plain.gz is not an IDX file .*but it is not gzip-compressed"
+    ):
+        data.read_idx(tmp_path / "plain.gz")
     with pytest.raises(NotADirectoryError, match="short is a file; pass the folder"):
         data.load_mnist(tmp_path / "short")
+
+
+def test_read_idx_tells_gzip_by_its_content_not_its_name(tmp_path):
+    raw = bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])
+    (tmp_path / "gzipped-idx1-ubyte").write_bytes(gzip.compress(raw))  # no .gz in the name
+    (tmp_path / "plain-idx1-ubyte.gz").write_bytes(raw)  # .gz in the name, not compressed
+    for name in ("gzipped-idx1-ubyte", "plain-idx1-ubyte.gz"):
+        assert data.read_idx(tmp_path / name).tolist() == [7, 8, 9]
+
+
+def test_read_idx_counts_extra_bytes_instead_of_calling_the_file_truncated(tmp_path):
+    raw = bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9])
+    (tmp_path / "long").write_bytes(raw + b"xy")
+    with pytest.raises(
+        ValueError, match=r"long declares shape \(3,\) .* but has 2 extra bytes"
+    ) as info:
+        data.read_idx(tmp_path / "long")
+    assert "truncated" not in str(info.value)

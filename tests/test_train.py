@@ -140,6 +140,9 @@ def test_fit_and_evaluate_refuse_what_they_cannot_train_on():
         train.evaluate(model, X[:0], y[:0])
     with pytest.raises(ValueError, match="evaluate: X and y need one row per example"):
         train.evaluate(model, X, y[:5])
+    for seed, error in ((-1, ValueError), (1.5, TypeError)):
+        with pytest.raises(error, match="fit: seed must be an int"):
+            train.fit(model, optimizer, X, y, epochs=1, seed=seed, progress=False)
     for epochs in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match=f"fit: epochs must be an int ≥ 1 .*got {epochs}"):
             train.fit(model, optimizer, X, y, epochs=epochs, progress=False)

@@ -744,6 +744,7 @@ def test_jupyter_display_without_dot_shows_the_install_hint(tmp_path, monkeypatc
     bundle = graph._repr_mimebundle_()  # what Jupyter calls to show a cell's value
     assert bundle == {"text/plain": viz.INSTALL_HINT}
     assert "apt-get install graphviz" in bundle["text/plain"]
+    assert "format='dot'" in bundle["text/plain"]  # Python's words (the CLI says --format dot)
 
 
 @needs_dot
