@@ -47,7 +47,9 @@ for step in range(20 if FAST else 100):
     a.zero_grad()
     b.zero_grad()
     mse.backward()
-    with mg.no_grad():  # the update itself must not be recorded
+    # These .data updates are plain numpy and never recorded; no_grad keeps out of the graph
+    # any part of an update written with Tensor ops (as the optimizers' step() does).
+    with mg.no_grad():
         a.data -= learning_rate * a.grad.data
         b.data -= learning_rate * b.grad.data
     losses.append(mse.item())

@@ -65,6 +65,8 @@ for name, model in models.items():
 two_convs = nn.Sequential(nn.Conv2D(1, 4, 3, seed=0), nn.ReLU(), nn.Conv2D(4, 1, 3, seed=1))
 print(teach.receptive_field(models["Conv2D"], (9, 9, 1), (4, 4)))
 print(teach.receptive_field(two_convs, (9, 9, 1), (4, 4)))
+dense = nn.Sequential(nn.Vect(), nn.Dense(81, 162, seed=0), nn.Unvect((9, 9, 2)))
+print(teach.receptive_field(dense, (9, 9, 1), (4, 4)))
 
 # %% [markdown]
 # Which pixels form vect(P_1(0, 0)) — five of them are padded zeros — and in which order:

@@ -241,9 +241,9 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
 
     >>> import minigrad as mg
     >>> print(weight_pattern(mg.nn.Dense(2, 2, bias=False), (2,)))
-            h₁    h₂
-    x₁ [ W₁₁   W₁₂ ]
-    x₂ [ W₂₁   W₂₂ ]
+          h₁   h₂
+    x₁ [ W₁₁  W₁₂ ]
+    x₂ [ W₂₁  W₂₂ ]
     """
     weights = [(n, p) for n, p in layer.named_parameters() if n.split(".")[-1] != "bias"]
     count = sum(p.size for _, p in weights)
@@ -296,13 +296,13 @@ def notes_matrices(seed=0):
     kernels' other rows only ever see the zeros padded above and below (they are `unused`).
 
     >>> print(notes_matrices()["conv"])
-             h₁   h₂   h₃   h₄
-     0 [ W₁   0    0    0  ]
-    x₁ [ W₂   W₁   0    0  ]
-    x₂ [ W₃   W₂   W₁   0  ]
-    x₃ [ 0    W₃   W₂   W₁ ]
-    x₄ [ 0    0    W₃   W₂ ]
-     0 [ 0    0    0    W₃ ]
+         h₁  h₂  h₃  h₄
+     0 [ W₁  0   0   0  ]
+    x₁ [ W₂  W₁  0   0  ]
+    x₂ [ W₃  W₂  W₁  0  ]
+    x₃ [ 0   W₃  W₂  W₁ ]
+    x₄ [ 0   0   W₃  W₂ ]
+     0 [ 0   0   0   W₃ ]
     """
     from minigrad import nn
 
