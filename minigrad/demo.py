@@ -25,10 +25,14 @@ def add_arguments(parser):
     parser.add_argument(
         "--out", default="minigrad-demo", help="output folder (default: %(default)s)"
     )
-    parser.add_argument("--epochs", type=int, default=EPOCHS, help="epochs (default: %(default)s)")
+    parser.add_argument(
+        "--epochs", type=int, default=None, help=f"epochs (default: {EPOCHS}; 1 with --quick)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     parser.add_argument(
-        "--quick", action="store_true", help="a fast smoke run: 1 epoch on a few hundred images"
+        "--quick",
+        action="store_true",
+        help="a fast smoke run on a few hundred images (1 epoch unless --epochs says more)",
     )
     parser.add_argument(
         "--force",
@@ -191,7 +195,7 @@ def run(args):
     """The demo: summary, gradchecks, training, test accuracy, plots and graph (see module doc)."""
     started = time.perf_counter()
     # The flags are checked before the output folder is made: a failed run leaves nothing behind.
-    if args.epochs < 1:
+    if args.epochs is not None and args.epochs < 1:
         raise ValueError(f"minigrad demo: --epochs must be at least 1; got {args.epochs}.")
     if args.seed < 0:
         raise ValueError(
@@ -201,9 +205,9 @@ def run(args):
     out_dir = output_folder(args.out, args.force)
     (X_train, y_train), (X_test, y_test) = data.load_digits()
     (X_train, y_train), (X_val, y_val) = data.validation_split(X_train, y_train)
-    epochs = args.epochs
+    epochs = args.epochs or (1 if args.quick else EPOCHS)  # --epochs wins, with --quick too
     if args.quick:
-        X_train, y_train, epochs = X_train[:256], y_train[:256], 1
+        X_train, y_train = X_train[:256], y_train[:256]
     constructor, input_shape = models.MODELS["digits_cnn"]
     model = constructor(seed=args.seed)
 

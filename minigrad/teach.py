@@ -9,7 +9,9 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import grad, no_grad
+from minigrad.nn.layers import Conv2D, Dense, Local, ReLU, Sigmoid, Tanh, Unvect, Vect
 from minigrad.nn.module import Sequential
+from minigrad.nn.pooling import AvgPool2D, MaxPool2D
 from minigrad.ops import pad, patches, vect
 from minigrad.tensor import Tensor
 
@@ -19,13 +21,22 @@ _MAX_JACOBIAN = 20_000_000  # entries of the batch of copies layer_matrix builds
 
 # ---- the matrix of a layer --------------------------------------------------------------------
 def _check_shape(caller, input_shape):
-    shape = tuple(input_shape)
-    if not shape or not all(isinstance(n, numbers.Integral) and n > 0 for n in shape):
+    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else input_shape
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        shape = ()
+    if not shape or not all(_whole(n) and n > 0 for n in shape):
         raise ValueError(
             f"{caller}: input_shape must be the shape of one example (no batch axis), a tuple "
             f"of positive ints such as (4, 4, 1); got {input_shape!r}."
         )
     return tuple(int(n) for n in shape)
+
+
+def _whole(value):
+    """An int (numpy's included), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _padded_tensor(out, x, caller):
@@ -482,12 +493,14 @@ def explain_patch(input_shape, i, j, k):
     if len(shape) != 3:
         raise ValueError(f"explain_patch: input_shape must be (h, w, c); got {input_shape!r}.")
     h, w, c = shape
+    if not (_whole(i) and _whole(j)):
+        raise ValueError(f"explain_patch: i and j must be ints (a pixel); got ({i!r}, {j!r}).")
     if not (0 <= i < h and 0 <= j < w):
         raise ValueError(
             f"explain_patch: pixel ({i}, {j}) is outside an image of (h, w) = ({h}, {w}); "
             "i and j count from 0."
         )
-    if not isinstance(k, numbers.Integral) or k < 0:
+    if not _whole(k) or k < 0:
         raise ValueError(f"explain_patch: k (the patch radius) must be an int ≥ 0; got {k!r}.")
     pixel_numbers = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
     patch = vect(
@@ -603,9 +616,14 @@ def _chain_stride(f):
     if isinstance(f, Sequential):
         strides = [_chain_stride(layer) for layer in f.children()]
         return None if None in strides else math.prod(strides)
-    if type(f).__module__ in ("minigrad.nn.layers", "minigrad.nn.pooling"):
-        return getattr(f, "stride", 1)
+    if type(f) in _STRIDED:
+        return f.stride
+    if type(f) in (Dense, Local, Vect, Unvect, ReLU, Tanh, Sigmoid):  # exactly these: a subclass
+        return 1  # may have a forward of its own
     return None
+
+
+_STRIDED = (Conv2D, MaxPool2D, AvgPool2D)  # their `stride` (a pooling's is its size)
 
 
 def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
@@ -639,12 +657,17 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
         )
     if not isinstance(shift, tuple | list) or len(shift) != 2:
         raise ValueError(f"check_equivariance: shift must be (di, dj); got {shift!r}.")
-    if not all(isinstance(d, numbers.Integral) for d in shift):
+    if not all(_whole(d) for d in shift):
         raise ValueError(
             f"check_equivariance: shift must be whole pixels, two ints (di, dj); got {shift!r}. "
             "An image can only be translated by a whole number of pixels."
         )
     shift = (int(shift[0]), int(shift[1]))
+    if shift == (0, 0):
+        raise ValueError(
+            "check_equivariance: shift (0, 0) moves nothing, so shift(X) = X and every f "
+            "passes; shift by at least one pixel, for example (1, 2)."
+        )
     if not x.any():
         raise ValueError(
             "check_equivariance: X is all zeros, so shift(X) = X and every f passes; use a "
@@ -743,6 +766,10 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
     shape = _check_shape("receptive_field", input_shape)
     if len(shape) != 3:
         raise ValueError(f"receptive_field: input_shape must be (h, w, c); got {input_shape!r}.")
+    if not _whole(samples) or samples < 1:
+        raise ValueError(
+            f"receptive_field: samples must be an int ≥ 1 (random inputs to try); got {samples!r}."
+        )
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((samples, *shape)), requires_grad=True)
     y = f(x)
@@ -751,9 +778,7 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
             f"receptive_field: f must return images (n, h', w', c'); got shape {y.shape}."
         )
     if not (
-        isinstance(target, tuple | list)
-        and len(target) == 2
-        and all(isinstance(t, numbers.Integral) for t in target)
+        isinstance(target, tuple | list) and len(target) == 2 and all(_whole(t) for t in target)
     ):
         raise ValueError(
             f"receptive_field: target must be (i, j), the row and column of one output pixel "

@@ -221,7 +221,8 @@ def plot_history(history, path, quiet=False, overwrite=False):
     Figure = _matplotlib_figure()
     epochs = np.arange(1, len(history["loss"]) + 1)
     if Figure is None:
-        columns = [k for k in ("loss", "accuracy", "val_loss", "val_accuracy") if history.get(k)]
+        keys = ("loss", "accuracy", "val_loss", "val_accuracy")  # those measured (not None)
+        columns = [k for k in keys if any(v is not None for v in history.get(k) or ())]
         lines = [",".join(["epoch", *columns])]
         path = _numbers_path(path, ".csv", overwrite)
         for i, epoch in enumerate(epochs):

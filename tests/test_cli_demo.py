@@ -10,8 +10,15 @@ from minigrad import cli
 
 def test_cli_demo_quick(tmp_path, capsys):
     assert cli.main(["demo", "--quick", "--out", str(tmp_path), "--seed", "1"]) == 0
-    assert "Test accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Test accuracy" in out and "epoch 1/1 " in out
     assert any(p.name.startswith("graph.") for p in tmp_path.iterdir())
+
+
+def test_cli_demo_quick_keeps_an_epochs_given(tmp_path, capsys):
+    """--quick used to replace --epochs 2 by 1, silently."""
+    assert cli.main(["demo", "--quick", "--epochs", "2", "--out", str(tmp_path)]) == 0
+    assert "epoch 2/2 " in capsys.readouterr().out
 
 
 def test_cli_demo_help_and_subprocess(tmp_path):

@@ -48,7 +48,7 @@ def test_demo_defaults():
     parser = argparse.ArgumentParser()
     demo.add_arguments(parser)
     args = parser.parse_args([])
-    assert (args.out, args.epochs, args.seed, args.quick) == ("minigrad-demo", 15, 0, False)
+    assert (args.out, args.epochs, args.seed, args.quick) == ("minigrad-demo", None, 0, False)
     assert args.run is demo.run
     assert demo.__doc__.splitlines()[0].startswith("Train a small conv net")
 

@@ -121,6 +121,10 @@ def test_layer_matrix_errors():
         teach.layer_matrix(nn.Dense(2, 2), (2,), wrt="padded")
     with pytest.raises(ValueError, match="shape of one example"):
         teach.layer_matrix(nn.Dense(2, 2), (0, 2))
+    with pytest.raises(ValueError, match="shape of one example"):
+        teach.layer_matrix(nn.Dense(2, 2), None)
+    dense = nn.Dense(3, 2, bias=False, seed=0)
+    np.testing.assert_allclose(teach.layer_matrix(dense, 3), dense.weight.data)  # an int shape
     with pytest.raises(ValueError, match="too many"):
         teach.layer_matrix(lambda x: x, (5000,))
     with pytest.raises(ValueError, match="with_offset=True needs"):
@@ -231,6 +235,8 @@ def test_pictures(matrices):
         (((4, 4), 0, 0, 1), r"must be \(h, w, c\)"),
         (((4, 4, 1), 4, 0, 1), "outside an image"),
         (((4, 4, 1), 0, 0, -1), "patch radius"),
+        (((4, 4, 1), 1.5, 0, 1), r"i and j must be ints .*got \(1.5, 0\)"),
+        (((4, 4, 1), 0, 0, True), "patch radius"),
     ],
 )
 def test_explain_patch_errors(args, message):
@@ -282,6 +288,8 @@ def test_equivariance_errors():
         teach.check_equivariance(conv, blob(), (1,))
     with pytest.raises(ValueError, match="nn.Unvect"):
         teach.check_equivariance(nn.Vect(), blob(), (1, 0))
+    with pytest.raises(ValueError, match=r"shift \(0, 0\) moves nothing"):  # every f passed
+        teach.check_equivariance(nn.Local((5, 5, 1), 1, 3, seed=0), blob(), (0, 0))
 
 
 @pytest.mark.parametrize(
@@ -331,6 +339,9 @@ def test_receptive_field_errors():
         teach.receptive_field(conv, (5, 5), (0, 0))
     with pytest.raises(ValueError, match="must return images"):
         teach.receptive_field(nn.Vect(), (5, 5, 1), (0, 0))
+    for samples in (0, 2.5):  # 0 gave an empty (0, 0) box
+        with pytest.raises(ValueError, match="samples must be an int ≥ 1"):
+            teach.receptive_field(conv, (5, 5, 1), (2, 2), samples=samples)
 
 
 def test_plots_need_matplotlib_or_say_so(monkeypatch):

@@ -185,6 +185,9 @@ def test_plots_without_matplotlib_write_numbers_and_say_so(tmp_path, monkeypatch
     train.plot_history(HISTORY, tmp_path / "quiet.png", quiet=True)
     assert train.plot_filters(conv, tmp_path / "quiet.png", quiet=True).suffix == ".txt"
     assert capsys.readouterr().out == ""  # quiet: the caller says it once
+    regression = {**HISTORY, "accuracy": [None, None], "val_accuracy": [None, None]}
+    lines = train.plot_history(regression, tmp_path / "mse.png", quiet=True).read_text()
+    assert lines.splitlines()[:2] == ["epoch,loss,val_loss", "1,1.0,1.1"]  # no column of None
 
 
 def test_the_numbers_never_replace_a_file_the_user_wrote(tmp_path, monkeypatch):
