@@ -220,25 +220,41 @@ def _check_model(model, root):
         )
 
 
+class TooManyNodes(ValueError):
+    """A drawing of more than max_nodes nodes. The message says what would make it smaller in
+    Python's words (collapse=True); `cli_message` says it for `minigrad graph` (--collapse)."""
+
+    def __init__(self, message, cli_message):
+        super().__init__(message)
+        self.cli_message = cli_message
+
+
 def _too_many(count, max_nodes, backward, layers, depth):
     """The error for a drawing of more than max_nodes nodes, with what would make it smaller."""
-    if backward:
-        hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
-    elif not layers:
-        hint = (
-            "No layer made these ops, so collapsing cannot help: draw a smaller expression "
-            "(an earlier intermediate result)"
+
+    def text(prefix, collapse, depth_name, limit_name, separator):
+        if backward:
+            hint = "Backward graphs are drawn op by op: draw a smaller model or a single layer"
+        elif not layers:
+            hint = (
+                "No layer made these ops, so collapsing cannot help: draw a smaller expression "
+                "(an earlier intermediate result)"
+            )
+        elif depth is None:
+            hint = f"Draw each layer as one node with {collapse}"
+        elif depth > 1:
+            hint = f"Collapse more of the graph with a smaller {depth_name} than {depth}"
+        else:
+            hint = "Draw a part of the model (the output of one of its blocks)"
+        return (
+            f"{prefix}this drawing would have {count} nodes, more than "
+            f"{limit_name}{separator}{max_nodes}, which is too many to read (and slow to lay "
+            f"out). {hint}, or pass a larger {limit_name} if you really want every op."
         )
-    elif depth is None:
-        hint = "Draw each layer as one node with collapse=True (or depth=1)"
-    elif depth > 1:
-        hint = f"Collapse more of the graph with a smaller depth than {depth}"
-    else:
-        hint = "Draw a part of the model (the output of one of its blocks)"
-    return ValueError(
-        f"draw_graph: this drawing would have {count} nodes, more than max_nodes={max_nodes}, "
-        f"which is too many to read (and slow to lay out). {hint}, or pass a larger "
-        "max_nodes if you really want every op."
+
+    return TooManyNodes(
+        text("draw_graph: ", "collapse=True (or depth=1)", "depth", "max_nodes", "="),
+        text("minigrad graph: ", "--collapse (or --depth 1)", "--depth", "--max-nodes", " "),
     )
 
 
@@ -1092,16 +1108,10 @@ def run_command(args):
         root = output.sum()
         root.name = "L"
         root.backward(create_graph=True)
-    graph = draw_graph(
-        root,
-        model,
-        depth=args.depth,
-        collapse=args.collapse,
-        backward={None: False, "alone": True, "both": "both"}[args.backward],
-        rankdir=args.rankdir,
-        max_nodes=args.max_nodes,
-        batch_size=args.batch,
-    )
+    try:
+        graph = _draw_for_cli(root, model, args)
+    except TooManyNodes as error:
+        raise ValueError(error.cli_message) from None
     suffix = path.suffix[1:].lower() if path else ""
     if suffix and suffix not in FORMATS:
         raise ValueError(
@@ -1122,6 +1132,20 @@ def run_command(args):
         raise GraphvizNotFound(CLI_INSTALL_HINT) from None
     print(f"wrote {path}")
     return 0
+
+
+def _draw_for_cli(root, model, args):
+    """draw_graph with the options of `minigrad graph`."""
+    return draw_graph(
+        root,
+        model,
+        depth=args.depth,
+        collapse=args.collapse,
+        backward={None: False, "alone": True, "both": "both"}[args.backward],
+        rankdir=args.rankdir,
+        max_nodes=args.max_nodes,
+        batch_size=args.batch,
+    )
 
 
 def _output_path(output):

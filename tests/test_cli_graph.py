@@ -99,7 +99,9 @@ def test_user_errors_exit_2_with_a_message(tmp_path, capsys):
     assert main(["graph", "--file", str(empty)]) == 2
     assert "must define a variable `model`" in capsys.readouterr().err
     assert main(["graph", "--model", "lenet", "--max-nodes", "20", "-o", "g.dot"]) == 2
-    assert "collapse=True" in capsys.readouterr().err
+    err = capsys.readouterr().err  # in the command's words, not draw_graph's
+    assert "more than --max-nodes 20" in err and "--collapse (or --depth 1)" in err
+    assert "collapse=True" not in err and "max_nodes" not in err
     assert main(["graph", "--batch", "0", "-o", str(tmp_path / "g.dot")]) == 2
     assert "--batch" in capsys.readouterr().err
     assert main(["graph", "--backward", "--collapse", "-o", str(tmp_path / "g.dot")]) == 2

@@ -222,8 +222,14 @@ class Sequential(Module):
             setattr(self, name, layer)
 
     def forward(self, x):
-        for layer in self.children():
-            x = layer(x)
+        for name, layer in self.named_children():
+            try:
+                x = layer(x)
+            except (ValueError, TypeError) as error:
+                # The traceback shows this line, not which layer: a note names it (Python ≥ 3.11).
+                if hasattr(error, "add_note"):
+                    error.add_note(f"(in layer {name!r}, a {type(layer).__name__}, of Sequential)")
+                raise
         return x
 
     def __getitem__(self, index):

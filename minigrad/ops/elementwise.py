@@ -47,7 +47,10 @@ def elementwise(ufunc, a, b):
     """ufunc(a, b) with numpy's broadcasting, written into a reused array when it is large.
 
     Only large results are worth reusing (buffers.MIN_BYTES, see minigrad/buffers.py); below
-    that, numpy allocates as usual, which keeps the per-op cost of small tensors low.
+    that, numpy allocates as usual, which keeps the per-op cost of small tensors low. The test
+    is on the inputs' bytes, one addition: the result's size would need the broadcast shape
+    first. So an outer sum of two small vectors, (2048, 1) + (1, 2048), gets a fresh result;
+    the layers' large results (x W + b, an activation) come from a large input.
     """
     if a.nbytes + b.nbytes < buffers.MIN_BYTES:
         return ufunc(a, b)

@@ -321,17 +321,22 @@ def stack(tensors, axis=0):
     return concat([reshape(t, expanded) for t in tensors], axis=axis)
 
 
+def _is_int(value):
+    """An int (numpy's included), not a bool (True is not a size of 1)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def pad_width_for(x, k, op="pad"):
     """numpy-style pad_width for x: an int k pads h and w of (..., h, w, c); pairs pass through."""
     if isinstance(k, numbers.Integral):
+        if isinstance(k, bool) or k < 0:  # (True is not a width of 1)
+            raise ValueError(f"{op}: k must be an int ≥ 0 (k zeros around h and w); got {k!r}.")
         if x.ndim < 3:
             raise ValueError(
                 f"{op}: an int k pads the h and w axes of an image (..., h, w, c); got shape "
                 f"{x.shape}. Add a channel axis (x.reshape(h, w, 1)) or give one "
                 "(before, after) pair per axis."
             )
-        if k < 0:
-            raise ValueError(f"{op}: k must be ≥ 0; got {k}.")
         return ((0, 0),) * (x.ndim - 3) + ((k, k), (k, k), (0, 0))
     try:
         pairs = tuple(tuple(pair) for pair in k)
@@ -339,7 +344,7 @@ def pad_width_for(x, k, op="pad"):
         pairs = ()  # not a sequence of pairs: reported below
     if (
         len(pairs) != x.ndim
-        or any(len(p) != 2 or not all(isinstance(v, numbers.Integral) for v in p) for p in pairs)
+        or any(len(p) != 2 or not all(_is_int(v) for v in p) for p in pairs)
         or any(min(p) < 0 for p in pairs)
     ):
         raise ValueError(

@@ -121,9 +121,9 @@ def _check_window(op, shape, k, stride):
             f"{op}: expects an image (..., h, w, c) with at least 3 axes; got shape {shape}. "
             "Add a channel axis with x.reshape(h, w, 1)."
         )
-    if not isinstance(k, numbers.Integral) or k < 0:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
         raise ValueError(f"{op}: k (the patch radius) must be an int ≥ 0; got {k!r}.")
-    if not isinstance(stride, numbers.Integral) or stride < 1:
+    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
         raise ValueError(f"{op}: stride must be an int ≥ 1; got {stride!r}.")
     h, w = shape[-3], shape[-2]
     s = 2 * k + 1

@@ -116,6 +116,21 @@ def test_sequential_names_and_indexing():
     np.testing.assert_array_equal(named[:2](x).data, named[1](named[0](x)).data)
 
 
+def test_an_error_inside_a_sequential_names_the_layer():
+    """The traceback shows Sequential.forward's loop, not which layer refused its input."""
+    model = nn.Sequential(
+        ("features", nn.Sequential(nn.Conv2D(1, 8, 3, seed=0), nn.ReLU(), nn.Conv2D(16, 8, 3))),
+        nn.Vect(),
+    )
+    with pytest.raises(ValueError, match="c=16; got shape") as error:
+        model(mg.Tensor(np.zeros((2, 8, 8, 1))))
+    if hasattr(error.value, "add_note"):  # Python ≥ 3.11: the notes, innermost first
+        assert error.value.__notes__ == [
+            "(in layer '2', a Conv2D, of Sequential)",
+            "(in layer 'features', a Sequential, of Sequential)",
+        ]
+
+
 def test_module_errors():
     with pytest.raises(TypeError, match=r"Sequential: layer '0' is a type.*\(note the \(\)\)"):
         nn.Sequential(nn.ReLU)

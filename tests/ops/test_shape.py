@@ -253,12 +253,14 @@ def test_pad_with_zero_on_one_side():
     ("shape", "k", "message"),
     [
         ((3, 3), 1, r"pad: an int k pads the h and w axes .* got shape \(3, 3\)"),
-        ((3, 3, 1), -1, r"pad: k must be ≥ 0; got -1"),
+        ((3, 3, 1), -1, r"pad: k must be an int ≥ 0 .*; got -1"),
         ((3, 3), ((1, 1),), r"pad: k must be an int .* pair .* 2 pairs for shape \(3, 3\)"),
         ((3, 3), ((1, 1), (1, -1)), r"non-negative"),
         ((3, 3), ((1, 1), (1, 1, 1)), r"one \(before, after\) pair"),
         ((3, 3, 1), "same", r"k must be an int \(k zeros around h and w\) .*got 'same'"),
         ((3, 3), ((1.5, 1), (1, 1)), r"non-negative ints per axis .*got \(\(1.5, 1\)"),
+        ((3, 3, 1), True, r"pad: k must be an int ≥ 0 .*got True"),
+        ((3, 3), ((True, 1), (1, 1)), r"non-negative ints per axis"),
     ],
 )
 def test_pad_errors(shape, k, message):

@@ -152,6 +152,8 @@ def test_patches_with_k_too_large_gives_the_shapes_and_the_largest_valid_k():
         ((4, 4, 1), -1, 1, r"k \(the patch radius\) must be an int ≥ 0; got -1"),
         ((4, 4, 1), 1.0, 1, r"must be an int ≥ 0; got 1.0"),
         ((4, 4, 1), 1, 0, r"stride must be an int ≥ 1; got 0"),
+        ((4, 4, 1), True, 1, r"must be an int ≥ 0; got True"),
+        ((4, 4, 1), 1, True, r"stride must be an int ≥ 1; got True"),
     ],
 )
 def test_patches_argument_errors(shape, k, stride, message):
