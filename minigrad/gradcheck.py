@@ -56,7 +56,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
                 raise TypeError(f"gradcheck: fn must return a Tensor; got {type(out).__name__}.")
             if "R" not in weights:
                 weights["R"] = Tensor(rng.standard_normal(out.shape))
-                weights["dtype"] = out.dtype
+                weights["dtype"] = _least_precise(out)
             return (out * weights["R"]).sum()
 
         value = loss()
@@ -159,11 +159,27 @@ def _likely_cause(loss, value, reached, dtype, eps):
         )
     if dtype != np.float64:
         return (
-            f"fn returned {dtype} values for float64 inputs: central differences need float64 "
+            f"fn computes in {dtype} for float64 inputs (its result, or a tensor on the way: an "
+            f"astype, an op whose forward returns {dtype}): central differences need float64 "
             f"(a step of eps={eps} is lost in {dtype}'s rounding). Keep the inputs' dtype in fn "
             "(an op's forward should return arrays of its input's dtype)."
         )
     return _WRONG_BACKWARD
+
+
+def _least_precise(out):
+    """The float dtype of least precision among the tensors fn computed, its result included
+    (a constant of fn does not count: it is exact, whatever its dtype)."""
+    lowest, stack, seen = out.dtype, [out], set()
+    while stack:
+        t = stack.pop()
+        if t.grad_fn is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t.dtype.itemsize < lowest.itemsize:
+            lowest = t.dtype
+        stack.extend(t.grad_fn.inputs)
+    return lowest
 
 
 def _compare(name, shape, analytic, numeric, atol, rtol, cause=_WRONG_BACKWARD):

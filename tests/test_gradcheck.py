@@ -288,5 +288,9 @@ def test_a_failure_says_when_the_function_is_not_the_backward_to_blame():
     assert "backward of an op" not in str(info.value)
     with pytest.raises(mg.GradcheckError, match=r"No gradient reached this input.*\.data"):
         mg.gradcheck(lambda x: mg.Tensor(np.sin(x.data)), leaf([0.5, 1.0]))
-    with pytest.raises(mg.GradcheckError, match=r"fn returned float32 values.*need float64"):
+    with pytest.raises(mg.GradcheckError, match=r"fn computes in float32 .*need float64"):
         mg.gradcheck(SquareInFloat32.apply, leaf([0.3, -1.2, 2.5]))
+    # A float32 tensor on the way, with a float64 result: also not the backward's fault.
+    with pytest.raises(mg.GradcheckError, match=r"fn computes in float32 .*astype") as info:
+        mg.gradcheck(lambda x: (x.astype(np.float32).astype(np.float64)) ** 3, leaf([0.3, 1.7]))
+    assert "backward of an op" not in str(info.value)
