@@ -140,9 +140,27 @@ class Function:
     )
     saves_output = False
 
+    def __init_subclass__(cls, **kwargs):
+        """Refuse an op with an `__init__`: `apply` makes the node without calling it (settings
+        are keywords of apply, handed to forward). Checked once, when the class is defined."""
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} defines __init__, but {cls.__name__}.apply makes the node "
+                "without calling it. Pass settings as keywords instead: "
+                f"{cls.__name__}.apply(x, slope=0.1) calls forward(x, slope=0.1)."
+            )
+
     @classmethod
     def apply(cls, *inputs, **settings):
-        """Run `forward` on the inputs' arrays and record the node when a gradient is needed."""
+        """Run `forward` on the inputs' arrays and record the node when a gradient is needed.
+
+        Roughly: `node = cls(); y = node.forward(*[t.data for t in inputs], **settings)`; when
+        grad mode is on and an input requires grad, the node keeps `inputs`, `settings` and
+        `needs_input_grad` and becomes the result's `grad_fn`; otherwise the result is a plain
+        Tensor. The code is that, with fast paths for one and two inputs and errors explained.
+        """
+        # 1. forward, on the inputs' arrays
         fn = object.__new__(cls)
         # One- and two-input ops without settings (nearly all calls) skip building a list and
         # an empty keyword dict: this is the hot path of every small-tensor op, forward and
@@ -157,19 +175,24 @@ class Function:
             else:
                 data = fn.forward(*[t.data for t in inputs])
         except ValueError as error:
+            if type(error) is not ValueError:  # a subclass (LinAlgError) keeps its type
+                raise
             raise _explain(cls, inputs, error) from error
         except (AttributeError, TypeError):
             _check_inputs(cls, inputs)
             raise
         if data.__class__ is not np.ndarray:
+            if data is None:
+                raise TypeError(f"{cls.__name__}.forward returned None: is `return` missing?")
             data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from some calls
         if data.dtype.kind != "f":
             raise TypeError(
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
                 "return floats (use .astype(x.dtype) on the result)."
             )
+        # 2. does any input need a gradient?
         if not _state.grad_enabled:
-            return _wrap(data, False, None)
+            return _wrap(data, False, None)  # (_wrap: a Tensor without Tensor()'s checks)
         try:
             if len(inputs) == 2:
                 needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
@@ -182,7 +205,7 @@ class Function:
             raise
         if True not in needs_input_grad:
             return _wrap(data, False, None)
-        # Record the node: it becomes the creator of the new tensor.
+        # 3. record the node: it becomes the creator (grad_fn) of the new tensor
         fn.inputs = inputs
         fn.settings = settings
         fn.needs_input_grad = needs_input_grad
@@ -320,7 +343,8 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     node's inputs. With `inputs=None` the gradients are accumulated into the `.grad` of the
     leaves (and of tensors that called `retain_grad()`); otherwise they are returned, one per
     input, and no `.grad` changes. Each node's saved arrays are released after its backward
-    unless `retain_graph`; with `create_graph` the backward ops are recorded too.
+    unless `retain_graph`; with `create_graph` the backward ops are recorded too. Tutorial 1
+    (docs/tutorials/01-tensors-and-autodiff.md) shows the same walk without the bookkeeping.
     """
     if retain_graph is None:
         retain_graph = create_graph
@@ -339,6 +363,9 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
         graph_uses = {id(t): uses[id(t)] for t in large}
         only_here = _backward_only()
     del large  # (it holds tensors: their references are counted)
+    # (Reference counts decide what may be released, see `_releasable`: while the loop runs,
+    # this function holds a tensor of the graph only in the variable `tensor`. Hence the `del`
+    # above and `parent = None` at the end of the loop.)
     grads = {id(root): grad_root}  # id(tensor) -> ∂L/∂tensor, summed over the uses so far
     sums = {}  # first-order sums this walk allocated: private arrays, safe to add into in place
     ready = [root]  # tensors whose every use has sent its gradient
@@ -346,9 +373,13 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
         while ready:
             tensor = ready.pop()
             fn = tensor.grad_fn
+            # 1. Deliver the gradient, complete now: to .grad (a leaf, or a retain_grad()
+            # tensor), or to the list of requested inputs.
             grad = grads.pop(id(tensor), None)
             if grad is not None:
                 if sums:
+                    # It is about to be handed on (a backward may give it to several inputs):
+                    # from now on it is shared, and never added into in place.
                     sums.pop(id(grad), None)
                 if collect:
                     if fn is None or tensor._retains_grad:
@@ -358,16 +389,18 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             if fn is None:
                 continue
             if graph_uses is not None and fn.released:
-                # A second tensor of this node (made by hand: copy.copy gives a node of its
-                # own): the node's inputs were counted once per tensor, so the reference
-                # counts below would be off.
+                # A second tensor of one node, only possible by hand (Tensor._wrap(data, True,
+                # node)): `_releasable`'s counts assume one tensor per node, so stop releasing.
                 graph_uses = None
             # Every op that reads this tensor's value has run (but its own, when it saves its
             # output): give the array back if only the graph holds the tensor. (The root is
             # never in graph_uses: count_uses lists inputs of nodes only.)
+            # Released before the node's backward, so that the gradients it makes can reuse the
+            # memory; just after it when the backward reads its own output (saves_output).
             release = graph_uses is not None and tensor.data.nbytes >= RELEASE_MIN_BYTES
             if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
+            # 2. The chain rule through the node: its backward gives one gradient per input.
             if grad is None:  # no gradient reached it (a backward returned None): pass on
                 input_grads = (None,) * len(fn.inputs)
             else:
@@ -378,6 +411,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 fn.release()  # walked through, with or without a gradient
             if release and fn.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
+            # 3. Send each input its share; an input is ready when all its uses have sent.
             for parent, parent_grad in zip(fn.inputs, input_grads):
                 if not parent.requires_grad:
                     continue
@@ -435,6 +469,10 @@ def _references_beyond(tensor, graph_references):
     return sys.getrefcount(tensor) - graph_references
 
 
+# sys.getrefcount also counts each frame an object passes through, a number that differs
+# between Python versions and under debuggers. So rather than a constant, a probe object is sent
+# down the same calls as a real tensor and its count is compared. A change to the call path here
+# only turns releasing off (the tests notice); it can never release a tensor someone holds.
 def _backward_only():
     """What `_references_beyond` reports, called from `_releasable`, for an object that only
     one variable of run_backward holds: measured through calls of the same shape (the count
@@ -496,7 +534,9 @@ def _check_gradient(fn, parent, parent_grad, input_grads):
 def _contract_error(fn, returned):
     """The error for a backward that does not return one Tensor (or None) per input."""
     got = type(returned).__name__
-    if isinstance(returned, tuple):
+    if returned is None:
+        got = "None (is `return` missing?)"
+    elif isinstance(returned, tuple):
         got = f"a tuple of {len(returned)} ({', '.join(type(g).__name__ for g in returned)})"
     return TypeError(
         f"{fn.name}.backward must return a tuple with one Tensor (or None) per input — "

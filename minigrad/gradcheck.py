@@ -106,9 +106,15 @@ def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed
             return Tensor(np.zeros(1))
         return concat(flat)
 
-    return gradcheck(
-        first_order, *inputs, grad_out, eps=eps, atol=atol, rtol=rtol, params=params, seed=seed
-    )
+    try:
+        return gradcheck(
+            first_order, *inputs, grad_out, eps=eps, atol=atol, rtol=rtol, params=params, seed=seed
+        )
+    except GradcheckError as error:  # say which check failed: the second-order one
+        message = str(error)
+        if message.startswith("gradcheck"):
+            message = "gradgradcheck (the gradient of fn's gradient)" + message[len("gradcheck") :]
+        raise GradcheckError(message) from None
 
 
 def _float64_copy(x):

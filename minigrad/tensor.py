@@ -1,7 +1,8 @@
 """Tensor: a numpy array, its gradient, and the node of the graph that produced it.
 
 Operators and methods are thin: each one calls a function of `minigrad.ops`, which applies
-a primitive `Function` (or composes several)."""
+a primitive `Function` (or composes several). With two Tensors, `+ - * /` call the op's
+`Function.apply` directly: they run at every step, and the function's checks are not needed."""
 
 import numpy as np
 
@@ -202,7 +203,7 @@ class Tensor:
 
     # ---- backward ---------------------------------------------------------------------------
     def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Compute ∂self/∂x for every leaf x in the graph and add it to `x.grad`.
+        """Add ∂L/∂x to `x.grad` for every leaf x in the graph, where ∂L/∂self = `grad`.
 
         `grad` is ∂L/∂self (a Tensor, array or number); it may be omitted when self has one
         element. The graph's saved values are freed afterwards unless `retain_graph`

@@ -696,6 +696,49 @@ def test_apply_refuses_arrays_and_int_results():
         ReturnsInts.apply(leaf([1.0, -1.0]))
 
 
+class ForgetsReturn(mg.Function):
+    def forward(self, x):
+        x * 2  # the mistake under test: no return
+
+    def backward(self, grad_out):
+        grad_out * 2
+
+
+class ForgetsBackwardReturn(Double):
+    def backward(self, grad_out):
+        grad_out * 2
+
+
+class Inverse(mg.Function):
+    def forward(self, x):
+        return np.linalg.inv(x)
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+
+def test_a_forgotten_return_is_named_as_such():
+    with pytest.raises(TypeError, match=r"ForgetsReturn.forward returned None: is `return`"):
+        ForgetsReturn.apply(leaf([1.0]))
+    with pytest.raises(TypeError, match=r"but returned None \(is `return` missing\?\)"):
+        ForgetsBackwardReturn.apply(leaf([1.0])).sum().backward()
+
+
+def test_an_op_with_an_init_is_refused_when_defined():
+    """apply makes the node without calling __init__: the settings would be missing later."""
+    with pytest.raises(TypeError, match=r"LeakyReLU defines __init__.*apply\(x, slope=0.1\)"):
+
+        class LeakyReLU(mg.Function):
+            def __init__(self, slope=0.1):
+                self.slope = slope
+
+
+def test_a_subclass_of_valueerror_from_forward_keeps_its_type():
+    """_explain rebuilt every ValueError: `except np.linalg.LinAlgError` stopped catching."""
+    with pytest.raises(np.linalg.LinAlgError):
+        Inverse.apply(leaf(np.zeros((2, 2))))
+
+
 def test_a_refused_second_backward_writes_no_gradient():
     old, fresh = leaf([1.0]), leaf([1.0])
     used = (old * 2).sum()

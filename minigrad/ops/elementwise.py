@@ -127,7 +127,7 @@ class Sub(Function):
     """a − b (broadcasting).
 
     forward:  y = a − b
-    backward: ∂L/∂a = unbroadcast(g),  ∂L/∂b = −unbroadcast(g)
+    backward: ∂L/∂a = unbroadcast(g, a.shape),  ∂L/∂b = −unbroadcast(g, b.shape)
     """
 
     def forward(self, a, b):
@@ -162,8 +162,8 @@ class Div(Function):
 
     forward:  y = a / b
     backward: ∂L/∂a = unbroadcast(g / b),  ∂L/∂b = unbroadcast(−(g / b) · y)    (= −g · a / b²)
-    Written with y rather than b²: b² overflows float16 once |b| ≥ 256 (and underflows below
-    ~2.4e-4), which turned ∂L/∂b into −0 or −inf though the true value is a float16 number.
+    Written with y = a/b, not b², which overflows or underflows in float16 (|b| ≥ 256 or
+    |b| < 2.4e-4) where the gradient itself is an ordinary float16 number.
     """
 
     saves_output = True
@@ -296,12 +296,10 @@ class ReLU(Function):
         return maximum_with_zero(x, buffers.empty(x.shape, x.dtype))
 
     def backward(self, grad_out):
-        # The mask [x > 0] is made here, from the input the node keeps, rather than saved by
-        # forward: no extra array lives through the forward pass (nor is made in eval).
-        # The mask [x > 0] stays boolean: a quarter of the memory of floats, and numpy multiplies
-        # float × bool without converting. (Tensors hold booleans only as such constants, made
-        # here and in Max's backward, never as tensors a user creates; drawn as `bool` in
-        # backward graphs.)
+        # [x > 0] is made here from the kept input (forward saves nothing, and makes nothing in
+        # eval), and stays boolean: a quarter of the memory of floats, and numpy multiplies
+        # float × bool directly. (Tensors hold booleans only as such constants, here and in
+        # Max's backward, never as tensors a user creates; drawn as `bool` in backward graphs.)
         return (grad_out * Tensor._wrap(self.inputs[0].data > 0, False, None),)
 
 
