@@ -143,7 +143,8 @@ def _is_basic(index):
 
 
 def _plain_index(index):
-    """An index with Tensors replaced by their arrays and lists by integer arrays."""
+    """An index with lists made arrays, as numpy reads them (an empty list picks nothing, so it
+    becomes an empty integer array), and numpy arrays copied; a Tensor is refused."""
     if isinstance(index, tuple):
         return tuple(_plain_index(part) for part in index)
     if isinstance(index, Tensor):
