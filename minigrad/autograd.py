@@ -233,6 +233,13 @@ class Function:
     def backward(self, grad_out):  # pragma: no cover - every op overrides it
         raise NotImplementedError(f"{self.name} must define backward(self, grad_out)")
 
+    def __call__(self, *args, **kwargs):
+        """An op is applied with MyOp.apply(x), which makes the node and records it."""
+        raise TypeError(
+            f"{self.name} is applied with {self.name}.apply(x, …) (which runs forward and "
+            f"records the node), not by calling {self.name}()(x)."
+        )
+
     def __deepcopy__(self, memo):
         """copy.deepcopy of a graph: the copied node reads the copied output (a weak reference
         would otherwise still point at the original, whose values a backward may release)."""
@@ -258,12 +265,17 @@ class Function:
 
 def _check_inputs(cls, inputs):
     """Raise a clear error if an op was applied to something that is not a Tensor."""
+    name = cls.__name__
     for position, value in enumerate(inputs):
         if not isinstance(value, Tensor):
+            wrap = "To differentiate with respect to it, wrap it: mg.Tensor(value)."
+            if isinstance(value, int | float | str):  # most likely a setting given by position
+                hints = f"A setting goes in as a keyword: {name}.apply(x, k={value!r}). {wrap}"
+            else:
+                hints = f"{wrap} A setting goes in as a keyword: {name}.apply(x, k=1)."
             raise TypeError(
-                f"{cls.__name__}.apply takes Tensors as inputs; input {position} is a "
-                f"{type(value).__name__}. Wrap it: mg.Tensor(value). Non-tensor settings go "
-                "in as keywords: MyOp.apply(x, k=1)."
+                f"{name}.apply takes Tensors as inputs; input {position} is of type "
+                f"{type(value).__name__}. {hints}"
             )
 
 
@@ -532,16 +544,27 @@ def _check_gradient(fn, parent, parent_grad, input_grads):
 
 
 def _contract_error(fn, returned):
-    """The error for a backward that does not return one Tensor (or None) per input."""
+    """The error for a backward that does not return one Tensor (or None) per input, with the
+    fix for what it did return."""
+    count = len(fn.inputs)
     got = type(returned).__name__
+    if count == 1:
+        fix = "For one input write `return (grad_x,)`, with the trailing comma."
+    else:
+        fix = f"Write `return ({', '.join(f'grad_{i}' for i in range(count))})`."
     if returned is None:
         got = "None (is `return` missing?)"
     elif isinstance(returned, tuple):
         got = f"a tuple of {len(returned)} ({', '.join(type(g).__name__ for g in returned)})"
+        if len(returned) == count:  # the count is right: an element is not a Tensor
+            fix = (
+                "Each gradient must be a Tensor (or None): compute it with Tensor ops from "
+                "grad_out and self.inputs (or self.output), so that a second backward can "
+                "differentiate it."
+            )
     return TypeError(
         f"{fn.name}.backward must return a tuple with one Tensor (or None) per input — "
-        f"{len(fn.inputs)} here — but returned {got}. For one input write `return (grad_x,)`, "
-        "with the trailing comma."
+        f"{count} here — but returned {got}. {fix}"
     )
 
 

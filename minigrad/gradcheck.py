@@ -114,6 +114,12 @@ def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed
         message = str(error)
         if message.startswith("gradcheck"):
             message = "gradgradcheck (the gradient of fn's gradient)" + message[len("gradcheck") :]
+        if "No gradient reached" in message:  # in second order, the usual cause is a backward
+            message += (
+                " In a second-order check the usual cause is a backward that computes with an "
+                "array saved in forward (self.x = x) or with .data: read x from self.inputs, or "
+                "y from self.output (saves_output = True)."
+            )
         raise GradcheckError(message) from None
 
 

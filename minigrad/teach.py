@@ -678,7 +678,9 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
         raise ValueError(
             f"check_equivariance: shifting X by {shift} pushes some of its non-zero "
             "pixels out of the image, so f(shift(X)) cannot match shift(f(X)). Use an X with "
-            "zeros near that border (an object in the middle) or a smaller shift."
+            "zeros near that border (an object in the middle) or a smaller shift. (An image "
+            "with noise is non-zero everywhere: mg.data.load_shapes(noise=0.0) gives clean "
+            "ones, or zero a band along the border.)"
         )
     with no_grad():
         y = np.asarray(f(Tensor(x)).data, dtype=np.float64)

@@ -674,23 +674,36 @@ class ReturnsInts(mg.Function):
         return (grad_out,)
 
 
-@pytest.mark.parametrize("op", [ReturnsBareTensor, ReturnsArray])
-def test_backward_must_return_a_tuple_of_tensors(op):
+def test_backward_must_return_a_tuple_of_tensors():
     x = leaf([1.0, 2.0])
     with pytest.raises(TypeError, match="trailing comma"):
-        op.apply(x).sum().backward()
+        ReturnsBareTensor.apply(x).sum().backward()
+    # The tuple is right; its element is an array: the fix is a Tensor, not a comma.
+    with pytest.raises(TypeError, match=r"tuple of 1 \(ndarray\)\. Each gradient must be a Tensor"):
+        ReturnsArray.apply(x).sum().backward()
 
 
 def test_backward_must_return_one_gradient_per_input():
     a, b = leaf([1.0]), leaf([2.0])
-    with pytest.raises(TypeError, match="2 here"):
+    with pytest.raises(TypeError, match=r"2 here .* Write `return \(grad_0, grad_1\)`"):
         ReturnsTooFew.apply(a, b).sum().backward()
+
+
+def test_an_op_is_applied_not_called():
+    with pytest.raises(TypeError, match=r"Double is applied with Double.apply\(x, …\)"):
+        Double()(leaf([1.0]))
+
+
+def test_a_setting_given_by_position_is_pointed_to_keywords():
+    with pytest.raises(TypeError, match=r"input 1 is of type int\. A setting goes in as a "
+                       r"keyword: Double.apply\(x, k=2\)"):  # fmt: skip
+        Double.apply(leaf([1.0]), 2)
 
 
 def test_apply_refuses_arrays_and_int_results():
     with pytest.raises(TypeError, match="takes Tensors"):
         Double.apply(np.ones(3))
-    with pytest.raises(TypeError, match="Exp.apply takes Tensors as inputs; input 0 is a ndarray"):
+    with pytest.raises(TypeError, match="Exp.apply takes Tensors as inputs; input 0 is of type nd"):
         mg.ops.Exp.apply(np.ones(3))  # numpy reads the array's .data buffer: forward succeeds
     with pytest.raises(TypeError, match="must return floats"):
         ReturnsInts.apply(leaf([1.0, -1.0]))

@@ -135,8 +135,11 @@ def test_a_random_upstream_gradient_catches_what_all_ones_would_miss():
 def test_a_wrong_second_order_is_caught_by_gradgradcheck_only():
     x = leaf([0.5, -2.0, 1.5])
     assert mg.gradcheck(SquareDetached.apply, x)
-    with pytest.raises(mg.GradcheckError, match=r"input 0"):
+    with pytest.raises(mg.GradcheckError, match=r"input 0") as info:
         mg.gradgradcheck(SquareDetached.apply, x)
+    message = str(info.value)  # says it is the second order, and points at the backward
+    assert message.startswith("gradgradcheck (the gradient of fn's gradient) failed for input 0")
+    assert "a backward that computes with an array saved in forward" in message
 
 
 def test_gradcheck_works_in_float64_for_float32_inputs():

@@ -92,7 +92,7 @@ def check_image(layer, x, channels=None):
             if a != channels:
                 hint += f" ({layer} was built for c={channels} channels.)"
         else:
-            hint = f" If the layer before gives {c} channels, build this one for c={c}."
+            hint = f" It gets c={c}: build it for c={c}, or change what comes before it."
         raise ValueError(
             f"{layer} expects input (n, h, w, c) with c={channels}; got shape {x.shape} "
             f"(c={x.shape[-1]}).{hint}"

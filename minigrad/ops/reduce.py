@@ -388,9 +388,12 @@ def class_labels(labels, shape, op, what):
             f"{values.dtype}. For one-hot targets use labels = targets.argmax(axis=1)."
         )
     if values.shape != (n,):
+        hint = ""
+        if values.shape == (n, classes):
+            hint = " These look like one-hot rows: pass labels.argmax(axis=1)."
         raise ValueError(
             f"{op}: expected one label per example, shape ({n},) for {what} of shape "
-            f"({n}, {classes}); got labels of shape {values.shape}."
+            f"({n}, {classes}); got labels of shape {values.shape}.{hint}"
         )
     bad = (values < 0) | (values >= classes)
     if bad.any():

@@ -63,6 +63,8 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, [-1, 0])
     with pytest.raises(ValueError, match=r"shape \(2,\) .* got labels of shape \(3,\)"):
         F.cross_entropy(logits, [0, 1, 2])
+    with pytest.raises(ValueError, match=r"look like one-hot rows: pass labels.argmax\(axis=1\)"):
+        F.cross_entropy(logits, np.eye(2, logits.shape[1], dtype=np.int64))
     with pytest.raises(TypeError, match="integer class indices.*argmax"):
         F.cross_entropy(logits, [0.5, 1.0])
     with pytest.raises(ValueError, match=r"expects logits \(n, classes\)"):

@@ -207,7 +207,7 @@ def test_conv2d_wrong_channels_hints_channels_first():
     with pytest.raises(ValueError, match="c=3") as error:
         conv(image(2, 8, 8, 1))
     assert "channels-first" not in str(error.value)
-    assert "If the layer before gives 1 channels, build this one for c=1" in str(error.value)
+    assert "It gets c=1: build it for c=1, or change what comes before it" in str(error.value)
     # A channels-first grayscale batch for a colour layer: (n, 1, 28, 28), square images.
     with pytest.raises(ValueError, match=r"channels-first .* 1-channel .*built for c=3"):
         conv(image(2, 1, 28, 28))
