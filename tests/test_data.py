@@ -224,3 +224,9 @@ def test_read_idx_counts_extra_bytes_instead_of_calling_the_file_truncated(tmp_p
     ) as info:
         data.read_idx(tmp_path / "long")
     assert "truncated" not in str(info.value)
+
+
+def test_validation_split_of_exactly_every_examples_holds_out_the_last():
+    (X, y), (X_val, y_val) = data.validation_split(np.zeros((10, 2)), np.arange(10), every=10)
+    assert y_val.tolist() == [9] and y.tolist() == list(range(9))
+    assert X.shape == (9, 2) and X_val.shape == (1, 2)

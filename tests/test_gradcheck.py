@@ -297,3 +297,9 @@ def test_a_failure_says_when_the_function_is_not_the_backward_to_blame():
     with pytest.raises(mg.GradcheckError, match=r"fn computes in float32 .*astype") as info:
         mg.gradcheck(lambda x: (x.astype(np.float32).astype(np.float64)) ** 3, leaf([0.3, 1.7]))
     assert "backward of an op" not in str(info.value)
+
+
+def test_a_gradgradcheck_failure_says_it_is_second_order():
+    x = leaf([0.5, -2.0, 1.5])
+    with pytest.raises(mg.GradcheckError, match=r"^gradgradcheck \(the gradient of fn's gradi"):
+        mg.gradgradcheck(SquareDetached.apply, x)

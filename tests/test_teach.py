@@ -548,3 +548,18 @@ def test_a_small_break_of_equivariance_is_reported_at_the_default_tolerance():
     result = teach.check_equivariance(local, blob(), (1, 2))
     assert not result.equivariant, str(result)
     assert result.error_map[4, 4] > 1e-4 and np.nanmax(result.error_map[:3]) < 1e-5
+
+
+def test_a_subclass_of_a_layer_with_its_own_forward_has_its_stride_read_from_the_sizes():
+    """Only minigrad's layers themselves have a known stride: a subclass may subsample (here a
+    ReLU keeping every other pixel, t = 2), so its stride is read from the sizes instead."""
+
+    class SubsamplingReLU(nn.ReLU):
+        def forward(self, x):
+            return super().forward(x)[:, ::2, ::2]
+
+    model = nn.Sequential(nn.Conv2D(1, 2, 3, padding="same", seed=0), SubsamplingReLU())
+    x = np.zeros((8, 8, 1))
+    x[2:4, 2:4, 0] = [[1.0, 2.0], [3.0, 4.0]]
+    result = teach.check_equivariance(model, x, (2, 2))  # 8×8 → 4×4: moves by one pixel
+    assert result.equivariant and result.output_shift == (1, 1), str(result)

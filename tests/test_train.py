@@ -308,3 +308,55 @@ def test_shapes_show_translation_equivariance():
         assert history["accuracy"][-1] >= 0.9  # both learn the training region
         accuracy[name] = history["val_accuracy"][-1]
     assert accuracy["conv"] >= 0.95 and accuracy["dense"] <= 0.5, accuracy
+
+
+def test_one_output_column_has_no_accuracy_even_with_integer_labels():
+    """Labels 0/1 fitted by a single output (mse on out[:, 0]): there is no class axis to take
+    an argmax over (it would always be 0), so accuracy is None, not the share of 0 labels."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((64, 3)).astype(np.float32)
+    y = rng.integers(0, 2, size=64)  # 1-D integer labels, as cross_entropy takes them
+
+    def loss(out, target):
+        return nn.functional.mse_loss(out.reshape(-1), mg.Tensor(target, dtype=out.dtype))
+
+    model = nn.Dense(3, 1, seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    history = train.fit(model, optimizer, X, y, 1, loss=loss, validation=(X, y), progress=False)
+    assert history["accuracy"] == [None] and history["val_accuracy"] == [None]
+    assert train.evaluate(model, X, y, loss=loss)[1] is None
+
+
+def test_float_targets_that_are_not_finite_are_not_labels():
+    """inf == round(inf): a float target is a class label only when it is finite and whole."""
+    X, y = np.ones((4, 2), np.float32), np.array([0.0, 1.0, np.inf, 1.0])
+    model = nn.Dense(2, 2, seed=0)
+
+    def loss(out, target):  # any loss: the accuracy is what is checked
+        return (out * 0.0).sum()
+
+    assert train.evaluate(model, X, y, loss=loss)[1] is None
+
+
+def test_integer_targets_that_are_not_labels_reach_a_custom_loss_as_a_tensor():
+    """Only integer labels (n,) are handed over as they are; integer (n, 1) targets become a
+    Tensor of the output's dtype, as float ones do."""
+    seen = []
+
+    def loss(prediction, target):
+        seen.append((type(target), target.dtype))
+        return nn.functional.mse_loss(prediction, target)
+
+    X, y = np.ones((3, 2), np.float32), np.ones((3, 1), np.int64)
+    model = nn.Dense(2, 1, seed=0)
+    train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False, loss=loss)
+    train.evaluate(model, X, y, loss=loss)
+    assert seen == [(mg.Tensor, np.float32)] * 2
+
+
+def test_a_validation_of_three_items_is_refused_as_not_a_pair():
+    model = nn.Dense(2, 2, seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    X, y = np.zeros((4, 2), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(ValueError, match=r"validation must be a pair \(X, y\) .*got a tuple of 3"):
+        train.fit(model, optimizer, X, y, 1, validation=(X, y, X), progress=False)

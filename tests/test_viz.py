@@ -1044,3 +1044,13 @@ def test_a_model_that_did_not_make_the_graph_is_refused():
     assert "weight ~ (3, 2)" in viz.draw_graph(y, nn.Sequential(("d", dense))).source.replace(
         "d.weight", "weight"
     )
+
+
+def test_a_batch_size_that_divides_the_data_rows_is_accepted():
+    """Data of k·n rows (n examples of k rows each) hold a batch of n: accepted; a batch_size
+    that divides no axis of the data is refused."""
+    layer = nn.Dense(4, 2, seed=0)
+    x = mg.Tensor(np.ones((6, 4), np.float32), name="x")  # 6 = 2·3 rows
+    assert "n = 3" in viz.draw_graph(layer(x).sum(), layer, batch_size=3).source
+    with pytest.raises(ValueError, match="batch_size=5, but this graph has no batch of 5"):
+        viz.draw_graph(layer(x).sum(), layer, batch_size=5)

@@ -185,3 +185,15 @@ def test_a_list_or_dict_of_layers_is_refused_with_the_fix():
         Net([nn.Parameter(np.zeros(2))])
     plain = Net([1, 2, "three"])  # lists without layers or parameters are fine
     assert plain.layers == [1, 2, "three"] and plain.parameters() == []
+
+
+def test_a_type_error_inside_a_sequential_names_the_layer_too():
+    class Picky(nn.Module):
+        def forward(self, x):
+            raise TypeError("Picky refuses its input")
+
+    model = nn.Sequential(nn.ReLU(), Picky())
+    with pytest.raises(TypeError, match="Picky refuses its input") as error:
+        model(mg.Tensor([1.0]))
+    if hasattr(error.value, "add_note"):  # Python ≥ 3.11
+        assert error.value.__notes__ == ["(in layer '1', a Picky, of Sequential)"]

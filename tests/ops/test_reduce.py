@@ -373,3 +373,10 @@ def test_rows_are_folded_only_when_there_are_many(shape, folds):
         np.testing.assert_array_equal(total, np.add.reduce(x, axis=0, keepdims=True))
     exact = x.sum(axis=0, dtype=np.float64, keepdims=True)
     np.testing.assert_allclose(total, exact, rtol=1e-5, atol=1e-4)
+
+
+def test_broadcast_to_fewer_axes_is_refused_even_when_the_sizes_fit():
+    """(1, 3) cannot become (3,): broadcasting only adds axes. The sizes that meet (3 and 3)
+    fit, so only the count of axes tells; the message is broadcast_to's, not numpy's."""
+    with pytest.raises(ValueError, match=r"broadcast_to: cannot repeat .* \(1, 3\) to \(3,\)"):
+        mg.broadcast_to(mg.Tensor(np.ones((1, 3))), (3,))

@@ -321,3 +321,11 @@ def test_axes_out_of_range_or_repeated_are_refused(call, message):
 def test_pad_with_a_flat_pair_on_a_matrix_says_what_it_needs():
     with pytest.raises(ValueError, match="one \\(before, after\\) pair"):
         mg.pad(mg.Tensor(np.ones((2, 3))), (1, 1))
+
+
+def test_true_is_not_a_shape():
+    """True is an Integral to Python, but a shape of True is a mistake: refused, not read as 1."""
+    x = mg.Tensor(np.ones((2, 3)))
+    for call in (lambda: mg.sum_to(x, True), lambda: mg.broadcast_to(x, True)):
+        with pytest.raises(TypeError, match="a shape is an int or a sequence of ints"):
+            call()
