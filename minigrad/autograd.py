@@ -405,10 +405,10 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                 # node)): `_releasable`'s counts assume one tensor per node, so stop releasing.
                 graph_uses = None
             # Every op that reads this tensor's value has run (but its own, when it saves its
-            # output): give the array back if only the graph holds the tensor. (The root is
-            # never in graph_uses: count_uses lists inputs of nodes only.)
-            # Released before the node's backward, so that the gradients it makes can reuse the
-            # memory; just after it when the backward reads its own output (saves_output).
+            # output): give the array back if only the graph holds the tensor. Before the node's
+            # backward, so that the gradients it makes can reuse the memory; just after it when
+            # that backward reads its own output. (The root is never in graph_uses: count_uses
+            # lists inputs of nodes only.)
             release = graph_uses is not None and tensor.data.nbytes >= RELEASE_MIN_BYTES
             if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)

@@ -2,13 +2,12 @@
 IDX files you already have, and `batches`, the mini-batch iterator. Images are (n, h, w, c)."""
 
 import gzip
-import numbers
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from minigrad.ops.shape import tensor_input
+from minigrad.ops.shape import is_int, tensor_input
 
 DATASETS = Path(__file__).parent / "datasets"
 
@@ -127,7 +126,7 @@ def _seed_sequence(caller, seed):
     as it would if used."""
     if isinstance(seed, np.random.Generator):
         return np.random.SeedSequence(seed.integers(2**63, size=4).tolist())
-    if seed is not None and (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)):
+    if seed is not None and not is_int(seed):
         raise TypeError(
             f"{caller}: seed must be an int, a numpy Generator (np.random.default_rng(0)) or "
             f"None; got {type(seed).__name__}."
@@ -165,7 +164,7 @@ def validation_split(X, y, every=10):
     >>> len(y), y_val.tolist()
     (18, [9, 19])
     """
-    if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 2:
+    if not is_int(every) or every < 2:
         raise ValueError(
             f"validation_split: every must be an int ≥ 2 (every = 10 holds out 10 %); got "
             f"{every!r}."
@@ -223,11 +222,7 @@ def check_examples(caller, X, y, batch_size=None, allow_empty=False):
         )
     if len(X) == 0 and not allow_empty:
         raise ValueError(f"{caller}: X holds no examples (shape {X.shape}).")
-    if batch_size is not None and (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int | np.integer)
-        or batch_size < 1
-    ):
+    if batch_size is not None and (not is_int(batch_size) or batch_size < 1):
         raise ValueError(f"{caller}: batch_size must be an int ≥ 1; got {batch_size!r}.")
     return X, y
 

@@ -13,6 +13,7 @@ from minigrad.nn.layers import Conv2D, Dense, Local, ReLU, Sigmoid, Tanh, Unvect
 from minigrad.nn.module import Sequential
 from minigrad.nn.pooling import AvgPool2D, MaxPool2D
 from minigrad.ops import pad, patches, vect
+from minigrad.ops.shape import is_int
 from minigrad.tensor import Tensor
 
 _SUBSCRIPTS = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
@@ -26,17 +27,12 @@ def _check_shape(caller, input_shape):
         shape = tuple(shape)
     except TypeError:
         shape = ()
-    if not shape or not all(_whole(n) and n > 0 for n in shape):
+    if not shape or not all(is_int(n) and n > 0 for n in shape):
         raise ValueError(
             f"{caller}: input_shape must be the shape of one example (no batch axis), a tuple "
             f"of positive ints such as (4, 4, 1); got {input_shape!r}."
         )
     return tuple(int(n) for n in shape)
-
-
-def _whole(value):
-    """An int (numpy's included), not a bool."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
 def _padded_tensor(out, x, caller):
@@ -493,14 +489,14 @@ def explain_patch(input_shape, i, j, k):
     if len(shape) != 3:
         raise ValueError(f"explain_patch: input_shape must be (h, w, c); got {input_shape!r}.")
     h, w, c = shape
-    if not (_whole(i) and _whole(j)):
+    if not (is_int(i) and is_int(j)):
         raise ValueError(f"explain_patch: i and j must be ints (a pixel); got ({i!r}, {j!r}).")
     if not (0 <= i < h and 0 <= j < w):
         raise ValueError(
             f"explain_patch: pixel ({i}, {j}) is outside an image of (h, w) = ({h}, {w}); "
             "i and j count from 0."
         )
-    if not _whole(k) or k < 0:
+    if not is_int(k) or k < 0:
         raise ValueError(f"explain_patch: k (the patch radius) must be an int ≥ 0; got {k!r}.")
     pixel_numbers = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
     patch = vect(
@@ -657,7 +653,7 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
         )
     if not isinstance(shift, tuple | list) or len(shift) != 2:
         raise ValueError(f"check_equivariance: shift must be (di, dj); got {shift!r}.")
-    if not all(_whole(d) for d in shift):
+    if not all(is_int(d) for d in shift):
         raise ValueError(
             f"check_equivariance: shift must be whole pixels, two ints (di, dj); got {shift!r}. "
             "An image can only be translated by a whole number of pixels."
@@ -768,7 +764,7 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
     shape = _check_shape("receptive_field", input_shape)
     if len(shape) != 3:
         raise ValueError(f"receptive_field: input_shape must be (h, w, c); got {input_shape!r}.")
-    if not _whole(samples) or samples < 1:
+    if not is_int(samples) or samples < 1:
         raise ValueError(
             f"receptive_field: samples must be an int ≥ 1 (random inputs to try); got {samples!r}."
         )
@@ -780,7 +776,7 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
             f"receptive_field: f must return images (n, h', w', c'); got shape {y.shape}."
         )
     if not (
-        isinstance(target, tuple | list) and len(target) == 2 and all(_whole(t) for t in target)
+        isinstance(target, tuple | list) and len(target) == 2 and all(is_int(t) for t in target)
     ):
         raise ValueError(
             f"receptive_field: target must be (i, j), the row and column of one output pixel "

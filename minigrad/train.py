@@ -10,6 +10,7 @@ import numpy as np
 from minigrad.autograd import no_grad
 from minigrad.data import batches, check_examples, check_seed
 from minigrad.nn.functional import cross_entropy
+from minigrad.ops.shape import is_int
 from minigrad.tensor import Tensor
 
 PLOT_HINT = (
@@ -149,7 +150,7 @@ def fit(
     True
     """
     X, y = check_examples("fit", X, y, batch_size)
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
+    if not is_int(epochs) or epochs < 1:
         raise ValueError(f"fit: epochs must be an int ≥ 1 (passes over X); got {epochs!r}.")
     if validation is not None:
         validation = _check_validation(validation, batch_size)
@@ -344,7 +345,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
     (unless quiet=True: then the caller says it). An existing .txt is replaced only if these
     functions wrote it (see `wrote_numbers`) or overwrite=True. Returns the path written.
     """
-    if isinstance(max_channels, bool) or not isinstance(max_channels, int) or max_channels < 1:
+    if not is_int(max_channels) or max_channels < 1:
         raise ValueError(
             f"plot_filters: max_channels must be an int ≥ 1 (input channels drawn); got "
             f"{max_channels!r}."

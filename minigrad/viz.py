@@ -11,6 +11,7 @@ from pathlib import Path
 import graphviz
 import numpy as np
 
+from minigrad.ops.shape import is_int
 from minigrad.tensor import DEFAULT_DTYPE, Tensor
 
 FORMATS = ("svg", "png", "pdf", "dot")
@@ -178,7 +179,7 @@ def _check_counts(batch_size, max_nodes):
     """Refuse a batch_size (None: shapes keep their numbers) or max_nodes that is not an int ≥ 1."""
 
     def whole(value):
-        return isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
+        return is_int(value) and value >= 1
 
     if batch_size is not None and not whole(batch_size):
         raise ValueError(

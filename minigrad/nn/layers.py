@@ -2,22 +2,21 @@
 vect(X)), Local (one W_ij per pixel) and Conv2D (one shared W); plus Vect, Unvect, activations."""
 
 import math
-import numbers
 
 import numpy as np
 
 from minigrad import ops
 from minigrad.nn.init import initial_weight
 from minigrad.nn.module import Module, Parameter
+from minigrad.ops.shape import is_int
 
 PADDINGS = ("same", "valid")
 
 
 def kernel_radius(layer, kernel_size):
     """k for an odd kernel size s = 2k + 1; an error naming `layer` for anything else."""
-    whole = isinstance(kernel_size, numbers.Integral) and not isinstance(kernel_size, bool)
-    if not whole or kernel_size < 1 or kernel_size % 2 == 0:
-        even = whole and kernel_size >= 2
+    if not is_int(kernel_size) or kernel_size < 1 or kernel_size % 2 == 0:
+        even = is_int(kernel_size) and kernel_size >= 2
         suggestion = f"{kernel_size - 1} or {kernel_size + 1}" if even else "3"
         raise ValueError(
             f"{layer}: kernel_size must be an odd int s = 2k + 1 (1, 3, 5, …) so that each "
@@ -39,7 +38,7 @@ def check_padding(layer, padding):
 def check_size(layer, argument, value, what="a number of features or channels"):
     """`value` as an int ≥ 1; an error naming `layer`, `argument` and the value for anything
     else (0, −1, 2.5, "8", True)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{layer}: {argument} must be an int ≥ 1 ({what}); got {value!r}.")
     return int(value)
 
@@ -191,7 +190,7 @@ class Conv2D(Module):
         super().__init__()
         self.k = kernel_radius("Conv2D", kernel_size)
         check_padding("Conv2D", padding)
-        if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+        if not is_int(stride) or stride < 1:
             raise ValueError(f"Conv2D: stride must be an int ≥ 1; got {stride!r}.")
         self.in_channels = check_size("Conv2D", "in_channels", in_channels)
         self.out_channels = check_size("Conv2D", "out_channels", out_channels)

@@ -1,11 +1,10 @@
 """Pooling over non-overlapping size×size windows, composed from a reshape and a max or mean
 (no backward of their own)."""
 
-import numbers
-
 from minigrad import ops
 from minigrad.nn.layers import check_image
 from minigrad.nn.module import Module
+from minigrad.ops.shape import is_int
 
 
 class _Pool2D(Module):
@@ -16,7 +15,7 @@ class _Pool2D(Module):
     def __init__(self, size=2):
         super().__init__()
         name = type(self).__name__
-        if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 1:
+        if not is_int(size) or size < 1:
             raise ValueError(f"{name}: size must be an int ≥ 1 (for example 2); got {size!r}.")
         self.size = self.kernel_size = self.stride = int(size)
 

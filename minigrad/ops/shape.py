@@ -166,11 +166,15 @@ def tensor_input(x):
     return x if isinstance(x, Tensor) else Tensor._wrap(as_array(x), False, None)
 
 
+def is_int(value):
+    """An int (numpy's included), not a bool: True is not a size, an axis or a count of 1.
+    The one test of every argument that must be a whole number."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def normalize_axis(axis, ndim, op):
     """`axis` (negatives count from the end) as an int in [0, ndim), or an error naming `op`."""
-    if type(axis) is not int and (
-        not isinstance(axis, numbers.Integral) or axis is True or axis is False
-    ):
+    if type(axis) is not int and not is_int(axis):  # (the first test is the fast one)
         raise TypeError(f"{op}: an axis is an int (negatives count from the end); got {axis!r}.")
     if not -ndim <= axis < ndim:
         valid = f"valid: {-ndim} … {ndim - 1}" if ndim else "a 0-d tensor has no axes"
@@ -183,15 +187,13 @@ def normalize_axis(axis, ndim, op):
 def shape_argument(shape, op):
     """`shape` (an int, or a sequence of ints as numpy takes) as a tuple of ints, or a TypeError
     naming `op`: a size of 2.9 is refused, not cut to 2 as int() would."""
-    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+    if is_int(shape):
         return (int(shape),)
     try:
         sizes = tuple(shape)
     except TypeError:
         sizes = None
-    if sizes is None or not all(
-        isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in sizes
-    ):
+    if sizes is None or not all(is_int(n) for n in sizes):
         raise TypeError(f"{op}: a shape is an int or a sequence of ints; got {shape!r}.")
     return tuple(int(n) for n in sizes)
 
@@ -322,11 +324,6 @@ def stack(tensors, axis=0):
     return concat([reshape(t, expanded) for t in tensors], axis=axis)
 
 
-def _is_int(value):
-    """An int (numpy's included), not a bool (True is not a size of 1)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
 def pad_width_for(x, k, op="pad"):
     """numpy-style pad_width for x: an int k pads h and w of (..., h, w, c); pairs pass through."""
     if isinstance(k, numbers.Integral):
@@ -345,7 +342,7 @@ def pad_width_for(x, k, op="pad"):
         pairs = ()  # not a sequence of pairs: reported below
     if (
         len(pairs) != x.ndim
-        or any(len(p) != 2 or not all(_is_int(v) for v in p) for p in pairs)
+        or any(len(p) != 2 or not all(is_int(v) for v in p) for p in pairs)
         or any(min(p) < 0 for p in pairs)
     ):
         raise ValueError(

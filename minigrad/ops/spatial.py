@@ -3,13 +3,12 @@
 Images are channels-last, (..., h, w, c); a patch has shape (s, s, c) with s = 2k + 1."""
 
 import math
-import numbers
 
 import numpy as np
 
 from minigrad import buffers
 from minigrad.autograd import Function
-from minigrad.ops.shape import shape_argument, tensor_input
+from minigrad.ops.shape import is_int, shape_argument, tensor_input
 
 
 class Patches(Function):
@@ -121,9 +120,9 @@ def _check_window(op, shape, k, stride):
             f"{op}: expects an image (..., h, w, c) with at least 3 axes; got shape {shape}. "
             "Add a channel axis with x.reshape(h, w, 1)."
         )
-    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 0:
+    if not is_int(k) or k < 0:
         raise ValueError(f"{op}: k (the patch radius) must be an int ≥ 0; got {k!r}.")
-    if isinstance(stride, bool) or not isinstance(stride, numbers.Integral) or stride < 1:
+    if not is_int(stride) or stride < 1:
         raise ValueError(f"{op}: stride must be an int ≥ 1; got {stride!r}.")
     h, w = shape[-3], shape[-2]
     s = 2 * k + 1
