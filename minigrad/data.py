@@ -262,7 +262,7 @@ def read_idx(path):
         raise ValueError(
             f"read_idx: {path} is not an IDX file of unsigned bytes: it should start with 0x00 "
             "0x00 0x08 (or 0x1f 0x8b if gzipped)"
-            + ("; its name ends in .gz, but it is not gzip-compressed" * misnamed)
+            + ("; its name ends in .gz, but it is not gzip-compressed" if misnamed else "")
             + ". Is it an MNIST file, and not an HTML error page?"
         )
     ndim = raw[3]

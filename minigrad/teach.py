@@ -4,7 +4,6 @@ matrices, parameter counts, patches made visible, translation equivariance, rece
 Everything here is computed from real layers and ops (autodiff, not formulas typed in by hand)."""
 
 import math
-import numbers
 
 import numpy as np
 
@@ -22,7 +21,7 @@ _MAX_JACOBIAN = 20_000_000  # entries of the batch of copies layer_matrix builds
 
 # ---- the matrix of a layer --------------------------------------------------------------------
 def _check_shape(caller, input_shape):
-    shape = (input_shape,) if isinstance(input_shape, numbers.Integral) else input_shape
+    shape = (input_shape,) if is_int(input_shape) else input_shape
     try:
         shape = tuple(shape)
     except TypeError:
@@ -377,9 +376,9 @@ def param_counts(h, w, c, c_out, k, padding="same"):
     (9895604649984, 84934656, 81)
     """
     for name, value in (("h", h), ("w", w), ("c", c), ("c_out", c_out)):
-        if not isinstance(value, numbers.Integral) or value < 1:
+        if not is_int(value) or value < 1:
             raise ValueError(f"param_counts: {name} must be an int ≥ 1; got {value!r}.")
-    if not isinstance(k, numbers.Integral) or k < 0:
+    if not is_int(k) or k < 0:
         raise ValueError(f"param_counts: k (the patch radius) must be an int ≥ 0; got {k!r}.")
     if padding not in ("same", "valid"):
         raise ValueError(f"param_counts: padding must be 'same' or 'valid'; got {padding!r}.")
@@ -591,7 +590,7 @@ def _output_stride(f, in_size, out_size, stride):
     chain of minigrad's layers the product of their strides, else guessed from the sizes (1
     unless the output is smaller by a whole factor); None when the sizes do not tell."""
     if stride is not None:
-        if not isinstance(stride, numbers.Integral) or stride < 1:
+        if not is_int(stride) or stride < 1:
             raise ValueError(f"check_equivariance: stride must be an int ≥ 1; got {stride!r}.")
         return int(stride)
     layers = _chain_stride(f)
@@ -603,6 +602,9 @@ def _output_stride(f, in_size, out_size, stride):
     if h_out * (h // h_out) == h and w_out * (h // h_out) == w:
         return h // h_out
     return None
+
+
+_STRIDED = (Conv2D, MaxPool2D, AvgPool2D)  # their `stride` (a pooling's is its size)
 
 
 def _chain_stride(f):
@@ -617,9 +619,6 @@ def _chain_stride(f):
     if type(f) in (Dense, Local, Vect, Unvect, ReLU, Tanh, Sigmoid):  # exactly these: a subclass
         return 1  # may have a forward of its own
     return None
-
-
-_STRIDED = (Conv2D, MaxPool2D, AvgPool2D)  # their `stride` (a pooling's is its size)
 
 
 def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):

@@ -10,6 +10,7 @@ import numpy as np
 from minigrad.autograd import no_grad
 from minigrad.data import batches, check_examples, check_seed
 from minigrad.nn.functional import cross_entropy
+from minigrad.nn.layers import Conv2D
 from minigrad.ops.shape import is_int
 from minigrad.tensor import Tensor
 
@@ -320,8 +321,6 @@ def filters_of(conv):
     >>> filters_of(mg.nn.Conv2D(2, 4, 3, seed=0)).shape
     (4, 2, 3, 3)
     """
-    from minigrad.nn import Conv2D  # (minigrad.nn imports nothing from here)
-
     if not isinstance(conv, Conv2D):
         modules = conv.named_modules() if hasattr(conv, "named_modules") else []
         layers = [name for name, m in modules if isinstance(m, Conv2D)]

@@ -1110,7 +1110,16 @@ def run_command(args):
         root.name = "L"
         root.backward(create_graph=True)
     try:
-        graph = _draw_for_cli(root, model, args)
+        graph = draw_graph(
+            root,
+            model,
+            depth=args.depth,
+            collapse=args.collapse,
+            backward={None: False, "alone": True, "both": "both"}[args.backward],
+            rankdir=args.rankdir,
+            max_nodes=args.max_nodes,
+            batch_size=args.batch,
+        )
     except TooManyNodes as error:
         raise ValueError(error.cli_message) from None
     suffix = path.suffix[1:].lower() if path else ""
@@ -1133,20 +1142,6 @@ def run_command(args):
         raise GraphvizNotFound(CLI_INSTALL_HINT) from None
     print(f"wrote {path}")
     return 0
-
-
-def _draw_for_cli(root, model, args):
-    """draw_graph with the options of `minigrad graph`."""
-    return draw_graph(
-        root,
-        model,
-        depth=args.depth,
-        collapse=args.collapse,
-        backward={None: False, "alone": True, "both": "both"}[args.backward],
-        rankdir=args.rankdir,
-        max_nodes=args.max_nodes,
-        batch_size=args.batch,
-    )
 
 
 def _output_path(output):
