@@ -1,25 +1,19 @@
 """Weight initializers (He and Glorot) drawn from a seedable numpy Generator, so that every run
 with the same seed starts from the same weights."""
 
-import numbers
-
 import numpy as np
 
+from minigrad.data import check_seed
 
-def generator(seed=None):
-    """A numpy Generator from an int seed, a Generator (returned as is) or None (fresh entropy).
+
+def generator(seed=None, caller="nn.init"):
+    """A numpy Generator from an int seed ≥ 0, a Generator (returned as is) or None (fresh
+    entropy); anything else is an error naming `caller` (the layer being built).
 
     >>> int(generator(0).integers(100)), int(generator(0).integers(100))
     (85, 85)
     """
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, numbers.Integral):
-        return np.random.default_rng(seed)
-    raise TypeError(
-        f"seed must be an int, a numpy Generator (np.random.default_rng(0)) or None; "
-        f"got {type(seed).__name__}."
-    )
+    return check_seed(caller, seed)  # the one check of seeds, as data.batches and fit use it
 
 
 def he_normal(shape, fan_in, seed=None, dtype=np.float32):
@@ -53,8 +47,9 @@ INITIALIZERS = ("he", "glorot")
 
 def initial_weight(init, shape, fan_in, fan_out, seed, layer):
     """The weight array for a layer: `init` is "he" or "glorot" (named in errors by `layer`)."""
+    if init not in INITIALIZERS:
+        raise ValueError(f"{layer}: init must be one of {INITIALIZERS}; got {init!r}.")
+    rng = generator(seed, layer)  # a bad seed is named by the layer too
     if init == "he":
-        return he_normal(shape, fan_in, seed)
-    if init == "glorot":
-        return glorot_uniform(shape, fan_in, fan_out, seed)
-    raise ValueError(f"{layer}: init must be one of {INITIALIZERS}; got {init!r}.")
+        return he_normal(shape, fan_in, rng)
+    return glorot_uniform(shape, fan_in, fan_out, rng)

@@ -306,8 +306,12 @@ def test_other_construction_errors():
         nn.Local((5, 5), 2, 3)
     with pytest.raises(ValueError, match="init must be one of"):
         nn.Dense(2, 2, init="zeros")
-    with pytest.raises(TypeError, match="seed must be an int, a numpy Generator"):
+    with pytest.raises(TypeError, match="Dense: seed must be an int, a numpy Generator"):
         nn.Dense(2, 2, seed="zero")
+    with pytest.raises(ValueError, match=r"Conv2D: seed must be an int ≥ 0 .*got -1"):
+        nn.Conv2D(1, 2, 3, seed=-1)  # numpy's own message named neither the layer nor seed
+    with pytest.raises(TypeError, match="Local: seed must be an int.*got bool"):
+        nn.Local((5, 5, 1), 2, 3, seed=True)
 
 
 def test_dense_and_unvect_errors():
