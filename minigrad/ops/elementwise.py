@@ -1,7 +1,9 @@
 """Element-wise ops: + − × ÷ power, neg, exp, log, relu, tanh, sigmoid.
 
 Binary ops broadcast like numpy; their backward sums each gradient back to its input's shape
-with `unbroadcast` (the adjoint of broadcasting)."""
+with `unbroadcast` (the adjoint of broadcasting). The ops come first, then the lowercase
+functions users call, and last the fast paths some forwards use (the same numbers as the
+one-line numpy call, faster: docs/reference/ops.md, "Where the speed comes from")."""
 
 import math
 import numbers
@@ -13,97 +15,6 @@ from minigrad.autograd import Function
 from minigrad.ops.reduce import ROW, unbroadcast
 from minigrad.ops.shape import tensor_input
 from minigrad.tensor import Tensor
-
-
-def as_tensor(value, like=None):
-    """`value` as a Tensor; a Python number takes the dtype of `like` (no float64 promotion)."""
-    if value.__class__ is Tensor:  # the hot path of unary ops
-        return value
-    if like is not None and (type(value) is float or type(value) is int):  # the common case first
-        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
-    if like is not None and isinstance(value, numbers.Real):
-        return Tensor._wrap(_constant(value, like.data.dtype), False, None)  # (not complex)
-    return tensor_input(value)
-
-
-_constants = {}
-
-
-def _constant(value, dtype):
-    """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
-    because backward formulas such as g · (1 − y²) would otherwise build them on every call.
-    (Each use still gets a Tensor of its own: graphs share no node.)"""
-    key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
-    array = _constants.get(key)
-    if array is None:
-        array = np.asarray(value, dtype=dtype)
-        array.flags.writeable = False
-        if len(_constants) < 1024:
-            _constants[key] = array
-    return array
-
-
-def elementwise(ufunc, a, b):
-    """ufunc(a, b) with numpy's broadcasting, written into a reused array when it is large.
-
-    Only large results are worth reusing (buffers.MIN_BYTES, see minigrad/buffers.py); below
-    that, numpy allocates as usual, which keeps the per-op cost of small tensors low. The test
-    is on the inputs' bytes, one addition: the result's size would need the broadcast shape
-    first. So an outer sum of two small vectors, (2048, 1) + (1, 2048), gets a fresh result;
-    the layers' large results (x W + b, an activation) come from a large input.
-    """
-    if a.nbytes + b.nbytes < buffers.MIN_BYTES:
-        return ufunc(a, b)
-    shape = np.broadcast_shapes(a.shape, b.shape)
-    out = buffers.empty(shape, np.result_type(a, b))
-    if _by_long_rows(ufunc, a, b, out):
-        return out
-    return ufunc(a, b, out=out)
-
-
-def _by_long_rows(ufunc, a, b, out):
-    """ufunc(a, b, out=out) where one operand is a short row that the other repeats along its
-    leading axes (a bias b ~ (c',) added to x W ~ (n·h·w, c')); False, doing nothing, otherwise.
-
-    numpy walks such a broadcast one row of c' numbers at a time, and pays for every row. So
-    the full operand is viewed as rows of r·c' numbers and the row repeated r times (a copy of
-    ~ROW numbers, reduce.ROW): r times fewer, longer rows, the same results. ~2× faster for
-    c' = 8.
-    """
-    full, row = (a, b) if a.ndim >= b.ndim else (b, a)
-    m = row.size
-    if (
-        row.ndim == 0  # a scalar: numpy broadcasts it in one long run already
-        or m == 0
-        or full.shape != out.shape
-        or row.shape != full.shape[full.ndim - row.ndim :]
-        or not full.flags.c_contiguous
-        or ROW // m < 2
-    ):
-        return False
-    r = ROW // m
-    count = full.size // m  # rows of m numbers
-    whole = count - count % r  # the rows that make whole long rows
-    long_row = np.tile(row.reshape(-1), r)
-    full_rows, out_rows = full.reshape(count, m), out.reshape(count, m)  # views: contiguous
-    long_rows = full_rows[:whole].reshape(-1, r * m)
-    pair = (long_rows, long_row) if full is a else (long_row, long_rows)
-    ufunc(*pair, out=out_rows[:whole].reshape(-1, r * m))
-    if whole < count:  # rows left over, as numpy would
-        rest = full_rows[whole:]
-        ufunc(
-            *((rest, row.reshape(-1)) if full is a else (row.reshape(-1), rest)),
-            out=out_rows[whole:],
-        )
-    return True
-
-
-def _pair(x, y):
-    """Both operands of a binary op as Tensors (numbers take the other operand's dtype)."""
-    if isinstance(x, Tensor):
-        return x, (y if isinstance(y, Tensor) else as_tensor(y, x))
-    y = as_tensor(y)
-    return as_tensor(x, y), y
 
 
 class Add(Function):
@@ -259,32 +170,6 @@ class Log(Function):
         return (grad_out / self.inputs[0],)
 
 
-_ZERO_ROWS = {}  # dtype -> a read-only row of ROW zeros (see maximum_with_zero)
-
-
-def maximum_with_zero(x, out):
-    """max(x, 0) written into `out`: the same numbers as np.maximum(x, 0, out=out), faster.
-
-    numpy's maximum has a fast (vector) loop for two arrays, but not for an array and a number:
-    against 0 it runs ~5× slower (measured: 41 µs for 128×256 float32, 8 µs against an array
-    of zeros). So a large contiguous x is viewed as rows of ROW numbers, reduce.ROW, and
-    compared with one row of zeros, which numpy repeats over the rows; the numbers left over
-    form one shorter row. Small arrays go to np.maximum(x, 0) as they are.
-    """
-    if x.size < 8 * ROW or not x.flags.c_contiguous:
-        return np.maximum(x, 0, out=out)
-    zeros = _ZERO_ROWS.get(x.dtype)
-    if zeros is None:
-        zeros = _ZERO_ROWS[x.dtype] = np.zeros(ROW, x.dtype)
-        zeros.flags.writeable = False
-    flat, flat_out = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
-    whole = flat.size - flat.size % ROW
-    np.maximum(flat[:whole].reshape(-1, ROW), zeros, out=flat_out[:whole].reshape(-1, ROW))
-    if whole < flat.size:
-        np.maximum(flat[whole:], zeros[: flat.size - whole], out=flat_out[whole:])
-    return out
-
-
 class ReLU(Function):
     """max(x, 0) element-wise.
 
@@ -375,6 +260,43 @@ class AsType(Function):
 
     def backward(self, grad_out):
         return (AsType.apply(grad_out, dtype=self.inputs[0].dtype),)
+
+
+# ---- the functions users call (they take arrays and numbers too) -----------------------------
+def as_tensor(value, like=None):
+    """`value` as a Tensor; a Python number takes the dtype of `like` (no float64 promotion)."""
+    if value.__class__ is Tensor:  # the hot path of unary ops
+        return value
+    if like is not None and (type(value) is float or type(value) is int):  # the common case first
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)
+    if like is not None and isinstance(value, numbers.Real):
+        return Tensor._wrap(_constant(value, like.data.dtype), False, None)  # (not complex)
+    return tensor_input(value)
+
+
+_constants = {}
+
+
+def _constant(value, dtype):
+    """A read-only 0-d array for a Python number; the common ones (1, 2, …) are made once,
+    because backward formulas such as g · (1 − y²) would otherwise build them on every call.
+    (Each use still gets a Tensor of its own: graphs share no node.)"""
+    key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
+    array = _constants.get(key)
+    if array is None:
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        if len(_constants) < 1024:
+            _constants[key] = array
+    return array
+
+
+def _pair(x, y):
+    """Both operands of a binary op as Tensors (numbers take the other operand's dtype)."""
+    if isinstance(x, Tensor):
+        return x, (y if isinstance(y, Tensor) else as_tensor(y, x))
+    y = as_tensor(y)
+    return as_tensor(x, y), y
 
 
 def astype(x, dtype):
@@ -490,3 +412,85 @@ def sigmoid(x):
     Tensor([0.5])
     """
     return Sigmoid.apply(as_tensor(x))
+
+
+# ---- fast paths of forward --------------------------------------------------------------------
+def elementwise(ufunc, a, b):
+    """ufunc(a, b) with numpy's broadcasting, written into a reused array when it is large.
+
+    Only large results are worth reusing (buffers.MIN_BYTES, see minigrad/buffers.py); below
+    that, numpy allocates as usual, which keeps the per-op cost of small tensors low. The test
+    is on the inputs' bytes, one addition: the result's size would need the broadcast shape
+    first. So an outer sum of two small vectors, (2048, 1) + (1, 2048), gets a fresh result;
+    the layers' large results (x W + b, an activation) come from a large input.
+    """
+    if a.nbytes + b.nbytes < buffers.MIN_BYTES:
+        return ufunc(a, b)
+    shape = np.broadcast_shapes(a.shape, b.shape)
+    out = buffers.empty(shape, np.result_type(a, b))
+    if _by_long_rows(ufunc, a, b, out):
+        return out
+    return ufunc(a, b, out=out)
+
+
+def _by_long_rows(ufunc, a, b, out):
+    """ufunc(a, b, out=out) where one operand is a short row that the other repeats along its
+    leading axes (a bias b ~ (c',) added to x W ~ (n·h·w, c')); False, doing nothing, otherwise.
+
+    numpy walks such a broadcast one row of c' numbers at a time, and pays for every row. So
+    the full operand is viewed as rows of r·c' numbers and the row repeated r times (a copy of
+    ~ROW numbers, reduce.ROW): r times fewer, longer rows, the same results. ~2× faster for
+    c' = 8.
+    """
+    full, row = (a, b) if a.ndim >= b.ndim else (b, a)
+    m = row.size
+    if (
+        row.ndim == 0  # a scalar: numpy broadcasts it in one long run already
+        or m == 0
+        or full.shape != out.shape
+        or row.shape != full.shape[full.ndim - row.ndim :]
+        or not full.flags.c_contiguous
+        or ROW // m < 2
+    ):
+        return False
+    r = ROW // m
+    count = full.size // m  # rows of m numbers
+    whole = count - count % r  # the rows that make whole long rows
+    long_row = np.tile(row.reshape(-1), r)
+    full_rows, out_rows = full.reshape(count, m), out.reshape(count, m)  # views: contiguous
+    long_rows = full_rows[:whole].reshape(-1, r * m)
+    pair = (long_rows, long_row) if full is a else (long_row, long_rows)
+    ufunc(*pair, out=out_rows[:whole].reshape(-1, r * m))
+    if whole < count:  # rows left over, as numpy would
+        rest = full_rows[whole:]
+        ufunc(
+            *((rest, row.reshape(-1)) if full is a else (row.reshape(-1), rest)),
+            out=out_rows[whole:],
+        )
+    return True
+
+
+_ZERO_ROWS = {}  # dtype -> a read-only row of ROW zeros (see maximum_with_zero)
+
+
+def maximum_with_zero(x, out):
+    """max(x, 0) written into `out`: the same numbers as np.maximum(x, 0, out=out), faster.
+
+    numpy's maximum has a fast (vector) loop for two arrays, but not for an array and a number:
+    against 0 it runs ~5× slower (measured: 41 µs for 128×256 float32, 8 µs against an array
+    of zeros). So a large contiguous x is viewed as rows of ROW numbers, reduce.ROW, and
+    compared with one row of zeros, which numpy repeats over the rows; the numbers left over
+    form one shorter row. Small arrays go to np.maximum(x, 0) as they are.
+    """
+    if x.size < 8 * ROW or not x.flags.c_contiguous:
+        return np.maximum(x, 0, out=out)
+    zeros = _ZERO_ROWS.get(x.dtype)
+    if zeros is None:
+        zeros = _ZERO_ROWS[x.dtype] = np.zeros(ROW, x.dtype)
+        zeros.flags.writeable = False
+    flat, flat_out = x.reshape(-1), out.reshape(-1)  # views: both are contiguous
+    whole = flat.size - flat.size % ROW
+    np.maximum(flat[:whole].reshape(-1, ROW), zeros, out=flat_out[:whole].reshape(-1, ROW))
+    if whole < flat.size:
+        np.maximum(flat[whole:], zeros[: flat.size - whole], out=flat_out[whole:])
+    return out
