@@ -1,5 +1,7 @@
-"""The engine: `Function` (one primitive op, forward and backward side by side), `no_grad`,
-and the reverse-mode walk that `Tensor.backward` and `mg.grad` run over the graph."""
+"""The engine: `Function` (one primitive op, forward and backward side by side), the
+reverse-mode walk that `Tensor.backward` and `mg.grad` run over the graph, and last the
+switches every op reads: grad mode (`no_grad`) and the module scope (which layer call made each
+node, for drawings)."""
 
 import copy
 import sys
@@ -9,101 +11,6 @@ from contextlib import contextmanager
 import numpy as np
 
 from minigrad import buffers
-
-
-class _EngineState:
-    """What every op reads when it runs: whether operations are recorded in the graph
-    (`grad_enabled`, switched off by `no_grad`), and the modules whose call is running,
-    outermost first (`scope`), with a number for each of those calls (`call_ids`; recorded on
-    each node, so a drawing can group ops by layer and tell two calls apart).
-
-    One instance with slots rather than class attributes: reading its attributes costs half
-    as much, and writing a class attribute (at every module call) costs ~7× more and makes
-    the next reads of that class slower too (benchmarks/, per-op overhead)."""
-
-    __slots__ = ("call_ids", "calls_started", "grad_enabled", "scope")
-
-    def __init__(self):
-        self.grad_enabled = True
-        self.scope = ()
-        self.call_ids = ()
-        self.calls_started = 0
-
-
-_state = _EngineState()
-
-
-def is_grad_enabled():
-    """True when operations on tensors that require grad are recorded for backward."""
-    return _state.grad_enabled
-
-
-@contextmanager
-def no_grad():
-    """Inside this block nothing is recorded: results do not require grad and hold no graph.
-
-    >>> import minigrad as mg
-    >>> x = mg.Tensor([1.0, 2.0], requires_grad=True)
-    >>> with mg.no_grad():
-    ...     y = x * 2
-    >>> y.requires_grad
-    False
-    """
-    previous = _state.grad_enabled
-    _state.grad_enabled = False
-    try:
-        yield
-    finally:
-        _state.grad_enabled = previous
-
-
-def enter_scope(module):
-    """Mark the ops recorded from now on as made by a new call of `module`, inside the calls
-    running already; returns what `exit_scope` needs to end it. Module.__call__ runs
-    `saved = enter_scope(self)`, then forward, then `exit_scope(saved)` in a `finally`."""
-    saved = _state.scope, _state.call_ids
-    _state.calls_started += 1
-    _state.scope = saved[0] + (module,)
-    _state.call_ids = saved[1] + (_state.calls_started,)
-    return saved
-
-
-def exit_scope(saved):
-    """End the module call that `enter_scope` began (`saved` is what it returned)."""
-    _state.scope, _state.call_ids = saved
-
-
-class module_scope:  # lower case: used like a function, `with module_scope(module):`
-    """`with module_scope(module):` marks the ops recorded inside as made by one call of
-    `module` (for a block that is not a Module's forward; Module.__call__ does the same).
-    The object may be used again, one `with` at a time."""
-
-    __slots__ = ("module", "saved")
-
-    def __init__(self, module):
-        self.module = module
-
-    def __enter__(self):
-        self.saved = enter_scope(self.module)
-
-    def __exit__(self, *exception):
-        exit_scope(self.saved)
-
-
-class _grad_mode:  # lower case: used like a function, as no_grad is
-    """Inside this block operations are recorded when `enabled` (backward's second graph)."""
-
-    __slots__ = ("enabled", "previous")
-
-    def __init__(self, enabled):
-        self.enabled = enabled
-
-    def __enter__(self):
-        self.previous = _state.grad_enabled
-        _state.grad_enabled = self.enabled
-
-    def __exit__(self, *exception):
-        _state.grad_enabled = self.previous
 
 
 class Function:
@@ -639,6 +546,102 @@ def grad(output, inputs, grad_output=None, retain_graph=None, create_graph=False
             )
     grad_root = output._check_backward("mg.grad", grad_output)
     return run_backward(output, grad_root, inputs, retain_graph, create_graph)
+
+
+# ---- the switches every op reads: grad mode, and the module scope -----------------------------
+class _EngineState:
+    """What every op reads when it runs: whether operations are recorded in the graph
+    (`grad_enabled`, switched off by `no_grad`), and the modules whose call is running,
+    outermost first (`scope`), with a number for each of those calls (`call_ids`; recorded on
+    each node, so a drawing can group ops by layer and tell two calls apart).
+
+    One instance with slots rather than class attributes: reading its attributes costs half
+    as much, and writing a class attribute (at every module call) costs ~7× more and makes
+    the next reads of that class slower too (benchmarks/, per-op overhead)."""
+
+    __slots__ = ("call_ids", "calls_started", "grad_enabled", "scope")
+
+    def __init__(self):
+        self.grad_enabled = True
+        self.scope = ()
+        self.call_ids = ()
+        self.calls_started = 0
+
+
+_state = _EngineState()
+
+
+def is_grad_enabled():
+    """True when operations on tensors that require grad are recorded for backward."""
+    return _state.grad_enabled
+
+
+@contextmanager
+def no_grad():
+    """Inside this block nothing is recorded: results do not require grad and hold no graph.
+
+    >>> import minigrad as mg
+    >>> x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    >>> with mg.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+    previous = _state.grad_enabled
+    _state.grad_enabled = False
+    try:
+        yield
+    finally:
+        _state.grad_enabled = previous
+
+
+def enter_scope(module):
+    """Mark the ops recorded from now on as made by a new call of `module`, inside the calls
+    running already; returns what `exit_scope` needs to end it. Module.__call__ runs
+    `saved = enter_scope(self)`, then forward, then `exit_scope(saved)` in a `finally`."""
+    saved = _state.scope, _state.call_ids
+    _state.calls_started += 1
+    _state.scope = saved[0] + (module,)
+    _state.call_ids = saved[1] + (_state.calls_started,)
+    return saved
+
+
+def exit_scope(saved):
+    """End the module call that `enter_scope` began (`saved` is what it returned)."""
+    _state.scope, _state.call_ids = saved
+
+
+class module_scope:  # lower case: used like a function, `with module_scope(module):`
+    """`with module_scope(module):` marks the ops recorded inside as made by one call of
+    `module` (for a block that is not a Module's forward; Module.__call__ does the same).
+    The object may be used again, one `with` at a time."""
+
+    __slots__ = ("module", "saved")
+
+    def __init__(self, module):
+        self.module = module
+
+    def __enter__(self):
+        self.saved = enter_scope(self.module)
+
+    def __exit__(self, *exception):
+        exit_scope(self.saved)
+
+
+class _grad_mode:  # lower case: used like a function, as no_grad is
+    """Inside this block operations are recorded when `enabled` (backward's second graph)."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled):
+        self.enabled = enabled
+
+    def __enter__(self):
+        self.previous = _state.grad_enabled
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exception):
+        _state.grad_enabled = self.previous
 
 
 # Imported last: tensor.py imports this module, and Tensor is only needed when ops run.
