@@ -68,19 +68,19 @@ class Function:
         Tensor. The code is that, with fast paths for one and two inputs and errors explained.
         """
         # 1. forward, on the inputs' arrays
-        fn = object.__new__(cls)
+        node = object.__new__(cls)
         # One- and two-input ops without settings (nearly all calls) skip building a list and
         # an empty keyword dict: this is the hot path of every small-tensor op, forward and
         # backward (benchmarks/, per-op overhead).
         try:
             if settings:
-                data = fn.forward(*[t.data for t in inputs], **settings)
+                data = node.forward(*[t.data for t in inputs], **settings)
             elif len(inputs) == 2:
-                data = fn.forward(inputs[0].data, inputs[1].data)
+                data = node.forward(inputs[0].data, inputs[1].data)
             elif len(inputs) == 1:
-                data = fn.forward(inputs[0].data)
+                data = node.forward(inputs[0].data)
             else:
-                data = fn.forward(*[t.data for t in inputs])
+                data = node.forward(*[t.data for t in inputs])
         except ValueError as error:
             if type(error) is not ValueError:  # a subclass (LinAlgError) keeps its type
                 raise
@@ -113,15 +113,15 @@ class Function:
         if True not in needs_input_grad:
             return _wrap(data, False, None)
         # 3. record the node: it becomes the creator (grad_fn) of the new tensor
-        fn.inputs = inputs
-        fn.settings = settings
-        fn.needs_input_grad = needs_input_grad
-        fn.scope = _state.scope
-        fn.call_ids = _state.call_ids
-        fn.released = False
-        out = _wrap(data, True, fn)
-        if fn.saves_output:
-            fn._output_ref = weakref.ref(out)
+        node.inputs = inputs
+        node.settings = settings
+        node.needs_input_grad = needs_input_grad
+        node.scope = _state.scope
+        node.call_ids = _state.call_ids
+        node.released = False
+        out = _wrap(data, True, node)
+        if node.saves_output:
+            node._output_ref = weakref.ref(out)
         return out
 
     @property
@@ -219,17 +219,17 @@ def count_uses(root):
     large = []
     stack = [root]
     while stack:
-        fn = stack.pop().grad_fn
-        if fn is None:
+        node = stack.pop().grad_fn
+        if node is None:
             continue
-        if fn.released:
+        if node.released:
             raise RuntimeError(
-                f"backward reached {fn.name}, whose graph a previous backward "
+                f"backward reached {node.name}, whose graph a previous backward "
                 "already went through and freed (the values its ops saved for backward "
                 "are gone). Pass retain_graph=True to the first backward() to go through the "
                 "same graph again, or recompute the forward pass."
             )
-        for parent in fn.inputs:
+        for parent in node.inputs:
             data = parent.data
             arrays.add(id(data))
             if data.base is not None:  # a view (a reshape, a slice): its memory is the base's
@@ -291,7 +291,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
     with _grad_mode(create_graph):
         while ready:
             tensor = ready.pop()
-            fn = tensor.grad_fn
+            node = tensor.grad_fn
             # 1. Deliver the gradient, complete now: to .grad (a leaf, or a retain_grad()
             # tensor), or to the list of requested inputs.
             grad = grads.pop(id(tensor), None)
@@ -301,13 +301,13 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                     # from now on it is shared, and never added into in place.
                     sums.pop(id(grad), None)
                 if collect:
-                    if fn is None or tensor._retains_grad:
+                    if node is None or tensor._retains_grad:
                         _accumulate(tensor, grad, create_graph, handed_out)
                 elif id(tensor) in wanted:
                     wanted[id(tensor)] = _private(grad, tensor.data.dtype, create_graph, handed_out)
-            if fn is None:
+            if node is None:
                 continue
-            if graph_uses is not None and fn.released:
+            if graph_uses is not None and node.released:
                 # A second tensor of one node, only possible by hand (Tensor._wrap(data, True,
                 # node)): `_releasable`'s counts assume one tensor per node, so stop releasing.
                 graph_uses = None
@@ -317,21 +317,21 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             # that backward reads its own output. (The root is never in graph_uses: count_uses
             # lists inputs of nodes only.)
             release = graph_uses is not None and tensor.data.nbytes >= RELEASE_MIN_BYTES
-            if release and not fn.saves_output and _releasable(tensor, graph_uses, only_here):
+            if release and not node.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
             # 2. The chain rule through the node: its backward gives one gradient per input.
             if grad is None:  # no gradient reached it (a backward returned None): pass on
-                input_grads = (None,) * len(fn.inputs)
+                input_grads = (None,) * len(node.inputs)
             else:
-                input_grads = fn.backward(grad)
-                if input_grads.__class__ is not tuple or len(input_grads) != len(fn.inputs):
-                    raise _contract_error(fn, input_grads)
+                input_grads = node.backward(grad)
+                if input_grads.__class__ is not tuple or len(input_grads) != len(node.inputs):
+                    raise _contract_error(node, input_grads)
             if not retain_graph:
-                fn.release()  # walked through, with or without a gradient
-            if release and fn.saves_output and _releasable(tensor, graph_uses, only_here):
+                node.release()  # walked through, with or without a gradient
+            if release and node.saves_output and _releasable(tensor, graph_uses, only_here):
                 _release_value(tensor)
             # 3. Send each input its share; an input is ready when all its uses have sent.
-            for parent, parent_grad in zip(fn.inputs, input_grads):
+            for parent, parent_grad in zip(node.inputs, input_grads):
                 if not parent.requires_grad:
                     continue
                 key = id(parent)
@@ -340,7 +340,7 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
                         parent_grad.__class__ is not Tensor
                         or parent_grad.data.shape != parent.data.shape
                     ):
-                        _check_gradient(fn, parent, parent_grad, input_grads)
+                        _check_gradient(node, parent, parent_grad, input_grads)
                     previous = grads.get(key)
                     if previous is None:
                         grads[key] = parent_grad
@@ -436,24 +436,24 @@ def is_released(tensor):
     return base is not None and base is _NAN.get(tensor.data.dtype)
 
 
-def _check_gradient(fn, parent, parent_grad, input_grads):
+def _check_gradient(node, parent, parent_grad, input_grads):
     """Refuse a gradient that is not a Tensor of its input's shape (the backward contract).
 
     (A Tensor subclass of the right shape passes.)"""
     if parent_grad.__class__ is not Tensor and not isinstance(parent_grad, Tensor):
-        raise _contract_error(fn, input_grads)
+        raise _contract_error(node, input_grads)
     if parent_grad.data.shape != parent.data.shape:
         raise RuntimeError(
-            f"{fn.name}.backward returned a gradient of shape {parent_grad.shape} "
+            f"{node.name}.backward returned a gradient of shape {parent_grad.shape} "
             f"for an input of shape {parent.shape}; a gradient must have the "
             "shape of its input."
         )
 
 
-def _contract_error(fn, returned):
+def _contract_error(node, returned):
     """The error for a backward that does not return one Tensor (or None) per input, with the
     fix for what it did return."""
-    count = len(fn.inputs)
+    count = len(node.inputs)
     got = type(returned).__name__
     if count == 1:
         fix = "For one input write `return (grad_x,)`, with the trailing comma."
@@ -470,7 +470,7 @@ def _contract_error(fn, returned):
                 "differentiate it."
             )
     return TypeError(
-        f"{fn.name}.backward must return a tuple with one Tensor (or None) per input — "
+        f"{node.name}.backward must return a tuple with one Tensor (or None) per input — "
         f"{count} here — but returned {got}. {fix}"
     )
 
