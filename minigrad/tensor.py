@@ -44,6 +44,15 @@ def as_array(data, dtype=None):
     return array.astype(dtype or DEFAULT_DTYPE, copy=False)
 
 
+def _comparison_error(symbol):
+    """The error for `x < y` on tensors: compare their arrays instead."""
+    return TypeError(
+        f"tensors are not compared with {symbol}: no gradient flows through a comparison. "
+        f"Compare their values, numpy arrays: x.data {symbol} 0 gives a boolean array "
+        f"(x * (x.data {symbol} 0) then keeps the gradient where it holds)."
+    )
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for reverse-mode autodiff.
 
@@ -137,6 +146,29 @@ class Tensor:
             )
         return bool(self.data)
 
+    def __float__(self):
+        """float(t) of a one-element tensor, as `t.item()` (`float(loss)` in a training loop)."""
+        return float(self._one_value("float()"))
+
+    def __int__(self):
+        """int(t) of a one-element tensor: its value truncated toward 0, as int(t.item())."""
+        return int(self._one_value("int()"))
+
+    # No comparisons: minigrad's tensors hold floats and no gradient flows through a comparison,
+    # so `x > 0` would need a tensor of booleans. The arrays compare (`x.data > 0`, numpy
+    # booleans), and == stays Python's identity, so tensors can be dict keys and list members.
+    def __lt__(self, other):
+        raise _comparison_error("<")
+
+    def __le__(self, other):
+        raise _comparison_error("<=")
+
+    def __gt__(self, other):
+        raise _comparison_error(">")
+
+    def __ge__(self, other):
+        raise _comparison_error(">=")
+
     def __array__(self, dtype=None, copy=None):
         """np.asarray(tensor) gives its data (no graph): numpy functions see the array."""
         if dtype is not None and dtype != self.data.dtype:
@@ -185,9 +217,12 @@ class Tensor:
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
+        return self._one_value("item()")
+
+    def _one_value(self, caller):
         if self.data.size != 1:
             raise ValueError(
-                f"item() needs a tensor with exactly one element; this one has shape "
+                f"{caller} needs a tensor with exactly one element; this one has shape "
                 f"{self.shape}. Reduce it first (for example .sum() or .mean())."
             )
         return self.data.item()

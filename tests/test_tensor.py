@@ -335,3 +335,36 @@ def test_an_axis_that_is_not_an_int_names_the_op():
     with pytest.raises(ValueError, match="sum: axis must be None, an int or a tuple of ints"):
         mg.Tensor(np.ones((2, 2))).sum(axis=1.0)
     assert mg.max([1.0, 3.0, 2.0]).item() == 3.0  # a list, as numpy takes
+
+
+def test_float_and_int_of_a_one_element_tensor_as_numpy():
+    assert float(mg.Tensor([[2.5]])) == 2.5 and type(float(mg.Tensor(2.5))) is float
+    assert int(mg.Tensor([-2.7])) == -2 and int(mg.Tensor(3.9)) == 3  # truncated toward 0
+    with pytest.raises(ValueError, match=r"float\(\) needs a tensor with exactly one element"):
+        float(mg.Tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"int\(\) needs .* shape \(2,\)"):
+        int(mg.Tensor([1.0, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [
+        lambda x: x < 0,
+        lambda x: x <= 0,
+        lambda x: x > 0,
+        lambda x: x >= 0,
+        lambda x: 0 < x,
+        lambda x: np.zeros(2) < x,
+        lambda x: x < mg.Tensor([0.0, 0.0]),
+    ],
+)
+def test_ordering_comparisons_point_to_the_arrays(compare):
+    x = mg.Tensor([1.0, -2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"not compared with [<>]=?: .* x\.data [<>]=? 0 gives"):
+        compare(x)
+
+
+def test_equality_is_identity_so_tensors_are_keys_and_members():
+    x, y = mg.Tensor([1.0]), mg.Tensor([1.0])
+    x_again = x
+    assert x == x_again and x != y and {x: "x"}[x] == "x" and y in [x, y] and x not in [y]
