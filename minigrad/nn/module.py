@@ -2,7 +2,7 @@
 (a trainable Tensor) and Sequential (layers applied one after the other)."""
 
 from minigrad.autograd import enter_scope, exit_scope
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, as_array
 
 
 class Parameter(Tensor):
@@ -157,6 +157,42 @@ class Module:
     def num_parameters(self):
         """The number of trainable numbers: Σ over parameters of their sizes."""
         return sum(p.size for p in self.parameters())
+
+    # ---- saving and loading the weights -----------------------------------------------------
+    def state_dict(self):
+        """{dotted name: a copy of the parameter's array}, in definition order: the weights to
+        save, for example with `np.savez("model.npz", **model.state_dict())`."""
+        return {name: p.data.copy() for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state):
+        """Copy saved weights into the parameters, in place, so an optimizer built on them goes on.
+
+        `state` maps dotted names to arrays: a `state_dict()`, or `np.load("model.npz")`. It must
+        hold every parameter, with its shape, and nothing else; otherwise a ValueError lists what
+        is missing, unexpected or of another shape, and no parameter is changed.
+        """
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        unexpected = [name for name in state if name not in params]
+        if missing or unexpected:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the names do not match the model's "
+                f"parameters; missing {missing}, unexpected {unexpected}. Load weights saved "
+                "from a model built the same way (print(model) shows its layers)."
+            )
+        arrays = {name: as_array(state[name], p.dtype) for name, p in params.items()}
+        wrong = [
+            f"{name}: saved {arrays[name].shape}, model {p.shape}"
+            for name, p in params.items()
+            if arrays[name].shape != p.shape
+        ]
+        if wrong:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: shapes differ ({'; '.join(wrong)}). "
+                "The saved model was built with other sizes; build this one the same way."
+            )
+        for name, p in params.items():
+            p.data[...] = arrays[name]
 
     # ---- how it prints ----------------------------------------------------------------------
     def extra_repr(self):

@@ -197,3 +197,69 @@ def test_a_type_error_inside_a_sequential_names_the_layer_too():
         model(mg.Tensor([1.0]))
     if hasattr(error.value, "add_note"):  # Python ≥ 3.11
         assert error.value.__notes__ == ["(in layer '1', a Picky, of Sequential)"]
+
+
+def _small_net(c_out, seed):
+    return nn.Sequential(
+        nn.Conv2D(1, c_out, 3, seed=seed), nn.ReLU(), nn.Vect(), nn.Dense(16 * c_out, 3, seed=seed)
+    )
+
+
+def test_state_dict_round_trips_through_an_npz_file(tmp_path):
+    trained, fresh = _small_net(4, seed=0), _small_net(4, seed=1)
+    state = trained.state_dict()
+    assert list(state) == ["0.weight", "0.bias", "3.weight", "3.bias"]
+    np.savez(tmp_path / "model.npz", **state)
+    weight = fresh[0].weight
+    optimizer = mg.optim.SGD(fresh.parameters(), lr=0.1)
+    with np.load(tmp_path / "model.npz") as saved:
+        fresh.load_state_dict(saved)
+    x = mg.Tensor(np.random.default_rng(0).random((2, 4, 4, 1), dtype=np.float32))
+    np.testing.assert_array_equal(fresh(x).data, trained(x).data)
+    assert fresh[0].weight is weight and optimizer.params[0] is weight  # in place: still trained
+    assert all(value.dtype == np.float32 for value in state.values())
+
+
+def test_state_dict_is_a_copy_and_loading_copies_too():
+    net = _small_net(2, seed=0)
+    state = net.state_dict()
+    before = state["0.bias"].copy()
+    net[0].bias.data += 1.0  # training after saving does not change what was saved
+    np.testing.assert_array_equal(state["0.bias"], before)
+    net.load_state_dict(state)
+    state["0.bias"] += 5.0  # nor does changing the dict after loading
+    np.testing.assert_array_equal(net[0].bias.data, before)
+
+
+def test_load_state_dict_casts_to_the_parameters_dtype():
+    net = _small_net(2, seed=0)
+    state = {name: value.astype(np.float64) for name, value in net.state_dict().items()}
+    net.load_state_dict(state)
+    assert all(p.dtype == np.float32 for p in net.parameters())
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda s: s.pop("3.bias"), r"missing \['3\.bias'\], unexpected \[\]"),
+        (lambda s: s.update(extra=np.zeros(1)), r"missing \[\], unexpected \['extra'\]"),
+    ],
+)
+def test_load_state_dict_refuses_other_names_and_changes_nothing(change, message):
+    net = _small_net(2, seed=0)
+    state = _small_net(2, seed=1).state_dict()
+    change(state)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=message):
+        net.load_state_dict(state)
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_state_dict_names_every_shape_that_differs_and_changes_nothing():
+    net, other = _small_net(2, seed=0), _small_net(3, seed=1)
+    before = net.state_dict()
+    with pytest.raises(ValueError, match=r"0\.weight: saved \(9, 3\), model \(9, 2\);.*3\.weight"):
+        net.load_state_dict(other.state_dict())
+    for name, value in net.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
