@@ -147,7 +147,8 @@ class WeightPattern:
     `entries[p][q]` is a tuple of (coefficient, key) pairs — key = (parameter name, index) — and
     `names[key]` the symbol shown. A weight used at one place only is named by its position,
     W_rq (rows and columns from 1, as in the notes); a weight used at several places (shared) is
-    numbered W₁, W₂, … in order of first appearance, reading column by column.
+    numbered W₁, W₂, … in order of first appearance, reading column by column. In a matrix with
+    both kinds, a position is written with a comma (W₁,₉, never W₁₉, which is a number).
     """
 
     def __init__(self, entries, row_labels, col_labels, unused):
@@ -228,12 +229,15 @@ def _name_weights(entries):
                 places.setdefault(key, []).append((p, q))
     names, shared = {}, 0
     for key, where in places.items():
-        if len(where) == 1:
-            p, q = where[0]
-            names[key] = f"{p + 1}{q + 1}" if p < 9 and q < 9 else f"{p + 1},{q + 1}"
-        else:
+        if len(where) > 1:
             shared += 1
             names[key] = str(shared)
+    for key, where in places.items():
+        if len(where) == 1:
+            p, q = where[0]
+            # Beside shared weights, W₁₉ could be the 19th of them: the position then reads W₁,₉.
+            plain = p < 9 and q < 9 and not shared
+            names[key] = f"{p + 1}{q + 1}" if plain else f"{p + 1},{q + 1}"
     return names
 
 
@@ -272,11 +276,17 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
     finally:
         for p, data in saved:
             p.data = data
+    if not matrices:
+        raise ValueError(
+            "weight_pattern: the layer has no weights (only biases, or no parameters at all); "
+            "pass a layer with weights, such as nn.Conv2D(1, 1, 3, bias=False)."
+        )
     if not any(matrix.any() for matrix in matrices.values()):
         raise ValueError(
-            "weight_pattern: every weight gives a zero matrix — at X = 0 an activation such as "
-            "ReLU has derivative 0. Pass the linear layer without its activation (for example "
-            "models.conv_image().conv)."
+            "weight_pattern: every weight gives a zero matrix. Either an activation has "
+            "derivative 0 at X = 0 (ReLU), or the layers are stacked so that their matrix is a "
+            "product of weights (each weight alone, the others 0, gives 0). Pass one linear layer "
+            "without its activation (for example models.conv_image().conv)."
         )
     n_rows, n_cols = next(iter(matrices.values())).shape
     entries = [[[] for _ in range(n_cols)] for _ in range(n_rows)]
@@ -535,6 +545,8 @@ def shift_image(x, shift):
     di, dj = (int(d) for d in shift)
     h, w = x.shape[-3], x.shape[-2]
     out = np.zeros_like(x)
+    if abs(di) >= h or abs(dj) >= w:  # everything moves out (and the slices below would wrap)
+        return out
     rows_to, rows_from = slice(max(di, 0), h + min(di, 0)), slice(max(-di, 0), h - max(di, 0))
     cols_to, cols_from = slice(max(dj, 0), w + min(dj, 0)), slice(max(-dj, 0), w - max(dj, 0))
     out[..., rows_to, cols_to, :] = x[..., rows_from, cols_from, :]
@@ -552,7 +564,9 @@ class EquivarianceResult:
         self.output_shift = self.shift if output_shift is None else tuple(output_shift)
         self.max_error = float(np.nanmax(error_map)) if np.isfinite(error_map).any() else 0.0
         self.scale = scale
-        self.equivariant = self.max_error <= tolerance * max(scale, 1.0)
+        # Relative to the outputs' size, with no absolute floor: outputs of 1e-6 compare as well
+        # as outputs of 1 (a floor of 1 would pass any f on a faint enough image).
+        self.equivariant = self.max_error <= tolerance * scale
 
     def __str__(self):
         verdict = "equivariant" if self.equivariant else "NOT equivariant"
@@ -564,7 +578,7 @@ class EquivarianceResult:
             ),
             "error map (· = below tolerance, # = above, blank = not defined):",
         ]
-        limit = self.tolerance * max(self.scale, 1.0)
+        limit = self.tolerance * self.scale
         for row in self.error_map:
             cells = [" " if np.isnan(e) else ("#" if e > limit else "·") for e in row]
             lines.append("  " + " ".join(cells))
@@ -628,6 +642,7 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     whole pixels, translates with zero fill (`shift_image`); f maps batches of images to batches
     of images. The shifted input must keep all of X's content, so give X zeros on the border it
     moves towards. Passes for Conv2D; fails for Local (one W_ij per pixel) and for a Dense model.
+    `tolerance` is relative: the largest error may be tolerance × the largest |output|.
 
     When the output is t times smaller than the input (t = 2 after MaxPool2D(2) or a Conv2D with
     stride 2), one output pixel stands for a t × t block of input pixels: the output can only
@@ -709,7 +724,8 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
         )
     errors = np.abs(y_of_shifted - shift_image(y, output_shift)).max(axis=(0, 3))
     errors[~defined] = np.nan
-    return EquivarianceResult(errors, float(np.abs(y).max()), tolerance, shift, output_shift)
+    scale = float(max(np.abs(y).max(), np.abs(y_of_shifted).max()))
+    return EquivarianceResult(errors, scale, tolerance, shift, output_shift)
 
 
 # ---- receptive fields -------------------------------------------------------------------------
@@ -751,10 +767,12 @@ class ReceptiveField:
 def receptive_field(f, input_shape, target, samples=32, seed=0):
     """Which input pixels H_ij = f(X)[i, j, :] depends on, by backpropagating a one-hot at H_ij.
 
-    The gradient ∂(Σ_channels H_ij)/∂X is computed at `samples` random inputs (one batch, one
-    backward) and a pixel counts when any sample's gradient there is non-zero, so a ReLU that
-    happens to be off does not hide a connection. One k-local layer gives a (2k+1)² box; a stack
-    of layers grows it; a Dense layer reaches every pixel.
+    The gradient ∂(Σ_channels r_c·H_ijc)/∂X, with random weights r (so that channels cannot
+    cancel), is computed at `samples` random inputs (one batch, one backward) and a pixel counts
+    when any sample's gradient there is non-zero, so a ReLU that happens to be off does not hide a
+    connection. A MaxPool2D(p) passes each sample's gradient to one pixel of a p×p window only:
+    for p ≥ 3 raise `samples` (≈ 30·p²). One k-local layer gives a (2k+1)² box; a stack of layers
+    grows it; a Dense layer reaches every pixel.
 
     >>> import minigrad as mg
     >>> receptive_field(mg.nn.Conv2D(1, 1, 3, seed=0), (7, 7, 1), (3, 3)).size
@@ -787,9 +805,13 @@ def receptive_field(f, input_shape, target, samples=32, seed=0):
             f"receptive_field: target ({i}, {j}) is outside the output of (h', w') = "
             f"{y.shape[1:3]}; i and j count from 0."
         )
-    one_hot = np.zeros(y.shape, dtype=y.dtype)
-    one_hot[:, i, j, :] = 1.0
-    (grad_x,) = grad(y, [x], grad_output=one_hot)
+    if not y.requires_grad:  # f ignores its input
+        return ReceptiveField(np.zeros(shape[:2], dtype=bool), (i, j))
+    # Random channel weights rather than ones: with ones, two channels with opposite weights
+    # (H_ij0 = −H_ij1) would sum to a constant and hide every pixel.
+    weighting = np.zeros(y.shape, dtype=y.dtype)
+    weighting[:, i, j, :] = rng.uniform(0.5, 1.5, (samples, y.shape[3]))
+    (grad_x,) = grad(y, [x], grad_output=weighting)
     if grad_x is None:
         return ReceptiveField(np.zeros(shape[:2], dtype=bool), (i, j))
     return ReceptiveField((grad_x.data != 0).any(axis=(0, 3)), (i, j))

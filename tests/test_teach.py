@@ -563,3 +563,64 @@ def test_a_subclass_of_a_layer_with_its_own_forward_has_its_stride_read_from_the
     x[2:4, 2:4, 0] = [[1.0, 2.0], [3.0, 4.0]]
     result = teach.check_equivariance(model, x, (2, 2))  # 8×8 → 4×4: moves by one pixel
     assert result.equivariant and result.output_shift == (1, 1), str(result)
+
+
+@pytest.mark.parametrize("shift", [(-5, 0), (0, -7), (5, 0), (-3, 2)])
+def test_a_shift_by_more_than_the_image_moves_everything_out(shift):
+    """A negative shift between h and 2h once made numpy's slices wrap around and crash."""
+    x = np.arange(1.0, 13.0).reshape(3, 4, 1)
+    assert not teach.shift_image(x, shift).any()
+    with pytest.raises(ValueError, match="pushes some of its non-zero"):
+        teach.check_equivariance(nn.Conv2D(1, 1, 3), blob(), (-12, 0))
+
+
+def test_a_weight_used_once_is_never_named_like_a_shared_one():
+    """A 5×5 kernel on a 3×3 image: 4 corner weights are used once, 21 are shared; the corner
+    at row 1, column 9 was W₁₉, the name of the 19th shared weight too."""
+    pattern = teach.weight_pattern(nn.Conv2D(1, 1, 5, bias=False, seed=0), (3, 3, 1))
+    names = list(pattern.names.values())
+    assert len(names) == len(set(names)) == 25
+    assert pattern.symbol(0, 8) == "W₁,₉" and pattern.symbol(0, 6) == "W₁₉"
+
+
+def test_weight_pattern_of_stacked_linear_layers_says_why_it_is_zero():
+    two = nn.Sequential(nn.Conv2D(1, 1, 3, bias=False), nn.Conv2D(1, 1, 3, bias=False))
+    with pytest.raises(ValueError, match="product of weights"):
+        teach.weight_pattern(two, (1, 4, 1))
+    with pytest.raises(ValueError, match="no weights"):
+        teach.weight_pattern(nn.Sequential(nn.ReLU()), (1, 4, 1))
+
+
+def test_receptive_field_is_not_hidden_by_channels_that_cancel():
+    conv = nn.Conv2D(1, 2, 3, seed=0)
+    conv.weight.data[:, 1] = -conv.weight.data[:, 0]  # H_ij1 = −H_ij0: their sum is 0
+    assert teach.receptive_field(conv, (5, 5, 1), (2, 2)).size == (3, 3)
+
+
+def test_receptive_field_of_a_function_that_ignores_its_input_is_empty():
+    def constant(x):
+        return mg.Tensor(np.ones((x.shape[0], 3, 3, 1)))
+
+    assert not teach.receptive_field(constant, (5, 5, 1), (1, 1)).mask.any()
+
+
+def test_enough_samples_find_a_whole_max_pool_window():
+    """The docstring's advice: MaxPool2D(p) needs about 30·p² samples."""
+    field = teach.receptive_field(nn.MaxPool2D(6), (6, 6, 1), (0, 0), samples=30 * 36)
+    assert field.mask.all()
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        nn.Local((8, 8, 1), 2, kernel_size=3, padding="same", seed=0),
+        nn.Sequential(nn.Vect(), nn.Dense(64, 64, seed=0), nn.Unvect((8, 8, 1))),
+    ],
+)
+def test_a_faint_image_does_not_make_a_layer_look_equivariant(model):
+    """The tolerance is relative to the outputs, with no absolute floor: on an image of 1e-6 the
+    outputs are ~1e-6, and the errors of a non-equivariant layer are too."""
+    faint = blob() * 1e-6
+    result = teach.check_equivariance(model, faint, (1, 1))
+    assert not result.equivariant, str(result)
+    assert teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), faint, (1, 1)).equivariant

@@ -167,8 +167,9 @@ class Conv2D(Module):
     """H_ij = vect(P_k(i, j))ᵀ W + bᵀ, with W ~ (s²c, c') shared by every pixel, s = 2k + 1.
 
     x ~ (n, h, w, c) → (n, h, w, c') with padding="same" (k zeros around; ⌈h/t⌉ × ⌈w/t⌉ with
-    stride t), (n, h − 2k, w − 2k, c') with "valid". Rows of W are in patch order
-    (a·s + b)·c + channel. Parameters: s²·c·c' + c'. Composed: pad → patches → matmul → + b.
+    stride t), (n, h − 2k, w − 2k, c') with "valid" (⌊(h − s)/t⌋ + 1 rows with stride t). Rows of
+    W are in patch order (a·s + b)·c + channel. Parameters: s²·c·c' + c'. Composed: pad →
+    patches → matmul → + b.
 
     >>> import minigrad as mg
     >>> conv = Conv2D(1, 8, kernel_size=3, seed=0)
