@@ -50,11 +50,11 @@ INSTALL_HINT = (
     "image (draw_graph(...) and its .source still work without it). " + INSTALL_STEPS + "or "
     "save the DOT text instead with format='dot'."
 )
-# The same hint in the words of `minigrad graph`.
+# The same hint in the words of `minigrad graph`, which writes the DOT text instead when it can;
+# {done} says where it went (or why it did not).
 CLI_INSTALL_HINT = (
     "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered to an "
-    "image. " + INSTALL_STEPS + "or write the DOT text instead, which needs no Graphviz, with "
-    "--format dot (or -o graph.dot)."
+    "image. {done} " + INSTALL_STEPS + "and run the command again."
 )
 
 
@@ -144,6 +144,11 @@ def draw_graph(
         raise TypeError(
             f"draw_graph: root must be a Tensor (for example the loss or a model's output); got "
             f"{type(root).__name__}." + (swapped if isinstance(model, Tensor) else "")
+        )
+    if collapse and depth not in (None, 1):
+        raise ValueError(
+            f"draw_graph: collapse=True is depth=1 (each layer one node), but depth={depth!r} "
+            "was given too. Pass one of them."
         )
     if depth is None and collapse:
         depth = 1
@@ -264,8 +269,8 @@ def render(digraph, path, format="svg"):
     DOT text (format="dot", which needs no Graphviz). Returns the path written.
 
     A path without a suffix gets ".<format>"; a path with another suffix than ".<format>" is
-    refused (ValueError), so a file's name always tells its format. Raises GraphvizNotFound
-    when `dot` is missing.
+    refused (ValueError), so a file's name always tells its format. Missing folders are
+    created; an existing file is replaced. Raises GraphvizNotFound when `dot` is missing.
 
     >>> import minigrad as mg, tempfile, os
     >>> graph = draw_graph(mg.Tensor([1.0], requires_grad=True) * 2)
@@ -278,20 +283,32 @@ def render(digraph, path, format="svg"):
     if not path.suffix:
         path = path.with_suffix("." + format)
     elif path.suffix.lower() != "." + format:
+        written_as = path.suffix[1:].lower()
+        fix = f"Name the file {path.name}.{format}"  # lr0.01 → lr0.01.svg: ".01" is no format
+        if written_as in FORMATS:
+            fix = f"Name the file {path.stem}.{format}, or pass format={written_as!r}"
         raise ValueError(
             f"render: {path.name} ends in {path.suffix} but format={format!r} would write "
-            f"{format.upper()} into it. Name the file {path.stem}.{format}, or pass "
-            f"format={path.suffix[1:].lower()!r} if that is one of {', '.join(FORMATS)}."
+            f"{format.upper()} into it. {fix}."
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     if format == "dot":
-        path.write_text(digraph.source, encoding="utf-8")
-        return path
+        data = digraph.source.encode("utf-8")
+    else:
+        try:
+            data = digraph.pipe(format=format)
+        except graphviz.ExecutableNotFound:  # a plain graphviz.Digraph (ours raises the hint)
+            raise GraphvizNotFound(INSTALL_HINT) from None
+    # Folders are made only now, so that a render that failed leaves no empty folder behind.
     try:
-        image = digraph.pipe(format=format)
-    except graphviz.ExecutableNotFound:  # a plain graphviz.Digraph (ours raises the hint itself)
-        raise GraphvizNotFound(INSTALL_HINT) from None
-    path.write_bytes(image)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # mkdir's message does not say which part
+        folders = reversed(path.parents)  # outermost first: the first one that is not a folder
+        blocker = next((f for f in folders if f.exists() and not f.is_dir()), path.parent)
+        raise NotADirectoryError(
+            f"cannot write {path}: {blocker} is a file, not a folder. Name another folder, or "
+            "move the file."
+        ) from None
+    path.write_bytes(data)
     return path
 
 
@@ -463,26 +480,21 @@ class _Drawing:
     # -- modules, their calls and boxes --
     def _calls_of(self, fn):
         """The calls that made `fn` at depth ≥ 1, outermost first: ((module, call id), …)."""
-        call_ids = getattr(fn, "call_ids", None) or tuple(id(m) for m in fn.scope)
-        return tuple(
-            (module, call)
-            for module, call in zip(fn.scope, call_ids, strict=True)
-            if self.modules[id(module)][1] >= 1
-        )
+        return tuple(c for c in _call_chain(fn) if self.modules[id(c[0])][1] >= 1)
 
     def _owner_calls(self, leaf):
-        """The calls down to the call of the layer that owns a parameter; () for other leaves
-        (and for a layer that made no op of this graph). A layer called several times shares
-        its parameters between the calls: they are drawn outside the calls' boxes."""
+        """The calls whose boxes hold a parameter: those that every call of the layer that owns
+        it ran inside (its own call too, when it was called once). A layer called several
+        times, in one block or in two, shares the parameter: it is drawn outside those calls.
+        () for other leaves (and for a layer that made no op of this graph)."""
         owner = self.leaves.get(id(leaf), (None, None))[1]
         if owner is None or id(owner) not in self.calls:
             return ()
-        first_call, _ = self.calls[id(owner)]
-        for index, (module, _) in enumerate(first_call):  # above the outermost module called
-            if len(self.calls[id(module)][1]) > 1:  # more than once (it shares the parameter)
-                first_call = first_call[:index]
-                break
-        return tuple(c for c in first_call if self.modules[id(c[0])][1] >= 1)
+        chains = self.calls[id(owner)]  # the calls down to each call of the owner
+        common = 0
+        while all(len(c) > common and c[common][1] == chains[0][common][1] for c in chains):
+            common += 1
+        return tuple(c for c in chains[0][:common] if self.modules[id(c[0])][1] >= 1)
 
     def _cluster_path(self, calls):
         """The boxes that hold a node made by `calls`: one per call of a module at depth ≥ 1
@@ -506,7 +518,7 @@ class _Drawing:
             return "backward graph (built by backward(create_graph=True))"
         module, call_id = call
         text = _module_text(module, self.modules[id(module)][0])
-        number = self.calls.get(id(module), ((), ()))[1].index(call_id) + 1
+        number = [chain[-1][1] for chain in self.calls[id(module)]].index(call_id) + 1
         return text + (f" (call {number})" if number > 1 else "")
 
     # -- labels --
@@ -583,7 +595,7 @@ class _Drawing:
                 "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "(unnamed)")
                 for leaf in self.grad_of[id(t)]
             )
-        lines = [f"{name} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
+        lines = [f"{_dot_text(name)} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
         if t.dtype != DEFAULT_DTYPE:
             lines.append(str(t.dtype))
         small = self.show_values and t.size <= 4
@@ -611,12 +623,15 @@ class _Drawing:
             node_attr={"fontname": "Helvetica", "fontsize": "10", "margin": "0.08,0.03"},
             edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.7"},
         )
-        if title is None and self.model is not None and self.modules[id(self.model)][1] == 0:
+        if title is not None:
+            title = _dot_text(title)  # the caller's words, shown as written
+        elif self.model is not None and self.modules[id(self.model)][1] == 0:
             title = _module_text(self.model, "")
         if self.batch_size is not None:
             title = (title + " · " if title else "") + f"n = {self.batch_size}"
         if title:
-            graph.attr(label=title, labelloc="t")
+            # nohtml: a title such as "<my net>" is text, not a Graphviz HTML-like label.
+            graph.attr(label=graphviz.nohtml(title), labelloc="t")
         self._emit(graph)
         for tail, head, attributes in self.edges:
             graph.edge(tail, head, **attributes)
@@ -801,18 +816,20 @@ def _batch_after_matmul(inputs, out_ndim):
     return None
 
 
+def _call_chain(fn):
+    """The module calls that made `fn`, outermost first: ((module, call id), …)."""
+    return tuple(zip(fn.scope, fn.call_ids, strict=True))
+
+
 def _call_table(ops):
-    """id(module) -> (the calls down to its first call, ((module, call id), …); the ids of its
-    calls in the order they were made)."""
-    first, ids = {}, {}
+    """id(module) -> for each of its calls, in the order they were made, the chain of calls
+    from the outermost down to that call: ((module, call id), …)."""
+    chains = {}  # id(module) -> {call id: chain}
     for fn in ops:
-        call_ids = getattr(fn, "call_ids", None) or tuple(id(m) for m in fn.scope)
-        chain = tuple(zip(fn.scope, call_ids, strict=True))
+        chain = _call_chain(fn)
         for index, (module, call) in enumerate(chain):
-            ids.setdefault(id(module), set()).add(call)
-            if id(module) not in first or call < first[id(module)][-1][1]:
-                first[id(module)] = chain[: index + 1]
-    return {key: (first[key], tuple(sorted(ids[key]))) for key in ids}
+            chains.setdefault(id(module), {})[call] = chain[: index + 1]
+    return {key: tuple(by_call[c] for c in sorted(by_call)) for key, by_call in chains.items()}
 
 
 def _outermost_module(ops):
@@ -839,6 +856,8 @@ def _module_table(model, ops):
         named = _named_modules(model)
         by_name = dict(named)
         for name, module in named:
+            if id(module) in table:  # a module held twice keeps its first name, as its params
+                continue
             depth = 0 if name == "" else name.count(".") + 1
             parts = name.split(".") if name else []
             path = tuple(by_name[".".join(parts[: i + 1])] for i in range(len(parts)))
@@ -883,7 +902,7 @@ def _unique(items):
 
 def _module_text(module, name):
     """`Conv2D conv1 · 3×3 · 1→8 · 80 params`, from the layer's attributes."""
-    parts = [f"{type(module).__name__} {name}".strip()]
+    parts = [_dot_text(f"{type(module).__name__} {name}".strip())]
     kernel = getattr(module, "kernel_size", None)
     if isinstance(kernel, int):
         parts.append(f"{kernel}×{kernel}")
@@ -976,10 +995,17 @@ def _index_text(index):
 
 
 def _short(value, width=24):
+    """A setting for a label: at most `width` characters (ending in … when cut)."""
     if isinstance(value, np.ndarray):
         value = value.tolist()
     text = str(value)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return _dot_text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _dot_text(text):
+    r"""`text` for a DOT label, where a backslash starts an escape (\n a new line, \l a
+    left-aligned one, \N the node's id): doubled, a name such as r"\lambda" keeps it."""
+    return text.replace("\\", "\\\\")
 
 
 def _emit_legend(graph, drawn):
@@ -1057,6 +1083,9 @@ def add_arguments(parser):
     )
     parser.add_argument("--rankdir", choices=("LR", "TB"), default="LR", help="layout direction")
     parser.add_argument("--max-nodes", type=int, default=300, help="refuse larger drawings")
+    parser.add_argument(
+        "--force", action="store_true", help="replace the output file if it exists already"
+    )
     parser.set_defaults(run=run_command)
 
 
@@ -1093,6 +1122,11 @@ def run_command(args):
         input_shape = _parse_shape(args.input_shape)
     if args.batch < 1:
         raise ValueError(f"minigrad graph: --batch must be ≥ 1; got {args.batch}.")
+    if args.collapse and args.depth not in (None, 1):
+        raise ValueError(
+            f"minigrad graph: --collapse is --depth 1 (each layer one node), but --depth "
+            f"{args.depth} was given too. Pass one of them."
+        )
     if args.backward == "alone" and (args.collapse or args.depth is not None):
         raise ValueError(
             "minigrad graph: --collapse and --depth draw a layer of the forward graph as one "
@@ -1136,12 +1170,30 @@ def run_command(args):
             "chooses the format)."
         )
     format = args.format or suffix or "svg"
+    path = path or Path("graph." + format)
+    target = path if path.suffix else path.with_suffix("." + format)  # as render names it
+    if target.exists() and not args.force:  # it may be a picture of the user's, not ours
+        raise FileExistsError(
+            f"minigrad graph: {target} exists already, and it is not replaced without asking. "
+            "Pass --force to replace it, or name another file with -o."
+        )
     try:
-        path = render(graph, path or Path("graph." + format), format)
+        path = render(graph, path, format)
     except GraphvizNotFound:
-        raise GraphvizNotFound(CLI_INSTALL_HINT) from None
+        done = _dot_instead(graph, target, args)
+        raise GraphvizNotFound(CLI_INSTALL_HINT.format(done=done)) from None
     print(f"wrote {path}")
     return 0
+
+
+def _dot_instead(graph, target, args):
+    """Without `dot`: write the DOT text beside the image asked for (x.svg → x.dot), which any
+    Graphviz viewer opens, unless a file of that name exists; say what happened."""
+    dot = target.with_suffix(".dot")
+    if dot.exists() and not args.force:
+        return f"{dot} exists already, so the DOT text was not written either (--force would)."
+    render(graph, dot, "dot")
+    return f"The DOT text, which needs no Graphviz, is in {dot} (any Graphviz viewer opens it)."
 
 
 def _output_path(output):

@@ -29,14 +29,16 @@ def test_svg_is_rendered_with_dot(tmp_path):
 
 
 def test_collapse_and_backward_options(tmp_path):
-    out = tmp_path / "g.dot"
+    out = tmp_path / "collapsed.dot"
     assert main(["graph", "--model", "digits_cnn", "--collapse", "-o", str(out)]) == 0
     collapsed = out.read_text(encoding="utf-8")
     assert "box3d" in collapsed and "Patches" not in collapsed
+    out = tmp_path / "backward.dot"
     assert main(["graph", "--model", "conv_image", "--backward", "-o", str(out)]) == 0
     backward = out.read_text(encoding="utf-8")
     assert "Fold k=1" in backward and "∂L/∂conv.weight" in backward
     assert "Patches k=1" not in backward  # alone: the forward ops are not drawn
+    out = tmp_path / "both.dot"
     assert main(["graph", "--model", "conv_image", "--backward", "both", "-o", str(out)]) == 0
     both = out.read_text(encoding="utf-8")
     assert "Fold k=1" in both and "Patches k=1" in both
@@ -80,10 +82,11 @@ def test_the_input_shape_is_read_from_a_first_dense_or_local_layer(tmp_path):
         "from minigrad import nn\nmodel = nn.Sequential(nn.Dense(5, 2), nn.ReLU())\n",
         encoding="utf-8",
     )
-    out = tmp_path / "g.dot"
+    out = tmp_path / "dense.dot"
     assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
     assert "x ~ (n, 5)" in out.read_text(encoding="utf-8")
     script.write_text("from minigrad import nn\nmodel = nn.Local((4, 4, 1), 2, 3)\n")
+    out = tmp_path / "local.dot"
     assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
     assert "x ~ (n, 4, 4, 1)" in out.read_text(encoding="utf-8")
 
@@ -114,7 +117,29 @@ def test_missing_dot_is_reported_with_install_hints(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert "apt-get install graphviz" in err and "brew install graphviz" in err
     # The way out is said in the command's words, not draw_graph's or render's.
-    assert "--format dot" in err and "-o graph.dot" in err and "format='dot'" not in err
+    assert "format='dot'" not in err
+    # The DOT text is written instead, beside the image asked for, and the message says where.
+    assert f"The DOT text, which needs no Graphviz, is in {tmp_path / 'g.dot'}" in err
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_missing_dot_does_not_replace_an_existing_dot_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    (tmp_path / "g.dot").write_text("mine")
+    assert main(["graph", "--model", "mlp", "-o", str(tmp_path / "g.svg")]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'g.dot'} exists already, so the DOT text was not written" in err
+    assert (tmp_path / "g.dot").read_text() == "mine"
+    assert main(["graph", "--model", "mlp", "--force", "-o", str(tmp_path / "g.svg")]) == 2
+    assert (tmp_path / "g.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_collapse_with_another_depth_is_refused(tmp_path, capsys):
+    out = str(tmp_path / "g.dot")
+    assert main(["graph", "--model", "lenet", "--collapse", "--depth", "2", "-o", out]) == 2
+    assert "--collapse is --depth 1" in capsys.readouterr().err
+    assert main(["graph", "--model", "lenet", "--collapse", "--depth", "1", "-o", out]) == 0
 
 
 def test_an_output_folder_gets_graph_dot_inside_it(tmp_path, capsys):
@@ -232,3 +257,25 @@ def test_a_file_whose_model_is_not_a_module_is_a_clear_error(tmp_path, capsys):
     assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 2
     message = capsys.readouterr().err
     assert "defines `model`, but it is not a Module" in message and "(got int)" in message
+
+
+def test_an_existing_output_is_not_replaced_without_force(tmp_path, capsys):
+    mine = tmp_path / "mine.dot"
+    mine.write_text("a file of the user's")
+    assert main(["graph", "--model", "mlp", "-o", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"minigrad graph: {mine} exists already") and "--force" in err
+    assert mine.read_text() == "a file of the user's"
+    (tmp_path / "graph.dot").write_text("mine too")  # the name a folder gets, found as well
+    assert main(["graph", "--model", "mlp", "-f", "dot", "-o", str(tmp_path)]) == 2
+    assert (tmp_path / "graph.dot").read_text() == "mine too"
+    assert main(["graph", "--model", "mlp", "--force", "-o", str(mine)]) == 0
+    assert mine.read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_an_output_inside_a_file_says_which_part_is_not_a_folder(tmp_path, capsys):
+    (tmp_path / "notes").write_text("mine")
+    for output in ("notes/g.dot", "notes/deeper/g.dot"):
+        assert main(["graph", "--model", "mlp", "-o", str(tmp_path / output)]) == 2
+        err = capsys.readouterr().err
+        assert f"{tmp_path / 'notes'} is a file, not a folder" in err and "Errno" not in err

@@ -1031,6 +1031,15 @@ def test_depth_with_the_backward_graph_alone_is_refused():
     assert "box3d" in both.source  # the forward part is drawn collapsed
 
 
+def test_collapse_with_another_depth_is_refused():
+    """collapse=True means depth=1: with depth=2 as well, one of them would be ignored."""
+    model = conv_net()
+    loss = model(image()).sum()
+    with pytest.raises(ValueError, match=r"collapse=True is depth=1 .* but depth=2 was given"):
+        viz.draw_graph(loss, model, collapse=True, depth=2)
+    assert "box3d" in viz.draw_graph(loss, model, collapse=True, depth=1).source
+
+
 def test_a_model_that_did_not_make_the_graph_is_refused():
     x = mg.Tensor(np.ones((2, 3), dtype=np.float32), name="x")
     dense = nn.Dense(3, 2, seed=0)
@@ -1054,3 +1063,66 @@ def test_a_batch_size_that_divides_the_data_rows_is_accepted():
     assert "n = 3" in viz.draw_graph(layer(x).sum(), layer, batch_size=3).source
     with pytest.raises(ValueError, match="batch_size=5, but this graph has no batch of 5"):
         viz.draw_graph(layer(x).sum(), layer, batch_size=5)
+
+
+@needs_dot
+def test_backslashes_in_names_and_titles_are_drawn_as_written(tmp_path):
+    # DOT reads \l, \n, \N in a label as escapes: unescaped, r"\lambda" was drawn "ambda".
+    model = nn.Sequential((r"scale\l", nn.ReLU()))
+    x = mg.Tensor([[1.0, 2.0]], requires_grad=True, name=r"\lambda")
+    graph = viz.draw_graph(model(x), model, title=r"<net\N>")
+    assert r"\\lambda ~ (1, 2)" in nodes(graph)[node_with(graph, "lambda")]
+    svg = viz.render(graph, tmp_path / "names.svg").read_text(encoding="utf-8")
+    for text in (r"\lambda ~ (1, 2)", r"ReLU scale\l", r"&lt;net\N&gt;"):
+        assert f">{text}<" in svg
+
+
+class _SharedNet(nn.Module):
+    """One Dense layer held by two blocks (block1.fc is block2.fc)."""
+
+    def __init__(self):
+        super().__init__()
+        shared = nn.Dense(3, 3, seed=0)
+        self.block1, self.block2 = _Block(), _Block()
+        self.block1.fc = self.block2.fc = shared
+
+    def forward(self, x):
+        return self.block2(self.block1(x))
+
+
+def test_a_layer_shared_by_two_blocks_keeps_its_first_name_and_its_parameters_outside_both():
+    net = _SharedNet()
+    x = mg.Tensor(np.ones((2, 3), np.float32), requires_grad=True, name="x")
+    graph = viz.draw_graph(net(x).sum(), net)
+    # Named as its parameters are (named_parameters lists a shared one under its first name).
+    assert sorted(clusters(graph)) == [
+        '"Dense block1.fc · 3→3 · 12 params (call 2)"',
+        '"Dense block1.fc · 3→3 · 12 params"',
+        '"_Block block1 · 12 params"',
+        '"_Block block2 · 12 params"',
+    ]
+    outside = graph.source.split("subgraph cluster_")[0]  # not in block1's box: block2 reads it
+    assert "block1.fc.weight ~ (3, 3)" in outside and "block1.fc.bias ~ (3)" in outside
+
+
+def test_render_without_dot_leaves_no_empty_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` anywhere on PATH
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    with pytest.raises(viz.GraphvizNotFound):
+        viz.render(graph, tmp_path / "pictures" / "tiny.svg")
+    assert not (tmp_path / "pictures").exists()
+
+
+def test_render_suggests_a_name_that_keeps_a_suffix_that_is_no_format(tmp_path):
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    with pytest.raises(ValueError) as caught:
+        viz.render(graph, tmp_path / "lr0.01")  # not "lr0.svg", and no format='01'
+    assert str(caught.value).endswith("Name the file lr0.01.svg.")
+
+
+def test_render_says_which_part_of_the_path_is_a_file(tmp_path):
+    (tmp_path / "notes").write_text("mine")
+    graph = viz.draw_graph(mg.Tensor([1.0], requires_grad=True) * 2.0)
+    with pytest.raises(NotADirectoryError, match=r"notes is a file, not a folder"):
+        viz.render(graph, tmp_path / "notes" / "deeper" / "g.dot", format="dot")
+    assert (tmp_path / "notes").read_text() == "mine"
