@@ -27,6 +27,9 @@ STYLES = {
     "backward op": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e3f4df"},
     "layer": {"shape": "box3d", "style": "filled", "fillcolor": "#e8d9f1"},
 }
+# A dashed "grad of" edge from a gradient to its tensor; the frame of a layer's box.
+GRAD_OF_EDGE = {"style": "dashed", "color": "#4c9a42", "constraint": "false", "label": "grad of"}
+CLUSTER_STYLE = {"style": "rounded,filled", "fillcolor": "#f7f3fa", "color": "#9b7bb3"}
 LEGEND_TEXT = {
     "input": "input\\n(data or constant)",
     "parameter": "parameter\\n(a leaf to train)",
@@ -657,10 +660,6 @@ class _Drawing:
         # Innermost boxes first, so that each box is complete when it is put in its parent.
         for path in sorted((p for p in members if p), key=len, reverse=True):
             boxes[path[:-1]].subgraph(boxes[path])
-
-
-GRAD_OF_EDGE = {"style": "dashed", "color": "#4c9a42", "constraint": "false", "label": "grad of"}
-CLUSTER_STYLE = {"style": "rounded,filled", "fillcolor": "#f7f3fa", "color": "#9b7bb3"}
 
 
 def _walk(roots, stop=()):
