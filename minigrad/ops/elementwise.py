@@ -98,8 +98,8 @@ class Pow(Function):
     forward:  y = a^b
     backward: ∂L/∂a = unbroadcast(g · b · a^(b−1)),  ∂L/∂b = unbroadcast(g · y · log a)
     Two limits are taken explicitly, where the formulas give 0 · ∞ = nan: ∂y/∂a = 0 where
-    b = 0 (a^0 is constant), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (there y = 0^b is 0 or 1,
-    flat in b). Where a = 0 and b < 0, y = 0^b is ∞ and ∂y/∂b is nan: there is no slope.
+    a = 0 and b = 0 (a^0 is constant), and ∂y/∂b = 0 where a = 0 and b ≥ 0 (there y = 0^b is
+    0 or 1, flat in b). Where a = 0 and b < 0, y = 0^b is ∞ and ∂y/∂b is nan: there is no slope.
     """
 
     saves_output = True
@@ -111,8 +111,10 @@ class Pow(Function):
         a, b = self.inputs
         grad_a = grad_b = None
         if self.needs_input_grad[0]:
-            # b − 1 where b ≠ 0, and 0 where b = 0: then b · a^0 = 0 even at a = 0.
-            exponent = b - _mask(b.data != 0, b.dtype)
+            # b − 1, but 0 where a = b = 0: then b · a^0 = 0 rather than 0 · 0^−1 = nan. Only
+            # there: at b = 0 and a ≠ 0, b · a^(b − 1) is 0 already, and its slope in b (a
+            # second-order gradient) is a^(b − 1) = 1/a, which the exponent 0 would make 1.
+            exponent = b - _mask((b.data != 0) | (a.data != 0), b.dtype)
             grad_a = unbroadcast(grad_out * b * a**exponent, a.shape)
         if self.needs_input_grad[1]:
             # log 1 = 0 instead of log 0 = −∞ where a = 0.

@@ -68,6 +68,27 @@ def test_pow_integer_exponent_of_negative_base():
     assert out.dtype == np.float64
 
 
+def test_pow_second_order_gradients_at_a_zero_exponent():
+    """∂y/∂a = b·a^(b−1) is 0 at b = 0, but its slope in b is a^(b−1) = 1/a there, not 1: the
+    limit taken for a = b = 0 (∂y/∂a = 0 rather than 0·∞) must not reach a ≠ 0."""
+    base, exponent = np.array([0.7, 2.0]), np.zeros(2)
+    check_op(mg.pow, base, exponent, expected=np.ones(2))
+    a, b = leaf(base), leaf(exponent)
+    (grad_a,) = mg.grad(mg.pow(a, b).sum(), [a], create_graph=True)
+    (grad_ab,) = mg.grad(grad_a.sum(), [b])
+    np.testing.assert_array_equal(grad_a.data, [0.0, 0.0])
+    np.testing.assert_allclose(grad_ab.data, 1 / base)
+
+
+def test_pow_gradients_at_a_zero_base_take_the_limits():
+    """At a = 0 the formulas give 0·∞: ∂y/∂a = b·0^(b−1) is 0 for b = 0 (and b > 1), 1 for
+    b = 1; ∂y/∂b = 0^b·log 0 is 0 for b ≥ 0 (y = 0^b is flat in b there)."""
+    a, b = leaf([0.0, 0.0, 0.0]), leaf([0.0, 1.0, 2.0])
+    mg.pow(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad.data, [0.0, 1.0, 0.0])
+    np.testing.assert_array_equal(b.grad.data, [0.0, 0.0, 0.0])
+
+
 def test_number_to_the_power_of_a_tensor():
     x = np.array([-1.0, 0.0, 1.5])
     check_op(lambda t: 2.0**t, x, expected=2.0**x)
