@@ -216,6 +216,8 @@ class LogSoftmax(Function):
     saves_output = True
 
     def forward(self, x, axis):
+        if x.size == 0:  # an empty batch, or an empty axis (whose max numpy refuses): empty
+            return x.copy()
         z = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
         total = np.add.reduce(np.exp(z), axis=axis, keepdims=True)
         return np.subtract(z, np.log(total, out=total), out=z)

@@ -269,6 +269,16 @@ def test_log_softmax_of_huge_logits_is_finite_and_its_gradient_too():
     np.testing.assert_allclose(x.grad.data, [[0, 0, 0], [-1 / 3, 2 / 3, -1 / 3]], atol=1e-6)
 
 
+@pytest.mark.parametrize("shape, axis", [((4, 0), -1), ((0, 3), 0), ((0, 3), 1)])
+def test_log_softmax_over_an_empty_axis_or_batch_is_empty(shape, axis):
+    x = mg.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+    y = mg.ops.log_softmax(x, axis)
+    assert y.shape == shape and y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.shape == shape
+    assert mg.nn.functional.softmax(x, axis=axis).shape == shape
+
+
 def test_log_softmax_axis_out_of_range_names_the_op():
     with pytest.raises(ValueError, match="log_softmax: axis 2 is out of range"):
         mg.ops.log_softmax(mg.Tensor(rand(2, 3)), axis=2)
