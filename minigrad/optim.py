@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from minigrad.autograd import no_grad
-from minigrad.nn.module import Parameter
+from minigrad.nn.module import Module, Parameter
 from minigrad.tensor import Tensor
 
 
@@ -31,6 +31,18 @@ def _below_one(v):
     return 0 <= v < 1
 
 
+def _what_it_is(p):
+    """What a refused parameter is, said so that the fix follows (for the optimizers' error)."""
+    if isinstance(p, Tensor):
+        return "it is a Tensor with requires_grad=False"
+    if isinstance(p, dict):  # PyTorch's [{"params": …, "lr": …}, …]
+        return (
+            "it is a dict: minigrad's optimizers have no parameter groups; make one optimizer "
+            "per group, each with its own settings"
+        )
+    return f"got {type(p).__name__}"
+
+
 class Optimizer:
     """Holds the parameters to update; subclasses define `update(p, grad, state)`."""
 
@@ -40,6 +52,18 @@ class Optimizer:
             raise TypeError(
                 f"{name} takes an iterable of tensors, not one Tensor: pass [w] rather than w "
                 "(or model.parameters())."
+            )
+        # The model, or its method without the (): list() would fail with "… is not iterable",
+        # or (a Sequential) list its layers.
+        if isinstance(params, Module):
+            raise TypeError(
+                f"{name} takes the model's parameters, not the model: pass model.parameters() "
+                f"rather than the {type(params).__name__} itself."
+            )
+        if callable(params):
+            raise TypeError(
+                f"{name} got the function {getattr(params, '__name__', params)!r}, not the "
+                "parameters it returns: call it, model.parameters() (note the ())."
             )
         self.params = list(params)
         if not self.params:
@@ -53,8 +77,8 @@ class Optimizer:
             # requires_grad is more likely a forgotten requires_grad=True.
             if not isinstance(p, Tensor) or not (p.requires_grad or isinstance(p, Parameter)):
                 raise TypeError(
-                    f"{name}: parameter {position} is not a Tensor that requires grad (got "
-                    f"{type(p).__name__}). Pass model.parameters() or tensors made with "
+                    f"{name}: parameter {position} is not a Tensor that requires grad "
+                    f"({_what_it_is(p)}). Pass model.parameters() or tensors made with "
                     "requires_grad=True."
                 )
             if p.grad_fn is not None:
@@ -72,10 +96,20 @@ class Optimizer:
                     "step() would update it twice. Pass each tensor once (model.parameters() "
                     "lists a shared one once)."
                 )
-        self.lr = _check_setting(
-            name, "the learning rate lr", lr, "> 0 (for example 0.01)", _positive
-        )
+        self.lr = lr  # checked by the property below, here and when a schedule changes it
         self.state = [{} for _ in self.params]
+
+    @property
+    def lr(self):
+        """The learning rate; `optimizer.lr = 0.01` between steps changes it (a schedule)."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value):
+        name = type(self).__name__
+        self._lr = _check_setting(
+            name, "the learning rate lr", value, "> 0 (for example 0.01)", _positive
+        )
 
     def step(self):
         """Update every parameter that has a gradient (those without one are left alone)."""

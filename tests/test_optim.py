@@ -95,6 +95,33 @@ def test_an_optimizer_refuses_what_it_could_not_update():
         optim.SGD([mg.Tensor([1.0])], lr=0.1)  # a forgotten requires_grad=True
 
 
+def test_the_model_instead_of_its_parameters_is_refused_with_the_fix():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(2, 2, seed=0)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    model = Net()
+    for wrong in (model, nn.Sequential(nn.Dense(2, 2, seed=0))):  # not iterable / its layers
+        with pytest.raises(TypeError, match=r"not the model: pass model\.parameters\(\)"):
+            optim.SGD(wrong, lr=0.1)
+    with pytest.raises(TypeError, match=r"the function 'parameters'.*model\.parameters\(\)"):
+        optim.Adam(model.parameters)  # the method itself, without the ()
+
+
+def test_a_refused_parameter_is_described_so_the_fix_follows():
+    with pytest.raises(TypeError, match="parameter 0 .*it is a Tensor with requires_grad=False"):
+        optim.SGD([mg.Tensor([1.0])], lr=0.1)
+    groups = [{"params": nn.Dense(2, 2, seed=0).parameters(), "lr": 0.1}]  # PyTorch's groups
+    with pytest.raises(TypeError, match="it is a dict: .* no parameter groups; make one optimizer"):
+        optim.SGD(groups, lr=0.1)
+    with pytest.raises(TypeError, match=r"parameter 0 .*\(got ndarray\)"):
+        optim.SGD([np.zeros(2)], lr=0.1)
+
+
 @pytest.mark.parametrize("make", [optim.SGD, optim.Adam])
 def test_a_frozen_layer_may_stay_in_the_list_and_is_left_alone(make):
     model = nn.Sequential(nn.Dense(2, 2, seed=0), nn.Dense(2, 1, seed=1))
@@ -160,3 +187,40 @@ def test_adam_defaults_are_pytorchs():
     np.testing.assert_allclose(values, expected, rtol=1e-9)
     adam = optim.Adam(nn.Dense(2, 2, seed=0).parameters())
     assert (adam.lr, adam.betas, adam.eps, adam.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 0.0)
+
+
+def test_lr_changed_between_steps_keeps_the_state_and_a_skipped_step_advances_nothing():
+    # As PyTorch (param_groups[0]["lr"] = …): the momentum buffer (SGD) and m, v, t (Adam) go
+    # on with the new lr; a step where p.grad is None leaves p and its state alone.
+    p = mg.Tensor(np.array([1.0, -2.0]), requires_grad=True)
+    sgd, adam_p = optim.SGD([p], lr=0.1, momentum=0.9), mg.Tensor([1.0], requires_grad=True)
+    adam = optim.Adam([adam_p], lr=0.1)
+    expected, buffer = np.array([1.0, -2.0]), None
+    m = v = 0.0
+    expected_adam, t = 1.0, 0
+    for step, lr in enumerate([0.1, 0.05, 0.05, 0.01]):
+        sgd.lr = adam.lr = lr
+        sgd.zero_grad(), adam.zero_grad()
+        if step != 2:  # no backward at step 2: both grads stay None
+            (p * p).sum().backward()
+            (adam_p * 3).sum().backward()
+            g = 2 * expected
+            buffer = g if buffer is None else 0.9 * buffer + g
+            expected = expected - lr * buffer
+            t += 1
+            m, v = 0.9 * m + 0.1 * 3, 0.999 * v + 0.001 * 9
+            expected_adam -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        sgd.step(), adam.step()
+        np.testing.assert_allclose(p.data, expected, rtol=1e-12)
+        np.testing.assert_allclose(adam_p.data, [expected_adam], rtol=1e-6)
+    assert adam.state[0]["step"] == 3
+
+
+@pytest.mark.parametrize("value", [-1, 0, "0.1", None, True])
+def test_a_learning_rate_set_between_steps_is_checked_as_the_first(value):
+    sgd = optim.SGD([mg.Tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD: the learning rate lr must be a number > 0"):
+        sgd.lr = value
+    assert sgd.lr == 0.1
+    sgd.lr = 0.5  # a schedule's new value
+    assert sgd.lr == 0.5 and type(sgd.lr) is float

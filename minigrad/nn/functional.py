@@ -67,8 +67,19 @@ def mse_loss(prediction, target):
     """
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=prediction.dtype)
     if prediction.shape != target.shape:
+        hint = ""
+        if [n for n in prediction.shape if n != 1] == [n for n in target.shape if n != 1]:
+            # Typically a model with one output, (n, 1), and targets (n,): PyTorch would
+            # broadcast them to (n, n) (with a warning) and compare every pair.
+            hint = (
+                " They differ only by axes of size 1: give the target the prediction's shape, "
+                f"target.reshape{prediction.shape}"
+            )
+            if prediction.shape == (*target.shape, 1):
+                hint += " (for fit: y.reshape(-1, 1) for a model with one output)"
+            hint += "."
         raise ValueError(
             f"mse_loss: prediction and target must have the same shape; got {prediction.shape} "
-            f"and {target.shape}."
+            f"and {target.shape}.{hint}"
         )
     return ops.mean((prediction - target) ** 2)

@@ -55,6 +55,16 @@ def test_mse_loss():
         F.mse_loss(mg.Tensor(p), mg.Tensor(rand(2, 3)))
 
 
+def test_mse_loss_says_how_to_match_targets_without_a_column_axis():
+    # One output per example, (n, 1), against targets (n,): PyTorch would broadcast them to
+    # (n, n); minigrad refuses, and the error says which reshape makes them match.
+    prediction = mg.Tensor(rand(4, 1))
+    with pytest.raises(ValueError, match=r"got \(4, 1\) and \(4,\)\. .*target\.reshape\(4, 1\)"):
+        F.mse_loss(prediction, rand(4))
+    with pytest.raises(ValueError, match=r"and \(2, 2\)\.$"):  # no hint when the numbers differ
+        F.mse_loss(mg.Tensor(rand(4)), rand(2, 2))
+
+
 def test_cross_entropy_errors():
     logits = mg.Tensor(rand(2, 3))
     with pytest.raises(ValueError, match=r"labels must lie in 0 … 2 .* got 3 at position 1"):
