@@ -245,6 +245,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
     context = multiprocessing.get_context("spawn")
     time.sleep(0.5)  # let this process's BLAS threads (busy with the checks) stop spinning
     samples = {name: [] for name in builders}
+    preempted = {name: [] for name in builders}  # involuntary switches per second, per process
     names = list(builders)
     rounds = max(1, min(rounds, repeat))
     per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
@@ -267,11 +268,14 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
                 if name not in OPTIONAL_SIDES:
                     raise RuntimeError(f"the {name} side failed in its timing process: {value}")
                 print(f"warning: {name} side left out: {value}", file=sys.stderr)
-                del samples[name]
+                del samples[name], preempted[name]
                 names.remove(name)  # later rounds skip it; this round's order was copied
             else:
-                samples[name].extend(value)
-    return samples
+                times, rate = value
+                samples[name].extend(times)
+                if rate is not None:
+                    preempted[name].append(rate)
+    return samples, preempted
 
 
 OPTIONAL_SIDES = ("torch",)  # a failure drops its column (with a warning) rather than the run
@@ -288,16 +292,38 @@ def _timing_worker(connection, builder, args, count, min_sample, warmup):
         step()
         loops = max(1, math.ceil(min_sample / max(time.perf_counter() - start, 1e-9)))
         times = []
+        switches, began = _involuntary_switches(), time.perf_counter()
         for _ in range(count):
             start = time.perf_counter()
             for _ in range(loops):
                 step()
             times.append((time.perf_counter() - start) / loops)
+        rate = None
+        if switches is not None:
+            rate = (_involuntary_switches() - switches) / (time.perf_counter() - began)
     except Exception as error:  # noqa: BLE001 - the parent decides (an optional side may fail)
         connection.send(("error", f"{type(error).__name__}: {error}"))
     else:
-        connection.send(("ok", times))
+        connection.send(("ok", (times, rate)))
     connection.close()
+
+
+# How often the operating system took the cores away from a timing process (all its threads,
+# BLAS's included) to run something else: the sign of a busy machine that the load average at the
+# start can miss. On a busy 2-core machine OpenBLAS's two threads wait for each other, which
+# slows the GEMMs (shared by both sides) far more than minigrad's single-threaded Python, and so
+# pulls every ratio towards 1: the W4 ratio read 1.02 with its reference at 2.6 ms instead of
+# ~2.0. Above this rate in any process of a row, its verdicts read "unreliable (busy)".
+BUSY_SWITCHES_PER_SECOND = 50
+
+
+def _involuntary_switches():
+    """The process's involuntary context switches so far (None where `resource` is missing)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
 
 
 def paired_ratio(samples, name, baseline):
@@ -362,7 +388,8 @@ def conv_variant(name, side):
     n, h, w, _ = x.shape
     cols = references.im2col(np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))), 3)
     grad_y = np.ones((n * h * w, weight.shape[1]), dtype=DTYPE)
-    return lambda: references.conv_matmul_floor(cols, weight, grad_y)
+    out = [np.empty_like(grad_y), np.empty_like(weight), np.empty_like(cols)]  # y, ∂W, ∂cols
+    return lambda: references.conv_matmul_floor(cols, weight, grad_y, out)
 
 
 def mlp_variant(side):
@@ -392,7 +419,8 @@ def run_conv(name, repeat, torch_too):
     builders = {side: (conv_variant, (name, side)) for side in ("minigrad", "ref", "floor")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_conv, x, weight, bias))
-    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
+    samples, preempted = measure_isolated(builders, repeat)
+    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
 
 
 def run_overhead(repeat, torch_too):
@@ -428,18 +456,38 @@ def run_mlp(repeat, torch_too):
     builders = {side: (mlp_variant, (side,)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_mlp, x, labels, params))
-    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
+    samples, preempted = measure_isolated(builders, repeat)
+    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
+
+
+def lenet_check(lr=0.01, build=minigrad_lenet):
+    """W5's check: the largest relative error of minigrad's loss and gradients against the
+    reference's, at the initial weights and again after one timed SGD step of each side (what is
+    timed is the step, so its update must be the reference's too).
+
+    >>> lenet_check() < 1e-5
+    True
+    """
+    x, labels, params = lenet_inputs()
+    step, gradients = build(x, labels, params, lr)
+    errors = [max_relative_error(gradients(), references.lenet_gradients(x, labels, params))]
+    reference_params = [p.copy() for p in params]
+    step()
+    references.lenet_step(x, labels, reference_params, lr)
+    expected = references.lenet_gradients(x, labels, reference_params)
+    errors.append(max_relative_error(gradients(), expected))
+    return max(errors)
 
 
 def run_lenet(repeat, torch_too, lr=0.01):
     """W5: one SGD step of the LeNet-like net, each side in its own process."""
-    x, labels, params = lenet_inputs()
-    minigrad_gradients = minigrad_lenet(x, labels, params, lr)[1]
-    check = max_relative_error(minigrad_gradients(), references.lenet_gradients(x, labels, params))
+    x, labels, _ = lenet_inputs()
+    check = lenet_check(lr)
     builders = {side: (lenet_variant, (side, lr)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_lenet, x, labels, lr))
-    return {"samples": measure_isolated(builders, repeat), "check": check, "unit": "ms"}
+    samples, preempted = measure_isolated(builders, repeat)
+    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
 
 
 def _torch_variant(build, *inputs):
@@ -607,11 +655,42 @@ def _target_cells(name, result):
             text = f"{'ref' if what == 'ref' else 'floor'} ≤ {bound}× (#{issue})"
         targets.append(text)
         check = result.get("check")
+        busiest = _busiest(result)
         if check is not None and not check <= CHECK_TOLERANCE:  # (NaN or inf: INVALID too)
             verdicts.append("INVALID: results differ")
+        elif what != "µs/op" and busiest is not None and busiest > BUSY_SWITCHES_PER_SECOND:
+            verdicts.append(f"unreliable (busy: {busiest:.0f} switches/s)")
         else:
             verdicts.append("yes" if value <= bound else "NO")
     return "; ".join(targets), "; ".join(verdicts)
+
+
+def preemption_lines(results):
+    """One line per row timed in processes of its own: each side's involuntary context switches
+    per second while timing (median and max over its processes), and what they mean."""
+    lines = []
+    for name, result in results.items():
+        rates = {side: r for side, r in result.get("preempted", {}).items() if r}
+        if not rates:
+            continue
+        sides = ", ".join(
+            f"{side} {statistics.median(r):.0f} (max {max(r):.0f})" for side, r in rates.items()
+        )
+        lines.append(f"{name}: {sides}")
+    if lines:
+        lines.append(
+            f"(involuntary context switches per second; above {BUSY_SWITCHES_PER_SECOND} in any "
+            "process the cores were taken away often enough to slow the shared GEMMs, and the "
+            "row's verdicts read unreliable)"
+        )
+    return lines
+
+
+def _busiest(result):
+    """The highest rate of involuntary context switches (per second) of any timing process of a
+    row, or None when it was not measured (W3, which times in one process; no `resource`)."""
+    rates = [rate for side in result.get("preempted", {}).values() for rate in side]
+    return max(rates) if rates else None
 
 
 def main_table(results, torch_too):
@@ -844,6 +923,9 @@ def run(args):
         sections.append(("Workloads (ratio = minigrad / reference; < 1 is faster)", table))
         if checks:
             sections.append(("Same results as the reference (max relative error)", checks))
+        preemption = preemption_lines(results)
+        if preemption:
+            sections.append(("Preemption while timing", preemption))
     if "chain" in selected:
         lengths = (100, 1_000, 10_000) if quick else LONG_CHAINS
         rows = run_long_chains(lengths, repeat=1 if quick else 3)
@@ -892,7 +974,7 @@ def run(args):
             print(f"\n(total {elapsed:.0f} s)")
 
 
-_NOTES = """
+_NOTES = f"""
 ## How to read it
 
 - Times are medians of interleaved repetitions (each repetition times every variant once, in a
@@ -903,10 +985,14 @@ _NOTES = """
   median of the per-repetition ratios (both sides timed in the same repetition or round), with
   its quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
-  met when the median ratio is within it.
+  met when the median ratio is within it. A timing process whose cores the operating system took
+  away more than {BUSY_SWITCHES_PER_SECOND} times a second (involuntary context switches, in
+  *Preemption while timing*) makes its row's verdicts read *unreliable*: a busy machine slows the
+  GEMMs both sides share far more than minigrad's Python, and pulls every ratio towards 1.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
-  slice-adds). *floor* is the three GEMMs of the conv step timed alone. For W3 the reference is the
+  slice-adds). *floor* is the three GEMMs of the conv step timed alone, into arrays allocated
+  once (no fresh pages, as minigrad's matmul reuses its outputs). For W3 the reference is the
   50 forward ops as raw numpy calls (µs per call), so its ratio is the per-op cost of the engine
   in numpy calls; its floor is the chain's forward and backward written by hand in numpy, with
   no graph (`references.chain_by_hand`): what any engine on numpy pays before its own work.

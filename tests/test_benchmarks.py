@@ -6,6 +6,7 @@ import importlib
 import re
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,9 @@ def test_quick_run_has_a_verdict_for_every_target(quick_report):
         name = "W2 memory" if row == "W2 memory" else row.split()[0]
         verdicts = [verdict.strip() for verdict in line.split("|")[-2].split(";")]
         assert len(verdicts) == len(run.TARGETS[name]), line
-        assert all(verdict in ("yes", "NO") for verdict in verdicts), line
+        # (a machine that took the cores away while timing gives no verdict: see the next tests)
+        readable = ("yes", "NO")
+        assert all(v in readable or v.startswith("unreliable (busy: ") for v in verdicts), line
 
 
 def test_minigrad_and_references_agree():
@@ -150,12 +153,28 @@ def test_an_optional_side_that_fails_is_left_out_with_a_warning(capsys):
         "ref": (_fine_step, ()),
         "torch": (_broken_step, ("Numpy is not available",)),
     }
-    samples = run.measure_isolated(builders, repeat=3, min_sample=0.0, warmup=0)
-    assert set(samples) == {"minigrad", "ref"}
+    samples, preempted = run.measure_isolated(builders, repeat=3, min_sample=0.0, warmup=0)
+    assert set(samples) == set(preempted) == {"minigrad", "ref"}
+    assert all(rate >= 0 for rates in preempted.values() for rate in rates)
     assert len(samples["minigrad"]) == len(samples["ref"]) == 3  # still paired
     assert "torch side left out: RuntimeError: Numpy is not available" in capsys.readouterr().err
     with pytest.raises(RuntimeError, match="the ref side failed .*RuntimeError: bad"):
         run.measure_isolated({"ref": (_broken_step, ("bad",))}, repeat=1, min_sample=0.0)
+
+
+def test_a_row_timed_while_the_cores_were_taken_away_is_unreliable():
+    """Many involuntary context switches in a timing process: the GEMMs shared by both sides
+    slowed, and the ratio is pulled towards 1, so neither "yes" nor "NO" can be read from it."""
+    busy = run.BUSY_SWITCHES_PER_SECOND + 1
+    result = {"ref": 1.02, "check": 0.0, "preempted": {"minigrad": [3.0, busy], "ref": [2.0]}}
+    cells = run._target_cells("W4", result)[1]
+    assert cells == f"unreliable (busy: {busy} switches/s); unreliable (busy: {busy} switches/s)"
+    result["preempted"]["minigrad"] = [3.0, 4.0]
+    assert run._target_cells("W4", result)[1] == "yes; yes"
+    result["ref"] = 1.2
+    assert run._target_cells("W4", result)[1] == "NO; NO"
+    result["check"] = 1.0  # wrong results are reported first, busy or not
+    assert run._target_cells("W4", result)[1].startswith("INVALID")
 
 
 def test_a_row_whose_results_differ_from_the_reference_is_invalid():
@@ -166,3 +185,59 @@ def test_a_row_whose_results_differ_from_the_reference_is_invalid():
     result["check"] = run.max_relative_error([np.array([np.nan])], [np.array([1.0])])
     assert result["check"] == float("inf")  # NaN agrees with nothing
     assert run._target_cells("W4", result)[1].startswith("INVALID")
+
+
+def test_the_conv_floor_times_the_gemms_alone():
+    # Fresh outputs cost fresh, zero-filled pages each call (W2's ∂cols: 36 MiB, always new),
+    # which minigrad's matmul does not pay: a floor that allocated them was no floor.
+    floor = run.conv_variant("W1", "floor")
+    floor()
+    tracemalloc.start()
+    floor()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 64 * 1024  # W1's three products hold 8.8 MiB
+    rng = np.random.default_rng(3)
+    cols, weight, grad_y = (rng.standard_normal(shape) for shape in [(6, 9), (9, 2), (6, 2)])
+    out = [np.empty((6, 2)), np.empty((9, 2)), np.empty((6, 9))]
+    results = references.conv_matmul_floor(cols, weight, grad_y, out)
+    assert all(result is array for result, array in zip(results, out))
+    for result, expected in zip(results, [cols @ weight, cols.T @ grad_y, grad_y @ weight.T]):
+        np.testing.assert_allclose(result, expected)
+
+
+def _lenet_stepping_twice(x, labels, params, lr):
+    step, gradients = workloads.minigrad_lenet(x, labels, params, lr)
+
+    def two_steps():
+        step()
+        step()
+
+    return two_steps, gradients
+
+
+def test_the_lenet_check_covers_the_timed_sgd_step():
+    assert run.lenet_check() < run.CHECK_TOLERANCE
+    # a timed step that does more than the reference's one SGD update is caught
+    assert run.lenet_check(build=_lenet_stepping_twice) > run.CHECK_TOLERANCE
+
+
+@pytest.mark.parametrize(
+    "name, result, verdicts",
+    [
+        ("W3", {"samples": {"minigrad": [3.4e-6, 3.5e-6, 9e-6]}}, "yes; yes"),
+        ("W3", {"samples": {"minigrad": [3.4e-6, 3.6e-6, 9e-6]}}, "NO; NO"),
+        ("W2", {"ref": 0.9, "floor": 2.0}, "yes; NO; yes"),
+        ("W2", {"ref": 0.4, "floor": 2.1}, "yes; yes; NO"),
+        ("W2 memory", {"ref": 1.1}, "yes; NO"),
+    ],
+)
+def test_verdicts_compare_each_figure_with_its_bound(name, result, verdicts):
+    assert run._target_cells(name, result)[1] == verdicts
+
+
+def test_measure_rotates_the_order_of_the_variants():
+    calls = []
+    variants = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    run.measure(variants, repeat=3, min_sample=0.0, warmup=0)
+    assert "".join(calls[3:]) == "abc" + "bca" + "cab"  # after one calibrating call each
