@@ -907,3 +907,125 @@ def test_mg_grad_of_one_input_listed_twice_gives_two_private_gradients(create_gr
     g1, g2 = mg.grad((x * x).sum(), [x, x], create_graph=create_graph)
     np.testing.assert_array_equal(g2.data, [2.0, 4.0])
     assert g1 is not g2 and not np.shares_memory(g1.data, g2.data)
+
+
+# ---- what the walk must keep: grad mode, sums of gradients, private gradients, dtypes ---------
+def test_backward_inside_no_grad_leaves_it_off():
+    x = leaf([1.0, 2.0])
+    loss = (x * x).sum()
+    with mg.no_grad():
+        loss.backward()  # backward switches grad mode for its own walk, then restores it
+        assert not is_grad_enabled()
+        assert not (x * 2).requires_grad
+    assert is_grad_enabled()
+
+
+def test_create_graph_sums_three_gradients_into_one_graph():
+    """x reaches x·x·x three times: the sum of its three gradients must stay in the backward
+    graph (never added into in place), or the second derivative misses a term."""
+    x = leaf([2.0, -1.0])
+    (x * x * x).sum().backward(create_graph=True)
+    np.testing.assert_allclose(x.grad.data, 3 * x.data**2)
+    (d2,) = mg.grad(x.grad.sum(), [x])
+    np.testing.assert_allclose(d2.data, 6 * x.data)
+
+
+def test_a_summed_gradient_handed_on_is_never_added_into_again():
+    """t's gradient is a sum backward made (t is used twice); Add hands that one array to x and
+    to y, and y stores it at once. x's second gradient arrives after: it must go into a new
+    array, not into the one y holds."""
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    t = x + y
+    ((x * 3).sum() + (t + t).sum()).backward()
+    np.testing.assert_array_equal(y.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.data, [5.0, 5.0])
+
+
+def test_leaf_grads_that_are_views_of_one_shared_gradient_are_private():
+    """The first-order twin of test_create_graph_views_of_one_shared_gradient_are_private: Add
+    hands one gradient to both inputs, and each reshape's backward makes a view of it."""
+    a, b, c = leaf([[1.0, 2.0]]), leaf([[3.0, 4.0]]), leaf([5.0, 6.0])
+    ((a.reshape(2) + b.reshape(2)) * c).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data[0, 0] = 100.0
+    np.testing.assert_array_equal(b.grad.data, [[5.0, 6.0]])
+
+
+class DotReturningViewsOfInputs(Dot):
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return b[:], a[:]  # right only for g = 1: views of the inputs' arrays
+
+
+def test_a_create_graph_gradient_is_never_a_view_of_a_constant_of_the_graph():
+    """b is a view (a reshape of a constant that requires no grad, so the walk never visits
+    it): the array whose memory b shows must still count as given out."""
+    a = leaf([[1.0, 2.0], [3.0, 4.0]])
+    b = mg.Tensor(np.arange(4.0)).reshape(2, 2)
+    DotReturningViewsOfInputs.apply(a, b).backward(create_graph=True)
+    assert not np.shares_memory(a.grad.data, b.data)
+
+
+class TimesThree(mg.Function):
+    """y = 3x, whose backward returns a cached read-only array (right only for g = 1)."""
+
+    THREE = np.full(2, 3.0)
+    THREE.flags.writeable = False
+
+    def forward(self, x):
+        return 3 * x
+
+    def backward(self, grad_out):
+        return (mg.Tensor._wrap(self.THREE, False, None),)
+
+
+def test_a_read_only_gradient_is_stored_as_a_writable_copy():
+    x = leaf([1.0, 2.0])
+    TimesThree.apply(x).sum().backward()
+    assert x.grad.data.flags.writeable
+    assert not np.shares_memory(x.grad.data, TimesThree.THREE)
+
+
+SEEN_DTYPES = []  # what SeesGradOut's backward received
+
+
+class SeesGradOut(mg.Function):
+    """y = x; records the dtype of each ∂L/∂y its backward receives in SEEN_DTYPES."""
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad_out):
+        SEEN_DTYPES.append(grad_out.dtype)
+        return (grad_out,)
+
+
+@pytest.mark.parametrize(
+    "grad", [None, 2.0, np.array(2.0)], ids=["implied", "a number", "a float64 array"]
+)
+def test_the_root_gradient_takes_the_roots_dtype(grad):
+    """Leaves get their own dtype at the end in any case; this is about the walk itself: a
+    float32 graph is differentiated in float32, not in float64."""
+    x = mg.Tensor(3.0, requires_grad=True)
+    SEEN_DTYPES.clear()
+    SeesGradOut.apply(x).backward(grad)
+    assert SEEN_DTYPES == [np.float32]
+
+
+def test_astype_sends_the_gradient_back_in_the_inputs_dtype():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    SEEN_DTYPES.clear()
+    SeesGradOut.apply(x).astype(np.float64).sum().backward()
+    assert SEEN_DTYPES == [np.float32]
+
+
+def test_gradients_of_two_dtypes_sum_in_the_wider_one():
+    """t gets two float32 gradients (summed into a fresh array), then a float64 one: the total
+    is float64, as numpy's sum of the two would be, not added into the float32 array."""
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    t = SeesGradOut.apply(x)  # float32
+    c = mg.Tensor(np.array([0.1, 0.2]))  # float64
+    loss = (t * c).sum() + (t * t).sum().astype(np.float64)  # t·t's gradients arrive first
+    SEEN_DTYPES.clear()
+    loss.backward()
+    assert SEEN_DTYPES == [np.float64]

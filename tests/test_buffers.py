@@ -63,6 +63,22 @@ def test_the_free_part_of_the_pool_is_bounded(monkeypatch):
     assert free_bytes <= 3 * 2**21 + (532 * 1024 * 4)
 
 
+def test_eviction_drops_the_oldest_free_arrays_and_no_held_one(monkeypatch):
+    """Held and free arrays alternate in the pool when the bound is lowered: one eviction drops
+    several free arrays, oldest first, and no held one (deleting the positions in increasing
+    order would shift the later ones onto the wrong arrays)."""
+    held = []
+    for rows in range(512, 520):  # 8 shapes of ~2 MiB; the even ones are kept
+        array = buffers.empty((rows, 1024), np.float32)
+        if rows % 2 == 0:
+            held.append(array)
+        del array
+    monkeypatch.setattr(buffers, "MAX_BYTES", 3 * 2**21)  # room for two of the four free ones
+    kept = buffers.empty((600, 1024), np.float32)  # a new array: evicts 513 and 515
+    assert [a.shape[0] for a in buffers._pool] == [512, 514, 516, 517, 518, 519, 600]
+    del kept
+
+
 def test_reuse_can_be_switched_off(monkeypatch):
     monkeypatch.setattr(buffers, "ENABLED", False)
     a = buffers.empty(BIG, np.float32)

@@ -1,6 +1,7 @@
 """Tests of Tensor itself: dtype rules, refusing non-numeric data, repr, item, detach, numpy,
 len, .T, and every operator with its reflected form (numbers and numpy arrays on the left)."""
 
+import copy
 import operator
 
 import numpy as np
@@ -368,3 +369,22 @@ def test_equality_is_identity_so_tensors_are_keys_and_members():
     x, y = mg.Tensor([1.0]), mg.Tensor([1.0])
     x_again = x
     assert x == x_again and x != y and {x: "x"}[x] == "x" and y in [x, y] and x not in [y]
+
+
+# ---- what requires_grad, np.array and copy.copy keep -------------------------------------------
+@pytest.mark.parametrize("flag", [1, np.True_], ids=["int", "numpy bool"])
+def test_requires_grad_is_stored_as_a_bool(flag):
+    assert mg.Tensor([1.0], requires_grad=flag).requires_grad is True
+
+
+def test_np_array_of_a_tensor_is_a_copy_and_np_asarray_is_not():
+    t = mg.Tensor([1.0, 2.0])
+    assert np.asarray(t) is t.data
+    assert not np.shares_memory(np.array(t), t.data)
+
+
+def test_a_shallow_copy_of_a_leaf_shares_its_data_and_its_grad():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (x * 3).sum().backward()
+    twin = copy.copy(x)
+    assert twin.data is x.data and twin.grad is x.grad

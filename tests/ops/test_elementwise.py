@@ -213,6 +213,17 @@ def test_constants_from_numbers_are_not_shared_between_graphs():
     assert (x * 2).grad_fn.inputs[1] is not two
 
 
+def test_constants_from_numbers_are_read_only_and_keep_the_sign_of_zero():
+    """One cached array serves every `* 2` (see _constant): writing into it is refused, and
+    0.0 and −0.0 are two constants (1 / (x · −0.0) is −inf)."""
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    two = (x * 2).grad_fn.inputs[1]
+    with pytest.raises(ValueError, match="read-only"):
+        two.data[...] = 5.0
+    assert (x * 2).data.tolist() == [2.0, 4.0]
+    assert not np.signbit((x * 0.0).data).any() and np.signbit((x * -0.0).data).all()
+
+
 @given(shape=shapes(), seed=seeds)
 def test_tanh_backward_op_is_g_times_one_minus_y_squared(shape, seed):
     g, y = rand(*shape, seed=seed), rand(*shape, seed=seed + 1, low=-0.95, high=0.95)

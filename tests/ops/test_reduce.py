@@ -159,6 +159,25 @@ def test_max_ties_along_an_axis():
     np.testing.assert_allclose(x.grad.data, [[1.0, 1.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 1.0]])
 
 
+@pytest.mark.parametrize("size", [255, 256, 300])
+def test_max_ties_are_counted_without_overflow_at_256(size):
+    """The ties are counted in uint8 only in windows of fewer than 256 elements: 256 ties
+    counted in uint8 would wrap to 0, and each would get the whole gradient."""
+    x = leaf(np.zeros(size))
+    x.max().backward()
+    np.testing.assert_allclose(x.grad.data, np.full(size, 1 / size))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_a_reduction_over_an_axis_of_one_is_a_new_array(name):
+    """Reduced slice by slice (reduce_axes), an axis of size 1 is a single slice, a view of x;
+    the result must not be one (an optimizer step on x would change it)."""
+    x = mg.Tensor(np.arange(4096.0, dtype=np.float32).reshape(4096, 1), requires_grad=True)
+    y = REDUCTIONS[name][0](x, axis=1)
+    np.testing.assert_array_equal(y.data, x.data[:, 0])
+    assert not np.shares_memory(y.data, x.data)
+
+
 def test_mean_gradient_is_one_over_count():
     x = leaf(np.zeros((2, 5)))
     x.mean(axis=1).sum().backward()
