@@ -245,7 +245,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
     context = multiprocessing.get_context("spawn")
     time.sleep(0.5)  # let this process's BLAS threads (busy with the checks) stop spinning
     samples = {name: [] for name in builders}
-    preempted = {name: [] for name in builders}  # involuntary switches per second, per process
+    others = {name: [] for name in builders}  # (CPU seconds of other processes, wall seconds)
     names = list(builders)
     rounds = max(1, min(rounds, repeat))
     per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
@@ -253,6 +253,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             builder, args = builders[name]
+            before, began = _cpu_seconds(), time.perf_counter()
             here, there = context.Pipe(duplex=False)
             process = context.Process(
                 target=_timing_worker, args=(there, builder, args, count, min_sample, warmup)
@@ -264,18 +265,19 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
             except EOFError:  # the process died without a word (a crash in native code)
                 outcome, value = "error", "its process ended without sending its times"
             process.join()
+            if before is not None:  # what other processes used during this one's life
+                after = _cpu_seconds()
+                used = after[0] - before[0] - (after[1] - before[1])
+                others[name].append((used, time.perf_counter() - began))
             if outcome == "error":
                 if name not in OPTIONAL_SIDES:
                     raise RuntimeError(f"the {name} side failed in its timing process: {value}")
                 print(f"warning: {name} side left out: {value}", file=sys.stderr)
-                del samples[name], preempted[name]
+                del samples[name], others[name]
                 names.remove(name)  # later rounds skip it; this round's order was copied
             else:
-                times, rate = value
-                samples[name].extend(times)
-                if rate is not None:
-                    preempted[name].append(rate)
-    return samples, preempted
+                samples[name].extend(value)
+    return samples, others
 
 
 OPTIONAL_SIDES = ("torch",)  # a failure drops its column (with a warning) rather than the run
@@ -292,41 +294,44 @@ def _timing_worker(connection, builder, args, count, min_sample, warmup):
         step()
         loops = max(1, math.ceil(min_sample / max(time.perf_counter() - start, 1e-9)))
         times = []
-        switches, began = _involuntary_switches(), time.perf_counter()
         for _ in range(count):
             start = time.perf_counter()
             for _ in range(loops):
                 step()
             times.append((time.perf_counter() - start) / loops)
-        rate = None
-        if switches is not None:
-            rate = (_involuntary_switches() - switches) / (time.perf_counter() - began)
     except Exception as error:  # noqa: BLE001 - the parent decides (an optional side may fail)
         connection.send(("error", f"{type(error).__name__}: {error}"))
     else:
-        connection.send(("ok", (times, rate)))
+        connection.send(("ok", times))
     connection.close()
 
 
-# How often the operating system took the cores away from a timing process (all its threads,
-# BLAS's included) to run something else: the sign of a busy machine that the load average at the
-# start can miss. On a busy 2-core machine OpenBLAS's two threads wait for each other, which
-# slows the GEMMs (shared by both sides) far more than minigrad's single-threaded Python, and so
-# pulls every ratio towards 1: the W4 ratio read 1.02 with its reference at 2.6 ms instead of
-# ~2.0. Measured for W4 on this 2-core machine: 25–42 a second when it was otherwise idle (the
-# two BLAS threads themselves), 170–300 with one other busy process (steps 3–20× slower). Above
-# this rate (the median over a side's processes, for any side), a row's verdicts read
-# "unreliable (busy)".
-BUSY_SWITCHES_PER_SECOND = 80
+# While a side is timed, how much CPU the rest of the machine used: the whole machine's busy time
+# (/proc/stat, steal time of a virtual machine included) minus this process's and its timing
+# processes' own (all their threads, BLAS's too), over each timing process's life, summed over a
+# side's processes (/proc/stat counts in hundredths of a second), in cores. On this 2-core
+# machine: 0.00 when it was otherwise idle, 0.6 beside one busy process. On a busy 2-core machine
+# OpenBLAS's two threads wait for each other, which slows the GEMMs (shared by both sides) far
+# more than minigrad's single-threaded Python, and so pulls every ratio towards 1: the W4 ratio
+# read 1.02 with its reference at 2.6 ms instead of ~2.0. Above this share for any side, a row's
+# verdicts read "unreliable (busy)".
+BUSY_OTHER_CORES = 0.2
 
 
-def _involuntary_switches():
-    """The process's involuntary context switches so far (None where `resource` is missing)."""
+def _cpu_seconds():
+    """(CPU seconds the whole machine has been busy, those of this process and of its children
+    that ended), or None where /proc/stat or `resource` is missing (not Linux)."""
     try:
         import resource
-    except ImportError:  # Windows
+
+        with open("/proc/stat", encoding="ascii") as stat:
+            jiffies = [int(v) for v in stat.readline().split()[1:9]]
+    except (ImportError, OSError, ValueError):
         return None
-    return resource.getrusage(resource.RUSAGE_SELF).ru_nivcsw
+    user, nice, system, _idle, _iowait, irq, softirq, steal = jiffies
+    machine = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    own = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return machine, sum(usage.ru_utime + usage.ru_stime for usage in own)
 
 
 def paired_ratio(samples, name, baseline):
@@ -422,8 +427,8 @@ def run_conv(name, repeat, torch_too):
     builders = {side: (conv_variant, (name, side)) for side in ("minigrad", "ref", "floor")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_conv, x, weight, bias))
-    samples, preempted = measure_isolated(builders, repeat)
-    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
+    samples, others = measure_isolated(builders, repeat)
+    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
 
 
 def run_overhead(repeat, torch_too):
@@ -459,8 +464,8 @@ def run_mlp(repeat, torch_too):
     builders = {side: (mlp_variant, (side,)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_mlp, x, labels, params))
-    samples, preempted = measure_isolated(builders, repeat)
-    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
+    samples, others = measure_isolated(builders, repeat)
+    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
 
 
 def lenet_check(lr=0.01, build=minigrad_lenet):
@@ -489,8 +494,8 @@ def run_lenet(repeat, torch_too, lr=0.01):
     builders = {side: (lenet_variant, (side, lr)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_lenet, x, labels, lr))
-    samples, preempted = measure_isolated(builders, repeat)
-    return {"samples": samples, "preempted": preempted, "check": check, "unit": "ms"}
+    samples, others = measure_isolated(builders, repeat)
+    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
 
 
 def _torch_variant(build, *inputs):
@@ -661,40 +666,42 @@ def _target_cells(name, result):
         busiest = _busiest(result)
         if check is not None and not check <= CHECK_TOLERANCE:  # (NaN or inf: INVALID too)
             verdicts.append("INVALID: results differ")
-        elif what != "µs/op" and busiest is not None and busiest > BUSY_SWITCHES_PER_SECOND:
-            verdicts.append(f"unreliable (busy: {busiest:.0f} switches/s)")
+        elif what != "µs/op" and busiest is not None and busiest > BUSY_OTHER_CORES:
+            verdicts.append(f"unreliable (busy: others used {busiest:.2f} cores)")
         else:
             verdicts.append("yes" if value <= bound else "NO")
     return "; ".join(targets), "; ".join(verdicts)
 
 
-def preemption_lines(results):
-    """One line per row timed in processes of its own: each side's involuntary context switches
-    per second while timing (median and max over its processes), and what they mean."""
+def others_lines(results):
+    """One line per row timed in processes of its own: the cores other processes used while each
+    side was timed, and what they mean."""
     lines = []
     for name, result in results.items():
-        rates = {side: r for side, r in result.get("preempted", {}).items() if r}
-        if not rates:
-            continue
-        sides = ", ".join(
-            f"{side} {statistics.median(r):.0f} (max {max(r):.0f})" for side, r in rates.items()
-        )
-        lines.append(f"{name}: {sides}")
+        shares = {side: _share(used) for side, used in result.get("others", {}).items() if used}
+        if shares:
+            lines.append(f"{name}: " + ", ".join(f"{s} {c:.2f}" for s, c in shares.items()))
     if lines:
         lines.append(
-            f"(involuntary context switches per second; with a side's median above "
-            f"{BUSY_SWITCHES_PER_SECOND} the cores were taken away often enough to slow the "
-            "shared GEMMs, and the row's verdicts read unreliable)"
+            "(cores used by other processes, steal time included, while each side was timed; "
+            f"above {BUSY_OTHER_CORES} for a side they slowed the shared GEMMs, and the row's "
+            "verdicts read unreliable)"
         )
     return lines
 
 
+def _share(used):
+    """The cores other processes used on average over a side's timing processes: their CPU
+    seconds over the processes' lives, summed (/proc/stat counts in hundredths of a second)."""
+    return sum(cpu for cpu, _ in used) / max(sum(wall for _, wall in used), 1e-9)
+
+
 def _busiest(result):
-    """The rate of involuntary context switches (per second) of a row's busiest side: the median
-    over its timing processes (one disturbed round of eight does not move the median ratio
-    either), or None when not measured (W3, which times in one process; no `resource`)."""
-    rates = [statistics.median(side) for side in result.get("preempted", {}).values() if side]
-    return max(rates) if rates else None
+    """The cores other processes used while a row's busiest side was timed, or None when not
+    measured (W3, which times in one process; not Linux). An average over the side's processes:
+    one disturbed round of eight does not void the row, as it does not move its median ratio."""
+    shares = [_share(used) for used in result.get("others", {}).values() if used]
+    return max(shares) if shares else None
 
 
 def main_table(results, torch_too):
@@ -927,9 +934,9 @@ def run(args):
         sections.append(("Workloads (ratio = minigrad / reference; < 1 is faster)", table))
         if checks:
             sections.append(("Same results as the reference (max relative error)", checks))
-        preemption = preemption_lines(results)
-        if preemption:
-            sections.append(("Preemption while timing", preemption))
+        others = others_lines(results)
+        if others:
+            sections.append(("Other processes while timing", others))
     if "chain" in selected:
         lengths = (100, 1_000, 10_000) if quick else LONG_CHAINS
         rows = run_long_chains(lengths, repeat=1 if quick else 3)
@@ -989,11 +996,10 @@ _NOTES = f"""
   median of the per-repetition ratios (both sides timed in the same repetition or round), with
   its quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
-  met when the median ratio is within it. When the operating system took a side's cores away more
-  than {BUSY_SWITCHES_PER_SECOND} times a second (the median of its processes' involuntary
-  context switches, in *Preemption while timing*), the row's verdicts read *unreliable*: a busy
-  machine slows the GEMMs both sides share far more than minigrad's Python, and pulls every ratio
-  towards 1.
+  met when the median ratio is within it. When other processes used more than
+  {BUSY_OTHER_CORES} of a core while a side was timed (on average over its processes, in *Other
+  processes while timing*), the row's verdicts read *unreliable*: a busy machine slows the GEMMs
+  both sides share far more than minigrad's Python, and pulls every ratio towards 1.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
   slice-adds). *floor* is the three GEMMs of the conv step timed alone, into arrays allocated
