@@ -65,6 +65,7 @@ def mse_loss(prediction, target):
     >>> mse_loss(mg.Tensor([1.0, 3.0]), mg.Tensor([1.0, 1.0]))
     Tensor(2.)
     """
+    prediction = tensor_input(prediction)  # a list or an array, as the other losses take
     target = target if isinstance(target, Tensor) else Tensor(target, dtype=prediction.dtype)
     if prediction.shape != target.shape:
         hint = ""

@@ -8,7 +8,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.nn.init import initial_weight
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.shape import is_int
+from minigrad.ops.shape import is_int, shape_argument
 
 PADDINGS = ("same", "valid")
 
@@ -98,14 +98,14 @@ def check_image(layer, x, channels=None):
         )
 
 
-def check_fits(layer, x, kernel_size):
-    """Refuse an image whose h or w is smaller than the kernel (with padding="valid")."""
-    h, w = x.shape[1], x.shape[2]
+def check_fits(layer, h, w, kernel_size, where):
+    """Refuse an image whose h or w is smaller than the kernel (with padding="valid"); `where`
+    says where h and w come from (Conv2D: its input; Local: its in_shape)."""
     if h < kernel_size or w < kernel_size:
         raise ValueError(
             f"{layer}: padding='valid' needs an image of at least s×s = {kernel_size}×"
-            f"{kernel_size} pixels; got h={h}, w={w} (input shape {x.shape}). Use "
-            "padding='same' or a smaller kernel_size."
+            f"{kernel_size} pixels; got h={h}, w={w} ({where}). Use padding='same' or a "
+            "smaller kernel_size."
         )
 
 
@@ -154,10 +154,10 @@ class Dense(Module):
 
     def formula(self):
         """The parameter count in symbols and in numbers."""
-        i, o = self.in_features, self.out_features
+        n_in, n_out = self.in_features, self.out_features
         if self.bias is None:
-            return "in·out", f"{i}·{o}"
-        return "in·out + out", f"{i}·{o} + {o}"
+            return "in·out", f"{n_in}·{n_out}"
+        return "in·out + out", f"{n_in}·{n_out} + {n_out}"
 
     def extra_repr(self):
         return f"{self.in_features}, {self.out_features}, bias={self.bias is not None}"
@@ -191,8 +191,7 @@ class Conv2D(Module):
         super().__init__()
         self.k = kernel_radius("Conv2D", kernel_size)
         check_padding("Conv2D", padding)
-        if not is_int(stride) or stride < 1:
-            raise ValueError(f"Conv2D: stride must be an int ≥ 1; got {stride!r}.")
+        check_size("Conv2D", "stride", stride, "pixels from one kept patch to the next")
         self.in_channels = check_size("Conv2D", "in_channels", in_channels)
         self.out_channels = check_size("Conv2D", "out_channels", out_channels)
         self.kernel_size, self.padding, self.stride = int(kernel_size), padding, int(stride)
@@ -208,9 +207,10 @@ class Conv2D(Module):
         if self.padding == "same":
             x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
         else:
-            check_fits("Conv2D", x, self.kernel_size)
+            check_fits("Conv2D", x.shape[1], x.shape[2], self.kernel_size, f"input shape {x.shape}")
         p = ops.patches(x, self.k, self.stride)  # (n, h', w', s, s, c)
         n, h_out, w_out = p.shape[:3]
+        # s²c spelled out rather than -1: numpy cannot infer a -1 when the batch is empty (n = 0).
         cols = p.reshape(n * h_out * w_out, self.weight.shape[0])  # (n·h'·w', s²c)
         y = cols @ self.weight  # (n·h'·w', c')
         if self.bias is not None:
@@ -252,24 +252,26 @@ class Local(Module):
         super().__init__()
         self.k = kernel_radius("Local", kernel_size)
         check_padding("Local", padding)
-        if len(tuple(in_shape)) != 3:
+        try:
+            sizes = tuple(in_shape)
+        except TypeError:
+            sizes = ()  # not a sequence (Local(28, …)): reported below
+        if len(sizes) != 3:
             raise ValueError(
-                f"Local: in_shape must be (h, w, c) of one image (no batch axis); got {in_shape}."
+                f"Local: in_shape must be (h, w, c) of one image (no batch axis); got {in_shape!r}."
             )
         self.in_shape = tuple(
-            check_size("Local", f"in_shape[{axis}] ({letter})", n, "pixels or channels")
-            for axis, (letter, n) in enumerate(zip("hwc", in_shape))
+            check_size("Local", f"in_shape[{axis}] ({letter})", size, "pixels or channels")
+            for axis, (letter, size) in enumerate(zip("hwc", sizes))
         )
         self.in_channels = self.in_shape[2]
         self.out_channels = check_size("Local", "out_channels", out_channels)
+        # stride: always 1 (one W_ij per pixel), but the attribute that teach and viz read.
         self.kernel_size, self.padding, self.stride = int(kernel_size), padding, 1
         h, w, c = self.in_shape
         s, k, c_out = self.kernel_size, self.k, self.out_channels
-        if padding == "valid" and (h < s or w < s):
-            raise ValueError(
-                f"Local: padding='valid' needs in_shape of at least s×s = {s}×{s}; got "
-                f"{self.in_shape}. Use padding='same' or a smaller kernel_size."
-            )
+        if padding == "valid":
+            check_fits("Local", h, w, s, f"in_shape {self.in_shape}")
         self.out_shape = (h, w, c_out) if padding == "same" else (h - 2 * k, w - 2 * k, c_out)
         h_out, w_out = self.out_shape[:2]
         shape = (h_out, w_out, s * s * c, c_out)
@@ -290,6 +292,7 @@ class Local(Module):
             x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
         p = ops.patches(x, self.k)  # (n, h', w', s, s, c)
         n, h_out, w_out = p.shape[:3]
+        # s²c spelled out rather than -1: numpy cannot infer a -1 when the batch is empty (n = 0).
         cols = p.reshape(n, h_out, w_out, self.weight.shape[2])  # (n, h', w', s²c)
         cols = cols.transpose(1, 2, 0, 3)  # (h', w', n, s²c): one matrix per pixel
         y = cols @ self.weight  # (h', w', n, c'): a batched matmul over pixels
@@ -302,10 +305,10 @@ class Local(Module):
         """The parameter count in symbols and in numbers."""
         h_out, w_out, c_out = self.out_shape
         s2, c = self.kernel_size**2, self.in_channels
-        symbols, numbers_ = "h'·w'·s²·c·c'", f"{h_out}·{w_out}·{s2}·{c}·{c_out}"
+        symbols, numbers = "h'·w'·s²·c·c'", f"{h_out}·{w_out}·{s2}·{c}·{c_out}"
         if self.bias is None:
-            return symbols, numbers_
-        return symbols + " + h'·w'·c'", numbers_ + f" + {h_out}·{w_out}·{c_out}"
+            return symbols, numbers
+        return symbols + " + h'·w'·c'", numbers + f" + {h_out}·{w_out}·{c_out}"
 
     def extra_repr(self):
         text = f"in_shape={self.in_shape}, out_channels={self.out_channels}, "
@@ -337,7 +340,12 @@ class Unvect(Module):
 
     def __init__(self, shape):
         super().__init__()
-        self.shape = tuple(int(n) for n in shape)
+        self.shape = shape_argument(shape, "Unvect")  # 2.9 refused, not cut to 2
+        if any(size < 1 for size in self.shape):
+            raise ValueError(
+                f"Unvect: every size of shape (one example's, without the batch axis) must be "
+                f"≥ 1; got {self.shape}."
+            )
 
     def forward(self, x):
         size = int(np.prod(self.shape))

@@ -2,9 +2,8 @@
 (no backward of their own)."""
 
 from minigrad import ops
-from minigrad.nn.layers import check_image
+from minigrad.nn.layers import check_image, check_size
 from minigrad.nn.module import Module
-from minigrad.ops.shape import is_int
 
 
 class _Pool2D(Module):
@@ -14,10 +13,10 @@ class _Pool2D(Module):
 
     def __init__(self, size=2):
         super().__init__()
-        name = type(self).__name__
-        if not is_int(size) or size < 1:
-            raise ValueError(f"{name}: size must be an int ≥ 1 (for example 2); got {size!r}.")
-        self.size = self.kernel_size = self.stride = int(size)
+        size = check_size(type(self).__name__, "size", size, "the window's side, for example 2")
+        # Windows do not overlap: kernel_size and stride (which teach and viz read from every
+        # spatial layer) are both the size.
+        self.size = self.kernel_size = self.stride = size
 
     def forward(self, x):
         name, size = type(self).__name__, self.size
@@ -31,9 +30,9 @@ class _Pool2D(Module):
             )
         h_out, w_out = h // size, w // size
         if (h_out * size, w_out * size) != (h, w):
-            x = x[:, : h_out * size, : w_out * size, :]  # drop the rows/columns left over
+            x = x[:, : h_out * size, : w_out * size, :]  # (n, h'·size, w'·size, c): drop the rest
         windows = x.reshape(n, h_out, size, w_out, size, c)  # (n, h', size, w', size, c)
-        return type(self).reduce(windows, axis=(2, 4))  # (n, h', w', c)
+        return self.reduce(windows, axis=(2, 4))  # (n, h', w', c)
 
     def extra_repr(self):
         return str(self.size)
@@ -42,7 +41,8 @@ class _Pool2D(Module):
 class MaxPool2D(_Pool2D):
     """H_ij = max over the size×size window at (i·size, j·size), per channel.
 
-    (n, h, w, c) → (n, ⌊h/size⌋, ⌊w/size⌋, c). Tied maxima share the gradient equally.
+    (n, h, w, c) → (n, ⌊h/size⌋, ⌊w/size⌋, c): the last h mod size rows and w mod size columns
+    are dropped (as PyTorch does) and get a zero gradient. Tied maxima share the gradient equally.
 
     >>> import numpy as np, minigrad as mg
     >>> x = mg.Tensor(np.arange(16.0, dtype=np.float32).reshape(1, 4, 4, 1))
@@ -57,7 +57,8 @@ class MaxPool2D(_Pool2D):
 class AvgPool2D(_Pool2D):
     """H_ij = mean over the size×size window at (i·size, j·size), per channel.
 
-    (n, h, w, c) → (n, ⌊h/size⌋, ⌊w/size⌋, c).
+    (n, h, w, c) → (n, ⌊h/size⌋, ⌊w/size⌋, c): the last h mod size rows and w mod size columns
+    are dropped (as PyTorch does) and get a zero gradient.
 
     >>> import numpy as np, minigrad as mg
     >>> x = mg.Tensor(np.arange(16.0, dtype=np.float32).reshape(1, 4, 4, 1))

@@ -5,6 +5,7 @@ import numpy as np
 
 from minigrad.autograd import no_grad
 from minigrad.nn.module import Parameter, _CallRecorder
+from minigrad.ops.shape import shape_argument
 from minigrad.tensor import Tensor
 
 
@@ -59,7 +60,7 @@ def summary(model, input_shape):
     ─────────────────────────────────────────────────────────────
     Total parameters: 80
     """
-    input_shape = tuple(int(n) for n in input_shape)
+    input_shape = shape_argument(input_shape, "nn.summary")  # (8.5, 8, 1) refused, not cut to 8
     dtype = model.parameters()[0].dtype if model.parameters() else np.float32
     x = Tensor(np.zeros((1, *input_shape), dtype=dtype))
     names = {}

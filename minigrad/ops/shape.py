@@ -102,7 +102,9 @@ class Pad(Function):
     """
 
     def forward(self, x, pad_width):
-        y = buffers.empty([n + a + b for n, (a, b) in zip(x.shape, pad_width)], x.dtype)
+        # np.pad would allocate a fresh array every step; buffers.empty reuses a large one.
+        shape = [size + before + after for size, (before, after) in zip(x.shape, pad_width)]
+        y = buffers.empty(shape, x.dtype)
         y.fill(0)
         y[_inner(y.shape, pad_width)] = x
         return y
@@ -374,7 +376,10 @@ def crop(x, k):
     """
     x = tensor_input(x)
     pad_width = pad_width_for(x, k, op="crop")
-    for n, (before, after) in zip(x.shape, pad_width):
-        if before + after > n:
-            raise ValueError(f"crop: cannot remove {before}+{after} elements from an axis of {n}.")
+    for axis, (size, (before, after)) in enumerate(zip(x.shape, pad_width)):
+        if before + after > size:
+            raise ValueError(
+                f"crop: cannot remove {before}+{after} elements from axis {axis}, of size {size} "
+                f"(x has shape {x.shape}); crop takes away at most what pad(x, k) added."
+            )
     return Crop.apply(x, pad_width=pad_width)

@@ -28,6 +28,7 @@ class Patches(Function):
 
     def forward(self, x, k, stride):
         s = 2 * k + 1
+        # (..., h − s + 1, w − s + 1, c, s, s): every window, a view
         windows = np.lib.stride_tricks.sliding_window_view(x, (s, s), axis=(-3, -2))
         windows = windows[..., ::stride, ::stride, :, :, :]  # (..., h', w', c, s, s), a view
         windows = np.moveaxis(windows, -3, -1)  # (..., h', w', s, s, c), still a view
@@ -63,8 +64,8 @@ class Fold(Function):
         count = math.prod(shape[:-3])  # the images, whatever the batch axes
         if count == 0:
             return y
-        images = y.reshape((count, *shape[-3:]))  # a view: y is new and contiguous
-        p = p.reshape((count, *p.shape[-5:]))
+        images = y.reshape((count, *shape[-3:]))  # (count, h, w, c), a view: y is contiguous
+        p = p.reshape((count, *p.shape[-5:]))  # (count, h', w', s, s, c)
         step = max(1, CHUNK_BYTES // max(1, p.nbytes // count))  # images per chunk
         for start in range(0, count, step):
             chunk = images[start : start + step]

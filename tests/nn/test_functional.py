@@ -94,3 +94,11 @@ def test_cross_entropy_is_nll_loss_of_log_softmax():
     assert loss.grad_fn.inputs[0].grad_fn.name == "LogSoftmax"
     assert F.nll_loss(F.log_softmax(logits), labels).item() == loss.item()
     assert mg.gradgradcheck(lambda z: F.cross_entropy(z, labels), logits)
+
+
+def test_every_loss_takes_a_list_or_an_array_as_its_first_argument():
+    """(review) mse_loss([…], …) raised AttributeError: 'list' object has no attribute 'dtype',
+    where cross_entropy, nll_loss and softmax take lists, as every op does."""
+    assert F.mse_loss([1.0, 3.0], [1.0, 1.0]).item() == pytest.approx(2.0)
+    assert F.mse_loss(np.array([1.0, 3.0]), [1.0, 1.0]).item() == pytest.approx(2.0)
+    assert F.cross_entropy([[0.0, 0.0]], [1]).item() == pytest.approx(np.log(2))

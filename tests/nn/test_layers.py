@@ -281,7 +281,8 @@ def test_valid_padding_on_an_image_smaller_than_the_kernel():
     conv = nn.Conv2D(1, 2, 5, padding="valid", seed=0)
     with pytest.raises(ValueError, match=r"Conv2D: padding='valid' needs .* 5×5.*h=3, w=6"):
         conv(image(1, 3, 6, 1))
-    with pytest.raises(ValueError, match=r"Local: padding='valid' needs in_shape .* 5×5"):
+    with pytest.raises(ValueError, match=r"Local: padding='valid' needs .* 5×5.*h=3, w=6 "
+                       r"\(in_shape \(3, 6, 1\)\)"):  # fmt: skip
         nn.Local((3, 6, 1), 2, 5)
 
 
@@ -298,7 +299,7 @@ def test_other_construction_errors():
         nn.Conv2D(1, 2, 3, padding="full")
     with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1"):
         nn.Conv2D(1, 2, 3, stride=0)
-    with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1; got True"):
+    with pytest.raises(ValueError, match=r"Conv2D: stride must be an int ≥ 1 \(.*\); got True"):
         nn.Conv2D(1, 2, 3, stride=True)
     with pytest.raises(ValueError, match="MaxPool2D: size must be an int ≥ 1 .*got True"):
         nn.MaxPool2D(True)
@@ -379,3 +380,48 @@ def test_layers_take_an_empty_batch(layer):
     assert x.grad.shape == x.shape
     for p in model.parameters():
         np.testing.assert_array_equal(p.grad.data, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("shape", "error", "message"),
+    [
+        ((3, 2.9, 1), TypeError, r"Unvect: a shape is an int or a sequence of ints; got \(3, 2.9"),
+        ((True, 6), TypeError, r"Unvect: a shape is .*got \(True, 6\)"),
+        ((-1, 2), ValueError, r"Unvect: every size of shape .* must be ≥ 1; got \(-1, 2\)"),
+        ((0, 2), ValueError, r"Unvect: every size .*got \(0, 2\)"),
+    ],
+)
+def test_unvect_refuses_a_shape_that_is_not_sizes(shape, error, message):
+    """(review) Unvect((3, 2.9, 1)) was cut to (3, 2, 1) and reshaped 6 numbers to it."""
+    with pytest.raises(error, match=message):
+        nn.Unvect(shape)
+    assert nn.Unvect(18)(image(2, 18)).shape == (2, 18)  # an int is a shape, as numpy takes it
+
+
+def test_local_in_shape_that_is_not_a_sequence_gets_the_layers_error():
+    with pytest.raises(ValueError, match=r"Local: in_shape must be \(h, w, c\) .*got 28\."):
+        nn.Local(28, 2, 3)  # was: TypeError: 'int' object is not iterable
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: nn.Dense(4, 3, seed=0),
+        lambda: nn.Conv2D(2, 3, 3, seed=0),
+        lambda: nn.Local((4, 4, 2), 3, 3, seed=0),
+        lambda: nn.MaxPool2D(2),
+    ],
+    ids=["dense", "conv", "local", "maxpool"],
+)
+def test_layers_compute_in_the_common_dtype_of_input_and_parameters(layer):
+    """As documented in docs/reference/nn.md: a float64 batch through float32 parameters
+    gives a float64 output and x.grad (numpy's promotion); the parameters' gradients stay
+    float32, their own dtype."""
+    model = layer()
+    shape = (2, 4) if isinstance(model, nn.Dense) else (2, 4, 4, 2)
+    x = mg.Tensor(rand(*shape), requires_grad=True)
+    y = model(x)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == np.float64
+    assert all(p.grad.dtype == np.float32 for p in model.parameters())
+    assert model(mg.Tensor(rand(*shape).astype(np.float32))).dtype == np.float32

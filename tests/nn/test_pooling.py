@@ -59,3 +59,17 @@ def test_pooling_on_three_axes_gives_both_hints(pool):
         ValueError, match=r"reshape\(1, h, w, c\).*grayscale.*reshape\(32, 28, 28, 1\)"
     ):
         pool(mg.Tensor(np.ones((32, 28, 28))))
+
+
+@pytest.mark.parametrize("pool", [nn.MaxPool2D(3), nn.AvgPool2D(3)])
+def test_pooling_drops_the_rows_and_columns_left_over_with_zero_gradient(pool):
+    """(h, w) = (7, 5), size 3: the last 7 mod 3 = 1 row and 5 mod 3 = 2 columns are dropped,
+    as the docstrings say; the rest of the gradient is checked against finite differences."""
+    x = mg.Tensor(distinct(2, 7, 5, 2), requires_grad=True)
+    y = pool(x)
+    assert y.shape == (2, 2, 1, 2)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data[:, 6, :, :], 0.0)
+    np.testing.assert_array_equal(x.grad.data[:, :, 3:, :], 0.0)
+    assert np.count_nonzero(x.grad.data[:, :6, :3, :]) > 0
+    assert mg.gradcheck(pool, mg.Tensor(distinct(2, 7, 5, 2)))

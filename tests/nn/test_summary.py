@@ -130,3 +130,10 @@ def test_summary_of_a_layer_made_inside_forward_says_it_is_not_in_the_model():
     assert "(not in model) (ReLU)" in table
     assert "8 parameters not in model.parameters(): never trained" in table
     assert "Total parameters: 15" in table
+
+
+def test_summary_input_shape_is_a_shape_as_numpy_takes_it():
+    """(review) An int is a shape of one axis; a size of 2.5 is refused, not cut to 2."""
+    assert nn.summary(nn.Dense(3, 2, seed=0), 3).input_shape == (3,)
+    with pytest.raises(TypeError, match=r"nn.summary: a shape is an int or a sequence of ints"):
+        nn.summary(nn.Dense(2, 2, seed=0), (2.5,))
