@@ -2,6 +2,8 @@
 IDX files you already have, and `batches`, the mini-batch iterator. Images are (n, h, w, c)."""
 
 import gzip
+import math
+import numbers
 import zlib
 from pathlib import Path
 
@@ -50,6 +52,11 @@ def shape_region(region, size):
     >>> shape_region("left", 12)
     ((0, 9), (0, 3))
     """
+    if not is_int(size) or size < 6:
+        raise ValueError(
+            f"load_shapes: size must be an int ≥ 6 (the image is size × size, and two 3×3 "
+            f"regions must fit side by side); got {size!r}."
+        )
     last = size - 3  # the largest top-left coordinate of a 3×3 pattern
     half = size // 2
     named = {
@@ -66,6 +73,11 @@ def shape_region(region, size):
                 f"(col_min, col_max)); got {region!r}."
             )
         return named[region]
+    if not _is_pair_of_int_pairs(region):  # unpacking would fail, or round 0.5 down, silently
+        raise ValueError(
+            f"load_shapes: a region is a name ({', '.join(map(repr, named))}) or a pair of "
+            f"int ranges ((row_min, row_max), (col_min, col_max)); got {region!r}."
+        )
     (r0, r1), (c0, c1) = region
     if not (0 <= r0 <= r1 <= last and 0 <= c0 <= c1 <= last):
         raise ValueError(
@@ -73,6 +85,15 @@ def shape_region(region, size):
             f"(a 3×3 pattern in a {size}×{size} image), with min ≤ max."
         )
     return (int(r0), int(r1)), (int(c0), int(c1))
+
+
+def _is_pair_of_int_pairs(region):
+    return (
+        isinstance(region, (tuple, list))
+        and len(region) == 2
+        and all(isinstance(pair, (tuple, list)) and len(pair) == 2 for pair in region)
+        and all(is_int(value) for pair in region for value in pair)
+    )
 
 
 def _draw_shapes(n, size, region, noise, seed):
@@ -112,11 +133,23 @@ def load_shapes(
     >>> X.shape, X_test.shape, sorted(set(y.tolist())) <= [0, 1, 2, 3]
     ((10, 12, 12, 1), (5, 12, 12, 1), True)
     """
-    if size < 6:
-        raise ValueError(f"load_shapes: size must be ≥ 6 to fit two 3×3 regions; got {size}.")
+    for argument, count in (("n_train", n_train), ("n_test", n_test)):
+        if not is_int(count) or count < 0:
+            raise ValueError(
+                f"load_shapes: {argument} must be an int ≥ 0 (a number of images); got {count!r}."
+            )
+    # The patterns' pixels are 1 and the background is uniform in [0, noise): noise ≥ 1 would
+    # hide them, a negative one is meaningless.
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not 0 <= noise < 1:
+        raise ValueError(
+            f"load_shapes: noise must be a number in [0, 1) (the background's largest value; "
+            f"the patterns are 1); got {noise!r}."
+        )
+    train_region = shape_region(train_region, size)  # checks size and the regions first
+    test_region = shape_region(test_region, size)
     train_seed, test_seed = _seed_sequence("load_shapes", seed).spawn(2)  # independent streams
-    train = _draw_shapes(n_train, size, shape_region(train_region, size), noise, train_seed)
-    test = _draw_shapes(n_test, size, shape_region(test_region, size), noise, test_seed)
+    train = _draw_shapes(n_train, size, train_region, noise, train_seed)
+    test = _draw_shapes(n_test, size, test_region, noise, test_seed)
     return train, test
 
 
@@ -232,6 +265,15 @@ MNIST_FILES = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 
+IDX_TYPES = {
+    0x09: "signed bytes",
+    0x0B: "int16",
+    0x0C: "int32",
+    0x0D: "float32",
+    0x0E: "float64",
+}
+"""The IDX type codes other than 0x08 (unsigned bytes, the one read_idx reads), by name."""
+
 
 def read_idx(path):
     """The array stored in one IDX file (the MNIST format), plain or gzipped (told by the
@@ -257,6 +299,11 @@ def read_idx(path):
                 f"read_idx: {path} is not a complete gzip file ({error}); it is truncated or "
                 "corrupt. Download it again, or unpack it and pass the unpacked file."
             ) from None
+    if len(raw) >= 4 and raw[:2] == b"\x00\x00" and raw[2] in IDX_TYPES:
+        raise ValueError(
+            f"read_idx: {path} is an IDX file of {IDX_TYPES[raw[2]]} (type code 0x{raw[2]:02X}); "
+            "read_idx reads unsigned bytes only (0x08, as in MNIST, Fashion-MNIST and EMNIST)."
+        )
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         misnamed = path.suffix == ".gz" and not gzipped
         raise ValueError(
@@ -272,16 +319,22 @@ def read_idx(path):
             f"{4 + 4 * ndim}); the file is truncated or corrupt."
         )
     shape = tuple(int(n) for n in np.frombuffer(raw, dtype=">i4", count=ndim, offset=4))
-    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if data.size > int(np.prod(shape)):
+    if any(n < 0 for n in shape):
         raise ValueError(
-            f"read_idx: {path} declares shape {shape} ({int(np.prod(shape))} values) but has "
-            f"{data.size - int(np.prod(shape))} extra bytes after them; it is not a single IDX "
+            f"read_idx: {path} declares shape {shape}, with a negative size; its header is "
+            "corrupt. Download it again."
+        )
+    count = math.prod(shape)  # exact: np.prod would wrap around past 2**63 in a corrupt header
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size > count:
+        raise ValueError(
+            f"read_idx: {path} declares shape {shape} ({count} values) but has "
+            f"{data.size - count} extra bytes after them; it is not a single IDX "
             "file as written (two files joined, or a wrong header). Download it again."
         )
-    if data.size < int(np.prod(shape)):
+    if data.size < count:
         raise ValueError(
-            f"read_idx: {path} declares shape {shape} ({int(np.prod(shape))} values) but holds "
+            f"read_idx: {path} declares shape {shape} ({count} values) but holds "
             f"{data.size}; the file is truncated or corrupt."
         )
     return data.reshape(shape)

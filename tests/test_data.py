@@ -77,8 +77,41 @@ def test_shape_regions_and_errors():
         data.load_shapes(train_region="middle")
     with pytest.raises(ValueError, match="top-left corners within 0 … 9"):
         data.load_shapes(train_region=((0, 10), (0, 3)))
-    with pytest.raises(ValueError, match="size must be ≥ 6"):
+    with pytest.raises(ValueError, match="size must be an int ≥ 6"):
         data.load_shapes(size=5)
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"n_train": -1}, r"n_train must be an int ≥ 0 \(a number of images\); got -1\."),
+        ({"n_test": 2.5}, r"n_test must be an int ≥ 0 .*got 2\.5\."),
+        ({"n_test": "10"}, r"n_test must be an int ≥ 0 .*got '10'\."),
+        ({"size": 12.0}, r"size must be an int ≥ 6 .*got 12\.0\."),
+        ({"noise": -0.1}, r"noise must be a number in \[0, 1\) .*got -0\.1\."),
+        ({"noise": 1.0}, r"noise must be a number in \[0, 1\) .*the patterns are 1\); got 1\.0"),
+        ({"noise": "0.1"}, r"noise must be a number in \[0, 1\)"),
+        ({"train_region": (0, 3)}, r"a region is a name \('anywhere', 'left'.*got \(0, 3\)\."),
+        ({"test_region": None}, r"a region is a name .*got None\."),
+        ({"train_region": ((0.5, 3), (0, 3))}, r"a region is .* int ranges .*got \(\(0\.5, 3\)"),
+        ({"train_region": ((0, True), (0, 3))}, r"a region is .* int ranges"),
+    ],
+    ids=lambda value: (
+        "-".join(f"{k}={v!r}" for k, v in value.items()) if isinstance(value, dict) else ""
+    ),
+)
+def test_shapes_refuse_bad_settings_in_their_own_words(settings, message):
+    # Each of these failed inside numpy ("negative dimensions are not allowed", "cannot unpack
+    # non-iterable int object") or was taken silently (0.5 rounded down; noise 1 hides patterns).
+    with pytest.raises(ValueError, match=rf"^load_shapes: {message}"):
+        data.load_shapes(**{"n_train": 4, "n_test": 4, **settings})
+
+
+def test_shape_region_checks_the_size_itself():
+    # Public on its own: shape_region("left", 5) gave the empty column range (0, -1).
+    with pytest.raises(ValueError, match=r"size must be an int ≥ 6 .*got 5\."):
+        data.shape_region("left", 5)
+    assert data.shape_region([[1, 2], [3, 4]], 12) == ((1, 2), (3, 4))
 
 
 def test_batches_cover_everything_once_and_are_seeded():
@@ -230,3 +263,25 @@ def test_validation_split_of_exactly_every_examples_holds_out_the_last():
     (X, y), (X_val, y_val) = data.validation_split(np.zeros((10, 2)), np.arange(10), every=10)
     assert y_val.tolist() == [9] and y.tolist() == list(range(9))
     assert X.shape == (9, 2) and X_val.shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "code, name, values",
+    [(0x09, "signed bytes", b"\xff\x01"), (0x0B, "int16", b"\x00\x01\x00\x02")],
+)
+def test_read_idx_names_the_type_code_of_an_idx_file_it_does_not_read(tmp_path, code, name, values):
+    # A valid IDX file of another type was called "not an IDX file … not an HTML error page?".
+    (tmp_path / "other-idx1").write_bytes(bytes([0, 0, code, 1, 0, 0, 0, 2]) + values)
+    with pytest.raises(ValueError, match=rf"other-idx1 is an IDX file of {name} \(type code 0x0"):
+        data.read_idx(tmp_path / "other-idx1")
+
+
+def test_read_idx_calls_a_negative_or_huge_size_a_corrupt_header(tmp_path):
+    header = bytes([0, 0, 8, 2]) + np.array([-1, 3], dtype=">i4").tobytes()
+    (tmp_path / "negative").write_bytes(header + bytes(6))  # was "(-3 values) … 9 extra bytes"
+    with pytest.raises(ValueError, match=r"negative declares shape \(-1, 3\), with a negative"):
+        data.read_idx(tmp_path / "negative")
+    huge = bytes([0, 0, 8, 4]) + np.array([2**31 - 1] * 4, dtype=">i4").tobytes()
+    (tmp_path / "huge").write_bytes(huge + bytes(10))  # np.prod wrapped the count around
+    with pytest.raises(ValueError, match=rf"\({(2**31 - 1) ** 4} values\) but holds 10; .*trunc"):
+        data.read_idx(tmp_path / "huge")
