@@ -59,10 +59,10 @@ print(f"after {len(losses)} steps: a = {a.item():.3f} (true 2), b = {b.item():.3
 # A second derivative: with create_graph=True the backward pass is recorded too.
 
 # %%
-u = mg.Tensor(2.0, requires_grad=True)
-(du,) = mg.grad(u**3, [u], create_graph=True)
-(d2u,) = mg.grad(du, [u])
-print("d/du u³ at 2 =", du.item(), "; d²/du² u³ at 2 =", d2u.item())
+u = mg.Tensor(3.0, requires_grad=True)
+(du,) = mg.grad(u**3, [u], create_graph=True)  # 3u² = 27
+(d2u,) = mg.grad(du, [u])  # 6u = 18
+print("d/du u³ at 3 =", du.item(), "; d²/du² u³ at 3 =", d2u.item())
 
 # %%
 try:

@@ -478,7 +478,8 @@ class PatchExplanation:
         ax.set_xticks(range(w + 2 * k), [str(q) for q in range(-k, w + k)])
         ax.set_yticks(range(h + 2 * k), [str(r) for r in range(-k, h + k)])
         ax.set_title(
-            f"vect(P_{k}({self.i}, {self.j})): order of the pixels\n(light blue: padding)",
+            f"vect(P_{k}({self.i}, {self.j})): order of the pixels\n"
+            "(blue: the patch; pale: padding; darkest: padding in the patch)",
             fontsize=10,
         )
         return ax

@@ -502,7 +502,10 @@ def test_patch_picture_names_the_padding_colour_and_its_title_fits():
 
     ax = teach.explain_patch((3, 3, 1), 0, 0, 1).plot()
     title = ax.get_title()
-    assert "light blue: padding" in title and "grey" not in title
+    assert "pale: padding" in title and "grey" not in title
+    # The colours the title names: padding pale, the patch blue, padding inside the patch darkest.
+    shade = ax.images[0].get_array()
+    assert shade[0, 3] < shade[2, 2] < shade[0, 0]  # padding outside, patch in the image, both
     figure = ax.figure
     figure.canvas.draw()
     box = ax.title.get_window_extent()
