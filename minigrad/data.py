@@ -341,12 +341,15 @@ def read_idx(path):
 
 
 def _find(directory, name):
-    for candidate in (directory / name, directory / (name + ".gz")):
-        if candidate.exists():
-            return candidate
+    """The file `name` in `directory`: as named, gzipped (.gz), or with the dot that some copies
+    (Kaggle's) have before idx: train-images.idx3-ubyte."""
+    dotted = name.replace("-idx", ".idx")
+    for candidate in (name, name + ".gz", dotted, dotted + ".gz"):
+        if (directory / candidate).exists():
+            return directory / candidate
     raise FileNotFoundError(
-        f"load_mnist: {name} (or {name}.gz) is missing from {directory}. The folder needs the "
-        "four MNIST IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, "
+        f"load_mnist: {name} (or {name}.gz, or {dotted}) is missing from {directory}. The folder "
+        "needs the four MNIST IDX files: train-images-idx3-ubyte, train-labels-idx1-ubyte, "
         "t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (minigrad does not download them)."
     )
 
@@ -373,11 +376,13 @@ def load_mnist(path):
         )
     result = []
     for images_name, labels_name in MNIST_FILES.values():
-        images = read_idx(_find(directory, images_name))
-        labels = read_idx(_find(directory, labels_name))
+        images_path = _find(directory, images_name)
+        images = read_idx(images_path)
+        labels_path = _find(directory, labels_name)
+        labels = read_idx(labels_path)
         if images.ndim != 3 or labels.shape != images.shape[:1]:
             raise ValueError(
-                f"load_mnist: {images_name} has shape {images.shape} and {labels_name} "
+                f"load_mnist: {images_path.name} has shape {images.shape} and {labels_path.name} "
                 f"{labels.shape}; expected (n, h, w) images and (n,) labels."
             )
         X = (images.astype(np.float32) / 255.0)[..., None]  # (n, h, w, 1)

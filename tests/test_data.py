@@ -211,6 +211,28 @@ def test_load_mnist_from_tiny_idx_files(tmp_path, compress):
         np.testing.assert_array_equal(y_part, labels)
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_load_mnist_finds_the_dotted_names_of_some_copies(tmp_path, compress):
+    """Kaggle's copies name the files train-images.idx3-ubyte (a dot before idx)."""
+    written = tiny_mnist(tmp_path, compress)
+    for path in list(tmp_path.iterdir()):
+        path.rename(path.with_name(path.name.replace("-idx", ".idx")))
+    (X, y), _ = data.load_mnist(tmp_path)
+    np.testing.assert_allclose(X[..., 0], written["train"][0] / 255, rtol=1e-6)
+    np.testing.assert_array_equal(y, written["train"][1])
+
+
+def test_load_mnist_names_the_files_it_read_when_their_shapes_differ(tmp_path):
+    tiny_mnist(tmp_path, compress=True)
+    write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(4, dtype=np.uint8), compress=True)
+    with pytest.raises(
+        ValueError,
+        match=r"train-images-idx3-ubyte\.gz has shape \(5, 4, 3\) and "
+        r"train-labels-idx1-ubyte\.gz \(4,\)",
+    ):
+        data.load_mnist(tmp_path)
+
+
 def test_load_mnist_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="folder .*nowhere does not exist"):
         data.load_mnist(tmp_path / "nowhere")
