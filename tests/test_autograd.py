@@ -134,7 +134,8 @@ programs = st.lists(
 )
 
 
-@settings(max_examples=40)
+# At least 40 examples, and the profile's count when larger (a fixed count caps "thorough").
+@settings(max_examples=max(40, settings().max_examples))
 @given(program=programs, seed=st.integers(0, 2**16))
 def test_random_graphs_with_shared_nodes_have_right_gradients(program, seed):
     """A random program over a pool of values: each step may reuse any earlier value (or the

@@ -134,7 +134,8 @@ def test_layer_matrix_errors():
         teach.weight_pattern(nn.Dense(100, 100), (100,))
 
 
-@settings(max_examples=25, deadline=None)
+# At least 25 examples, and the profile's count when larger (a fixed count caps "thorough").
+@settings(max_examples=max(25, settings().max_examples), deadline=None)
 @given(
     h=st.integers(3, 7),
     w=st.integers(3, 7),

@@ -20,10 +20,17 @@ def pool_by_loop(x, size, reduce):
     return out
 
 
-@given(seed=seeds, h=st.integers(2, 7), w=st.integers(2, 7), size=st.integers(1, 3))
-def test_pooling_against_numpy(seed, h, w, size):
+@given(
+    seed=seeds,
+    n=st.integers(1, 2),
+    h=st.integers(1, 7),
+    w=st.integers(1, 7),
+    c=st.integers(1, 3),
+    size=st.integers(1, 3),
+)
+def test_pooling_against_numpy(seed, n, h, w, c, size):
     size = min(size, h, w)
-    x = rand(2, h, w, 3, seed=seed)
+    x = rand(n, h, w, c, seed=seed)
     for layer, reduce in ((nn.MaxPool2D(size), np.max), (nn.AvgPool2D(size), np.mean)):
         np.testing.assert_allclose(layer(mg.Tensor(x)).data, pool_by_loop(x, size, reduce))
 
