@@ -102,6 +102,44 @@ def test_local_is_the_notes_formula_with_its_own_w_ij():
             np.testing.assert_allclose(out[:, i, j], expected, rtol=1e-5, atol=1e-6)
 
 
+def local_by_the_notes(x, weight, bias, k, padding):
+    """H_ij = vect(P_k(i, j))ᵀ W_ij + b_ij, one output pixel at a time, each with its own W_ij."""
+    if padding == "same":
+        x = np.pad(x, ((0, 0), (k, k), (k, k), (0, 0)))
+    n, h_out, w_out, c_out = x.shape[0], weight.shape[0], weight.shape[1], weight.shape[3]
+    out = np.zeros((n, h_out, w_out, c_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            ci, cj = i + k, j + k  # the centre, in the padded image when padding="same"
+            patch = x[:, ci - k : ci + k + 1, cj - k : cj + k + 1, :].reshape(n, -1)
+            out[:, i, j] = patch @ weight[i, j] + (0 if bias is None else bias[i, j])
+    return out
+
+
+@given(
+    seed=seeds,
+    n=st.integers(1, 2),
+    h=st.integers(1, 6),
+    w=st.integers(1, 6),
+    c=st.integers(1, 3),
+    c_out=st.integers(1, 3),
+    k=st.integers(0, 2),
+    padding=st.sampled_from(["same", "valid"]),
+    bias=st.booleans(),
+)
+def test_local_is_the_notes_formula_on_random_shapes(seed, n, h, w, c, c_out, k, padding, bias):
+    assume(padding == "same" or min(h, w) >= 2 * k + 1)  # "valid" needs the kernel to fit
+    local = nn.Local((h, w, c), c_out, 2 * k + 1, padding=padding, bias=bias, seed=seed)
+    if bias:
+        local.bias.data = rand(*local.bias.shape, seed=seed + 1).astype(np.float32)
+    x = rand(n, h, w, c, seed=seed)
+    out = local(mg.Tensor(x))
+    b = None if local.bias is None else local.bias.data
+    expected = local_by_the_notes(x, local.weight.data, b, k, padding)
+    assert out.shape == expected.shape == (n, *local.out_shape)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_dense_is_x_w_plus_b():
     dense = nn.Dense(4, 3, seed=0)
     dense.bias.data = rand(3, seed=1).astype(np.float32)
