@@ -3,7 +3,7 @@ along a random upstream gradient (first order: `gradcheck`; second order: `gradg
 
 import numpy as np
 
-from minigrad.autograd import grad, no_grad
+from minigrad.autograd import grad
 from minigrad.ops import concat, vect
 from minigrad.tensor import Tensor
 
@@ -92,9 +92,14 @@ def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed
     """
     rng = np.random.default_rng(seed + 1)
     param_tensors = [p for _, p in _checked_params(params)]
-    with no_grad():
-        out_shape = fn(*inputs).shape
-    grad_out = Tensor(rng.standard_normal(out_shape), name="grad_out")
+    # The shape of R comes from one call on the float64 copies gradcheck uses, with grad mode
+    # on: fn may itself call mg.grad (a gradient penalty, or a first derivative checked to
+    # third order), which needs inputs that require grad and a graph to go back through.
+    probe = [_float64_copy(x) if isinstance(x, Tensor) else x for x in inputs]
+    out = fn(*probe)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"gradgradcheck: fn must return a Tensor; got {type(out).__name__}.")
+    grad_out = Tensor(rng.standard_normal(out.shape), name="grad_out")
 
     def first_order(*xs_and_grad_out):
         *xs, upstream = xs_and_grad_out

@@ -202,6 +202,18 @@ def test_gradcheck_without_tensors_or_returning_a_non_tensor_is_an_error():
         mg.gradcheck(lambda k: mg.Tensor([k]), 2.0)
     with pytest.raises(TypeError, match=r"fn must return a Tensor; got ndarray"):
         mg.gradcheck(lambda x: x.data * 2, leaf([1.0]))
+    with pytest.raises(TypeError, match=r"gradgradcheck: fn must return a Tensor; got float"):
+        mg.gradgradcheck(lambda x: 1.0, leaf([1.0]))
+
+
+def test_gradgradcheck_takes_a_function_that_calls_mg_grad():
+    # A first derivative checked to third order, or a gradient penalty: fn needs grad mode and
+    # inputs that require grad, also in the call that finds its output's shape.
+    def first_derivative(x):
+        (grad_x,) = mg.grad((x**3).sum(), [x], create_graph=True)  # 3x²
+        return grad_x
+
+    assert mg.gradgradcheck(first_derivative, mg.Tensor([0.5, -1.0]))
 
 
 # ---- review fixes: nan gradients, linear ops in second order ----------------------------------

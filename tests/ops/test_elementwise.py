@@ -242,6 +242,20 @@ def test_third_derivative_of_tanh():
     np.testing.assert_allclose(d3.data, (1 - y**2) * (6 * y**2 - 2), rtol=1e-12)
 
 
+@pytest.mark.parametrize("b", [3.0, 2.5, 0.5, -1.5])
+def test_third_derivatives_of_pow(b):
+    # In the base: b(b−1)(b−2) a^(b−3); in the exponent: a^b (log a)³.
+    a, exponent = leaf([0.5, 1.3, 2.0]), leaf([b, b, b])
+    (d1,) = mg.grad((a**b).sum(), [a], create_graph=True)
+    (d2,) = mg.grad(d1.sum(), [a], create_graph=True)
+    (d3,) = mg.grad(d2.sum(), [a])
+    np.testing.assert_allclose(d3.data, b * (b - 1) * (b - 2) * a.data ** (b - 3), rtol=1e-12)
+    (e1,) = mg.grad((a**exponent).sum(), [exponent], create_graph=True)
+    (e2,) = mg.grad(e1.sum(), [exponent], create_graph=True)
+    (e3,) = mg.grad(e2.sum(), [exponent])
+    np.testing.assert_allclose(e3.data, a.data**b * np.log(a.data) ** 3, rtol=1e-12)
+
+
 @st.composite
 def row_and_full(draw):
     """A row shape and the shape of an operand that repeats it along 1–2 leading axes."""
