@@ -2,7 +2,8 @@
 
 Operators and methods are thin: each one calls a function of `minigrad.ops`, which applies
 a primitive `Function` (or composes several). With two Tensors, `+ - * /` call the op's
-`Function.apply` directly: they run at every step, and the function's checks are not needed."""
+`Function.apply` directly: they run at every step, and the function's checks are not needed.
+(Only exact Tensors: a Parameter, such as a layer's bias, goes through the function.)"""
 
 import numpy as np
 
@@ -275,7 +276,7 @@ class Tensor:
 
     # ---- operators (each line is the op it calls) -------------------------------------------
     def __add__(self, other):
-        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
             return ops.Add.apply(self, other)
         return ops.add(self, other)
 
@@ -283,7 +284,7 @@ class Tensor:
         return ops.add(other, self)
 
     def __sub__(self, other):
-        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
             return ops.Sub.apply(self, other)
         return ops.sub(self, other)
 
@@ -291,7 +292,7 @@ class Tensor:
         return ops.sub(other, self)
 
     def __mul__(self, other):
-        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
             return ops.Mul.apply(self, other)
         return ops.mul(self, other)
 
@@ -299,7 +300,7 @@ class Tensor:
         return ops.mul(other, self)
 
     def __truediv__(self, other):
-        if other.__class__ is Tensor:  # the common case goes straight to the op (hot path)
+        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
             return ops.Div.apply(self, other)
         return ops.div(self, other)
 

@@ -1,5 +1,6 @@
 """Helpers shared by the test files: random float64 data, hypothesis strategies for shapes and
-images, and `check_op` (forward against numpy, then first- and second-order gradcheck)."""
+images, `check_op` (forward against numpy, then first- and second-order gradcheck), and the
+sizes and layouts the fast paths are tested at (`around`, `layouts`, `dirty_pool`)."""
 
 import numpy as np
 from hypothesis import strategies as st
@@ -116,3 +117,32 @@ def require(module):
     if os.environ.get("CI"):
         return importlib.import_module(module)
     return pytest.importorskip(module, reason=f"{module} is not installed (an optional extra)")
+
+
+FLOATS = (np.float16, np.float32, np.float64)
+
+
+def around(limit):
+    """Sizes just below, at and just above a fast path's threshold `limit`."""
+    return (limit - 1, limit, limit + 1)
+
+
+def layouts(x, requires_grad=False):
+    """x as a Tensor in the layouts a fast path may meet: contiguous, and two views an op makes
+    (a transpose, Fortran-ordered; a strided slice). mg.Tensor copies into C order, hence ops."""
+    axes = tuple(reversed(range(x.ndim)))
+    return {
+        "contiguous": mg.Tensor(x, requires_grad=requires_grad),
+        "transposed": mg.Tensor(x.transpose(axes), requires_grad=requires_grad).transpose(*axes),
+        "strided view": mg.Tensor(np.repeat(x, 2, axis=-1), requires_grad=requires_grad)[..., ::2],
+    }
+
+
+def dirty_pool(*shapes):
+    """Fill the pool of reused arrays (minigrad/buffers.py) with free arrays of 7s of `shapes`,
+    in every float dtype: a fast path writing into a reused array must overwrite every number."""
+    for shape in shapes:
+        for dtype in FLOATS:
+            array = mg.buffers.empty(shape, dtype)
+            array.fill(7)
+            del array

@@ -1030,3 +1030,51 @@ def test_gradients_of_two_dtypes_sum_in_the_wider_one():
     SEEN_DTYPES.clear()
     loss.backward()
     assert SEEN_DTYPES == [np.float64]
+
+
+def test_intermediates_are_given_back_from_release_min_bytes_on():
+    """Just below RELEASE_MIN_BYTES an intermediate keeps its values; at it, they go back. The
+    gradient is the same either way."""
+    for size, released in [
+        (mg.autograd.RELEASE_MIN_BYTES // 4 - 1, False),
+        (mg.autograd.RELEASE_MIN_BYTES // 4, True),
+    ]:
+        x = mg.Tensor(np.linspace(-1, 1, size, dtype=np.float32), requires_grad=True)
+        loss, intermediates = chain_of_intermediates(x)
+        refs = [weakref.ref(t) for t in intermediates]
+        del intermediates
+        loss.backward()
+        assert [is_released(ref()) for ref in refs] == [released] * 3
+        np.testing.assert_array_equal(x.grad.data, 6 * (x.data > 0))
+
+
+class ThreeInputs(mg.Function):
+    """a + b·c with no settings: the path of Function.apply for more than two inputs."""
+
+    def forward(self, a, b, c):
+        return a + b * c
+
+    def backward(self, grad_out):
+        _, b, c = self.inputs
+        return grad_out, grad_out * c, grad_out * b
+
+
+@pytest.mark.parametrize("requires", [(True, False, False), (False, False, True), (False,) * 3])
+def test_apply_with_one_two_and_three_inputs_records_the_same_node(requires):
+    """Function.apply skips a list for one and two inputs without settings: those paths record
+    the same needs_input_grad and give the same gradients as the general one."""
+    a, b, c = (mg.Tensor(np.array([1.0, 2.0]) + i, requires_grad=r) for i, r in enumerate(requires))
+    nodes = [
+        ThreeInputs.apply(a, b, c),
+        mg.ops.elementwise.Add.apply(a, mg.ops.elementwise.Mul.apply(b, c)),
+        mg.ops.elementwise.AsType.apply(ThreeInputs.apply(a, b, c), dtype=np.float64),  # settings
+    ]
+    for y in nodes:
+        np.testing.assert_array_equal(y.data, a.data + b.data * c.data)
+        assert y.requires_grad == any(requires)
+    if any(requires):
+        assert nodes[0].grad_fn.needs_input_grad == requires
+        grads = [mg.grad(y.sum(), [t for t in (a, b, c) if t.requires_grad]) for y in nodes]
+        for other in grads[1:]:
+            for g0, g1 in zip(grads[0], other):
+                np.testing.assert_array_equal(g0.data, g1.data)

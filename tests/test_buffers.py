@@ -181,3 +181,12 @@ def test_loading_the_module_under_a_debugger_does_not_skew_what_free_means():
     also_live = live  # two holders: what a skewed count would have taken for "free"
     other = buffers.empty(BIG, np.float32)
     assert other is not live and also_live is live
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_arrays_of_min_bytes_or_more_are_pooled_and_smaller_ones_are_not(dtype):
+    itemsize = np.dtype(dtype).itemsize
+    below = buffers.empty((buffers.MIN_BYTES // itemsize - 1,), dtype)
+    at = buffers.empty([buffers.MIN_BYTES // itemsize], dtype)  # (a list: Pad passes one)
+    assert all(a is not below for a in buffers._pool)
+    assert any(a is at for a in buffers._pool) and at.shape == (buffers.MIN_BYTES // itemsize,)

@@ -388,3 +388,18 @@ def test_a_shallow_copy_of_a_leaf_shares_its_data_and_its_grad():
     (x * 3).sum().backward()
     twin = copy.copy(x)
     assert twin.data is x.data and twin.grad is x.grad
+
+
+@pytest.mark.parametrize("symbol", ["+", "-", "*", "/"])
+def test_operators_on_two_tensors_and_on_a_parameter_make_the_same_node(symbol):
+    """With two exact Tensors, + − * / call the op's apply directly (the hot path); with a
+    Parameter (a subclass) or a number they go through mg.add & co. Same values, same op."""
+    op = OPERATORS[symbol]
+    function = {"+": mg.add, "-": mg.sub, "*": mg.mul, "/": mg.div}[symbol]
+    a = mg.Tensor(A, requires_grad=True)
+    for other in (mg.Tensor(A + 1), mg.nn.Parameter(A + 1)):
+        for left, right in ((a, other), (other, a)):
+            y, expected = op(left, right), function(left, right)
+            np.testing.assert_array_equal(y.data, expected.data)
+            assert y.grad_fn.name == expected.grad_fn.name
+            assert y.grad_fn.needs_input_grad == expected.grad_fn.needs_input_grad

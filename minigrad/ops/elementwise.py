@@ -219,6 +219,8 @@ class TanhBackward(Function):
     def forward(self, g, y):
         if y.nbytes < buffers.MIN_BYTES:  # small: numpy's temporaries cost less than the pool
             return g - g * y * y
+        # Large: one reused array instead of three fresh ones. A small gain (measured: none at
+        # 1 MiB, 3.5 → 3.2 ms at 4 MiB); no workload of benchmarks/ has a tanh this large.
         z = np.multiply(g, y, out=buffers.empty(y.shape, np.result_type(g, y)))
         np.multiply(z, y, out=z)  # in place, in the one new array
         return np.subtract(g, z, out=z)  # g − g·y²
@@ -484,6 +486,8 @@ def maximum_with_zero(x, out):
     compared with one row of zeros, which numpy repeats over the rows; the numbers left over
     form one shorter row. Small arrays go to np.maximum(x, 0) as they are.
     """
+    # 8·ROW: below it the gain is a few µs at most (float32: even near 2·ROW numbers; 17 → 14 µs
+    # at 8·ROW, 59 → 27 µs at 32·ROW). A view would need a copy first, so it goes to numpy too.
     if x.size < 8 * ROW or not x.flags.c_contiguous:
         return np.maximum(x, 0, out=out)
     zeros = _ZERO_ROWS.get(x.dtype)

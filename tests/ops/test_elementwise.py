@@ -5,7 +5,18 @@ import warnings
 
 import numpy as np
 import pytest
-from helpers import away_from_zero, broadcast_pairs, check_op, leaf, rand, seeds, shapes
+from helpers import (
+    FLOATS,
+    around,
+    away_from_zero,
+    broadcast_pairs,
+    check_op,
+    dirty_pool,
+    leaf,
+    rand,
+    seeds,
+    shapes,
+)
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -134,8 +145,9 @@ def test_relu_forward_is_numpys_maximum_with_zero(shape, dtype):
     NaN stays NaN, −0.0 and ±inf as numpy has them; also for a non-contiguous x."""
     x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
     x.reshape(-1)[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf]
-    for data in (x, x.T):
-        y = mg.relu(mg.Tensor(data)).data
+    for view in (mg.Tensor(x), mg.Tensor(x).T):  # (mg.Tensor(x.T) would be a contiguous copy)
+        data = view.data
+        y = mg.relu(view).data
         expected = np.maximum(data, 0)
         np.testing.assert_array_equal(y, expected)
         np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
@@ -320,3 +332,78 @@ def test_astype_to_the_same_dtype_is_an_identity_with_right_gradients(shape, see
 def test_astype_refuses_dtypes_that_are_not_floats():
     with pytest.raises(TypeError, match=r"astype: .* float dtype .* got int64"):
         mg.Tensor([1.0]).astype(np.int64)
+
+
+# ---- the fast paths at their thresholds, against the one-line numpy call ----------------------
+@pytest.mark.parametrize("size", [0, *around(8 * elementwise_module.ROW)])
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_relu_on_both_sides_of_the_row_of_zeros_is_numpys_maximum(size, dtype):
+    """maximum_with_zero compares arrays of 8·ROW numbers or more with a row of zeros: just
+    below, at and just above, in every float dtype, reversed (a view) or not, and empty."""
+    x = np.random.default_rng(size).standard_normal(size).astype(dtype)
+    x[:5] = [np.nan, -0.0, 0.0, -np.inf, np.inf][: min(size, 5)]
+    t = mg.Tensor(x)
+    for view in (t, t[::-1], t.reshape(1, -1)):  # t[::-1] is a view: not contiguous
+        data = view.data
+        y = mg.relu(view).data
+        expected = np.maximum(data, 0)
+        assert y.dtype == dtype and y.shape == data.shape
+        np.testing.assert_array_equal(y, expected)
+        np.testing.assert_array_equal(np.signbit(y), np.signbit(expected))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("channels", [1, 3, 8, 513])
+def test_binary_ops_on_both_sides_of_the_pool_size_match_numpy(dtype, channels):
+    """elementwise writes into a reused array from buffers.MIN_BYTES of inputs on, and applies
+    a repeated row (a bias) in long rows when ROW // c ≥ 2: inputs of a byte count just below,
+    at and above the limit, row on either side, every number of the reused array overwritten."""
+    itemsize = np.dtype(dtype).itemsize
+    rows_below = (buffers.MIN_BYTES - channels * itemsize) // (channels * itemsize)
+    rng = np.random.default_rng(channels)
+    row = (rng.standard_normal(channels) + 3).astype(dtype)  # no zeros: Div is exact
+    for rows in (rows_below, rows_below + 1, rows_below + 2):
+        full = rng.standard_normal((rows, channels)).astype(dtype)
+        for op, reference in [(mg.add, np.add), (mg.sub, np.subtract), (mg.mul, np.multiply)]:
+            dirty_pool(full.shape)
+            np.testing.assert_array_equal(op(full, mg.Tensor(row)).data, reference(full, row))
+            np.testing.assert_array_equal(op(row, mg.Tensor(full)).data, reference(row, full))
+        np.testing.assert_array_equal(mg.div(full, mg.Tensor(row)).data, full / row)
+
+
+def test_large_binary_ops_on_views_mixed_dtypes_and_empty_arrays_match_numpy():
+    """The pooled result is made in numpy's result dtype and shape: a transposed operand, a 0-d
+    array of another dtype, a wider row, an outer sum of two small vectors, an empty batch."""
+    rng = np.random.default_rng(0)
+    full = rng.standard_normal((1024, 600)).astype(np.float32)
+    transposed = mg.Tensor(full).T  # 2.4 MiB, a view: not contiguous
+    y = (transposed + mg.Tensor(np.ones(1024, np.float32))).data
+    np.testing.assert_array_equal(y, full.T + 1)
+    cases = [
+        (full.T.astype(np.float16), np.array(2.5, np.float32)),
+        (full.T.astype(np.float16), np.ones(1024, np.float64)),
+        (rng.standard_normal((2048, 1)), rng.standard_normal((1, 2048))),
+        (np.zeros((0, 8), np.float32), np.ones(8, np.float32)),
+    ]
+    for a, b in cases:
+        dirty_pool(np.broadcast_shapes(a.shape, b.shape))
+        y = (mg.Tensor(a) + mg.Tensor(b)).data
+        assert y.dtype == np.result_type(a, b)
+        np.testing.assert_array_equal(y, a + b)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_tanh_backward_on_both_sides_of_the_pool_size(dtype):
+    """TanhBackward writes into a reused array from buffers.MIN_BYTES of y on: just below and
+    at the limit, with g a broadcast (as Sum's backward makes it) and y a strided view."""
+    itemsize = np.dtype(dtype).itemsize
+    rng = np.random.default_rng(1)
+    for size in (buffers.MIN_BYTES // itemsize - 1, buffers.MIN_BYTES // itemsize):
+        g = rng.standard_normal(size).astype(dtype)
+        y = mg.Tensor(np.tanh(rng.standard_normal(2 * size)).astype(dtype))[::2]  # a view
+        for upstream in (g, np.broadcast_to(np.asarray(1.5, dtype), (size,))):
+            dirty_pool((size,))
+            z = TanhBackward.apply(mg.Tensor._wrap(upstream, False, None), y).data
+            y_data = y.data
+            assert z.dtype == dtype
+            np.testing.assert_array_equal(z, upstream - upstream * y_data * y_data)

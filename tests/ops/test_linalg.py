@@ -3,12 +3,13 @@
 
 import numpy as np
 import pytest
-from helpers import check_op, rand, seeds
+from helpers import FLOATS, check_op, dirty_pool, rand, seeds
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from minigrad import buffers
 
 sides = st.integers(1, 3)
 
@@ -98,3 +99,22 @@ def test_matmul_of_mixed_float_dtypes_promotes_like_numpy():
         out = mg.Tensor(a) @ mg.Tensor(b)
         assert out.dtype == (a @ b).dtype == np.float64
         np.testing.assert_allclose(out.data, a @ b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_matmul_into_a_reused_array_matches_numpy(dtype):
+    """A 2-D product of one dtype is written into a reused array (MatMul.forward, out=): results
+    just below and at buffers.MIN_BYTES, a transposed operand (as backward passes them), and an
+    inner axis of 0, whose product is zeros, not the reused array's old numbers."""
+    rng = np.random.default_rng(0)
+    rows_at = buffers.MIN_BYTES // np.dtype(dtype).itemsize // 64
+    for m in (rows_at - 1, rows_at):
+        a = rng.standard_normal((m, 8)).astype(dtype)
+        b = rng.standard_normal((64, 8)).astype(dtype)
+        dirty_pool((m, 64))
+        y = (mg.Tensor(a) @ mg.Tensor(b).T).data
+        assert y.dtype == dtype
+        np.testing.assert_array_equal(y, a @ b.T)
+    dirty_pool((512, 1024))
+    empty_inner = mg.Tensor(np.ones((512, 0), dtype)) @ mg.Tensor(np.ones((0, 1024), dtype))
+    np.testing.assert_array_equal(empty_inner.data, np.zeros((512, 1024), dtype))

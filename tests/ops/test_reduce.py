@@ -5,7 +5,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import check_op, distinct, inner, leaf, rand, seeds, shapes
+from helpers import FLOATS, check_op, distinct, inner, layouts, leaf, rand, seeds, shapes
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -409,3 +409,44 @@ def test_broadcast_to_fewer_axes_is_refused_even_when_the_sizes_fit():
     fit, so only the count of axes tells; the message is broadcast_to's, not numpy's."""
     with pytest.raises(ValueError, match=r"broadcast_to: cannot repeat .* \(1, 3\) to \(3,\)"):
         mg.broadcast_to(mg.Tensor(np.ones((1, 3))), (3,))
+
+
+# ---- reduce_axes at its thresholds, against numpy ---------------------------------------------
+THRESHOLD_CASES = {
+    "size just below SLICED_MIN_SIZE": ((255, 16), (1,)),
+    "size at SLICED_MIN_SIZE, axis of SMALL_AXIS": ((256, 16), (1,)),
+    "axis of SMALL_AXIS + 1": ((256, 17), (1,)),
+    "ROW − 1 rows": ((1023, 5), (0,)),
+    "ROW rows": ((1024, 5), (0,)),
+    "ROW + 1 rows, some left over": ((1025, 5), (0,)),
+    "rows of ROW / 2 − 1": ((2048, 511), (0,)),
+    "rows of ROW / 2": ((2048, 512), (0,)),
+    "pooling windows": ((4, 16, 2, 8, 2, 3), (2, 4)),
+    "leading rows and a short axis": ((1025, 3, 2), (0, 2)),
+    "a long axis that is not leading": ((3, 1500, 2), (1,)),
+}
+
+
+@pytest.mark.parametrize("case", THRESHOLD_CASES.values(), ids=THRESHOLD_CASES.keys())
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_reductions_at_the_slice_and_fold_thresholds_match_numpy(case, dtype):
+    """reduce_axes slices short axes from SLICED_MIN_SIZE elements on and folds ROW or more
+    leading rows: at and around each limit, in every float dtype and layout, sum and mean agree
+    with a float64 sum, and max and its gradient (ties shared) with numpy exactly."""
+    shape, axes = case
+    tolerance = {np.float16: 2e-2, np.float32: 1e-4, np.float64: 1e-10}[dtype]
+    x = np.random.default_rng(len(shape)).standard_normal(shape).astype(dtype)
+    for name, t in layouts(x, requires_grad=True).items():
+        data = t.data
+        assert name == "contiguous" or not data.flags.c_contiguous
+        for op in (mg.sum, mg.mean):
+            exact = getattr(np, op.__name__)(data, axis=axes, dtype=np.float64)
+            y = op(t, axis=axes).data
+            assert y.dtype == dtype, name
+            np.testing.assert_allclose(y, exact, rtol=tolerance, atol=tolerance, err_msg=name)
+        y = mg.max(t, axis=axes)
+        np.testing.assert_array_equal(y.data, data.max(axis=axes), err_msg=name)
+        (grad,) = mg.grad(y, [t], np.ones(y.shape, dtype))
+        is_max = data == data.max(axis=axes, keepdims=True)
+        share = is_max / is_max.sum(axis=axes, keepdims=True)
+        np.testing.assert_array_equal(grad.data, share.astype(dtype), err_msg=name)

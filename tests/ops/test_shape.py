@@ -3,12 +3,13 @@ scatter_add, concat, stack, pad and its adjoint crop."""
 
 import numpy as np
 import pytest
-from helpers import check_op, inner, leaf, rand, seeds, shapes
+from helpers import FLOATS, check_op, dirty_pool, inner, leaf, rand, seeds, shapes
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
+from minigrad import buffers
 
 
 # ---- reshape, vect, unvect, transpose ---------------------------------------------------------
@@ -330,3 +331,17 @@ def test_true_is_not_a_shape():
     for call in (lambda: mg.sum_to(x, True), lambda: mg.broadcast_to(x, True)):
         with pytest.raises(TypeError, match="a shape is an int or a sequence of ints"):
             call()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_pad_into_a_reused_array_is_numpys_pad(dtype):
+    """Pad writes into a reused array (buffers.empty) and zeroes it: results just below and at
+    buffers.MIN_BYTES, from a transposed view, equal np.pad exactly."""
+    per_image = 16 * 16 * 8 * np.dtype(dtype).itemsize  # an (14, 14, 8) image padded by 1
+    at = buffers.MIN_BYTES // per_image
+    for n in (at - 1, at):
+        x = np.random.default_rng(n).standard_normal((n, 14, 14, 8)).astype(dtype)
+        view = mg.Tensor(np.swapaxes(x, 1, 2).copy()).transpose(0, 2, 1, 3)  # x, not contiguous
+        dirty_pool((n, 16, 16, 8))
+        y = mg.pad(view, 1).data
+        np.testing.assert_array_equal(y, np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)]))

@@ -3,7 +3,7 @@ adjoint: shapes, values, gradients of first and second order, edge cases and err
 
 import numpy as np
 import pytest
-from helpers import check_op, images, inner, leaf, rand, seeds
+from helpers import FLOATS, check_op, dirty_pool, images, inner, leaf, rand, seeds
 from hypothesis import given
 
 import minigrad as mg
@@ -165,3 +165,30 @@ def test_patches_argument_errors(shape, k, stride, message):
 def test_fold_with_patches_of_the_wrong_shape_is_an_error():
     with pytest.raises(ValueError, match=r"have shape \(2, 2, 3, 3, 1\); got \(2, 2, 3, 3, 2\)"):
         mg.fold(mg.Tensor(np.zeros((2, 2, 3, 3, 2))), (4, 4, 1), 1)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize(
+    ("shape", "k", "stride"), [((5, 9, 9, 1), 1, 1), ((5, 9, 9, 3), 1, 2), ((5, 12, 12, 2), 1, 3)]
+)
+def test_patches_and_fold_of_views_in_every_dtype_match_a_loop(dtype, shape, k, stride):
+    """Patches (one copy, or s² with one channel) and Fold (chunks of images; runs of s·c when
+    the stride divides s, here stride 1 and stride = s = 3) write into reused arrays: from a
+    transposed view, in every float dtype, with chunks of 2 images and a shorter last chunk."""
+    rng = np.random.default_rng(k + stride)
+    x = rng.standard_normal(shape).astype(dtype)
+    view = mg.Tensor(np.swapaxes(x, -2, -3).copy()).transpose(0, 2, 1, 3)  # x, not contiguous
+    dirty_pool(patches_by_the_notes(x, k, stride).shape, shape)
+    np.testing.assert_array_equal(
+        mg.patches(view, k, stride).data, patches_by_the_notes(x, k, stride)
+    )
+    p = rng.standard_normal(patches_by_the_notes(x, k, stride).shape).astype(dtype)
+    p_view = mg.Tensor(np.swapaxes(p, 1, 2).copy()).transpose(0, 2, 1, 3, 4, 5)  # p, a view
+    expected = fold_by_loop(p.astype(np.float64), shape, k, stride)
+    tolerance = {np.float16: 1e-2, np.float32: 1e-5, np.float64: 1e-12}[dtype]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spatial, "CHUNK_BYTES", 2 * p[0].nbytes)  # 5 images: 2 + 2 + 1
+        dirty_pool(shape)
+        out = mg.fold(p_view, shape, k, stride).data
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)
