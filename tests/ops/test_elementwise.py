@@ -236,6 +236,19 @@ def test_constants_from_numbers_are_read_only_and_keep_the_sign_of_zero():
     assert not np.signbit((x * 0.0).data).any() and np.signbit((x * -0.0).data).all()
 
 
+def test_nan_constants_are_not_kept(monkeypatch):
+    """A NaN key never equals itself, so a kept NaN would only fill the cache."""
+    from minigrad.ops import elementwise
+
+    monkeypatch.setattr(elementwise, "_constants", {})
+    x = mg.Tensor([1.0, 2.0])
+    for _ in range(3):
+        assert np.isnan((x * float("nan")).data).all()
+    assert elementwise._constants == {}
+    x * 2.0
+    assert len(elementwise._constants) == 1
+
+
 @given(shape=shapes(), seed=seeds)
 def test_tanh_backward_op_is_g_times_one_minus_y_squared(shape, seed):
     g, y = rand(*shape, seed=seed), rand(*shape, seed=seed + 1, low=-0.95, high=0.95)
