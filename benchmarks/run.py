@@ -246,6 +246,7 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
     time.sleep(0.5)  # let this process's BLAS threads (busy with the checks) stop spinning
     samples = {name: [] for name in builders}
     others = {name: [] for name in builders}  # (CPU seconds of other processes, wall seconds)
+    gemm = {name: [] for name in builders}  # the GEMM probe's time in each timing process
     names = list(builders)
     rounds = max(1, min(rounds, repeat))
     per_round = [repeat // rounds + (1 if r < repeat % rounds else 0) for r in range(rounds)]
@@ -273,11 +274,13 @@ def measure_isolated(builders, repeat, min_sample=0.01, warmup=2, rounds=8):
                 if name not in OPTIONAL_SIDES:
                     raise RuntimeError(f"the {name} side failed in its timing process: {value}")
                 print(f"warning: {name} side left out: {value}", file=sys.stderr)
-                del samples[name], others[name]
+                del samples[name], others[name], gemm[name]
                 names.remove(name)  # later rounds skip it; this round's order was copied
             else:
-                samples[name].extend(value)
-    return samples, others
+                times, probe = value
+                samples[name].extend(times)
+                gemm[name].append(probe)
+    return samples, {"others": others, "gemm": gemm}
 
 
 OPTIONAL_SIDES = ("torch",)  # a failure drops its column (with a warning) rather than the run
@@ -293,17 +296,39 @@ def _timing_worker(connection, builder, args, count, min_sample, warmup):
         start = time.perf_counter()
         step()
         loops = max(1, math.ceil(min_sample / max(time.perf_counter() - start, 1e-9)))
-        times = []
+        times, before = [], gemm_probe()
         for _ in range(count):
             start = time.perf_counter()
             for _ in range(loops):
                 step()
             times.append((time.perf_counter() - start) / loops)
+        probe = (before + gemm_probe()) / 2  # how fast the BLAS ran around the timing
     except Exception as error:  # noqa: BLE001 - the parent decides (an optional side may fail)
         connection.send(("error", f"{type(error).__name__}: {error}"))
     else:
-        connection.send(("ok", times))
+        connection.send(("ok", (times, probe)))
     connection.close()
+
+
+def gemm_probe(size=256, repeat=5):
+    """The fastest of `repeat` products of two (size, size) float32 matrices, in seconds: how
+    fast the BLAS runs now. A virtual machine's host can slow its cores (a busy neighbour on the
+    same physical core, a lower clock) with no sign inside the machine: no steal time, no other
+    process. The GEMMs both sides share then slow far more than minigrad's Python (measured: the
+    W4 reference at 4.5 ms instead of 1.9, its ratio 0.95 instead of 1.23), so a row whose probe
+    ran SLOWED_GEMMS times slower than the run's fastest is unreliable.
+    """
+    a = np.ones((size, size), dtype=np.float32)
+    out = np.empty_like(a)
+    best = math.inf
+    for _ in range(repeat):
+        start = time.perf_counter()
+        np.matmul(a, a, out=out)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+SLOWED_GEMMS = 1.5
 
 
 # While a side is timed, how much CPU the rest of the machine used: the whole machine's busy time
@@ -427,8 +452,8 @@ def run_conv(name, repeat, torch_too):
     builders = {side: (conv_variant, (name, side)) for side in ("minigrad", "ref", "floor")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_conv, x, weight, bias))
-    samples, others = measure_isolated(builders, repeat)
-    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
+    samples, state = measure_isolated(builders, repeat)
+    return {"samples": samples, **state, "check": check, "unit": "ms"}
 
 
 def run_overhead(repeat, torch_too):
@@ -464,8 +489,8 @@ def run_mlp(repeat, torch_too):
     builders = {side: (mlp_variant, (side,)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_mlp, x, labels, params))
-    samples, others = measure_isolated(builders, repeat)
-    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
+    samples, state = measure_isolated(builders, repeat)
+    return {"samples": samples, **state, "check": check, "unit": "ms"}
 
 
 def lenet_check(lr=0.01, build=minigrad_lenet):
@@ -494,8 +519,8 @@ def run_lenet(repeat, torch_too, lr=0.01):
     builders = {side: (lenet_variant, (side, lr)) for side in ("minigrad", "ref")}
     if torch_too:
         builders["torch"] = (_torch_variant, (workloads.torch_lenet, x, labels, lr))
-    samples, others = measure_isolated(builders, repeat)
-    return {"samples": samples, "others": others, "check": check, "unit": "ms"}
+    samples, state = measure_isolated(builders, repeat)
+    return {"samples": samples, **state, "check": check, "unit": "ms"}
 
 
 def _torch_variant(build, *inputs):
@@ -651,8 +676,9 @@ def _ratio(a, b):
     return a / b if b else float("nan")
 
 
-def _target_cells(name, result):
-    """The target column and the met column for one row: one entry per target."""
+def _target_cells(name, result, fastest_gemm=None):
+    """The target column and the met column for one row: one entry per target. `fastest_gemm`:
+    the GEMM probe's best time over the run (see `gemm_probe`)."""
     targets, verdicts = [], []
     for what, bound, issue in TARGETS.get(name, []):
         if what == "µs/op":
@@ -663,11 +689,13 @@ def _target_cells(name, result):
             text = f"{'ref' if what == 'ref' else 'floor'} ≤ {bound}× (#{issue})"
         targets.append(text)
         check = result.get("check")
-        busiest = _busiest(result)
+        busiest, slowed = _busiest(result), _slowed(result, fastest_gemm)
         if check is not None and not check <= CHECK_TOLERANCE:  # (NaN or inf: INVALID too)
             verdicts.append("INVALID: results differ")
         elif what != "µs/op" and busiest is not None and busiest > BUSY_OTHER_CORES:
             verdicts.append(f"unreliable (busy: others used {busiest:.2f} cores)")
+        elif what != "µs/op" and slowed is not None and slowed > SLOWED_GEMMS:
+            verdicts.append(f"unreliable (slowed: GEMMs {slowed:.1f}× slower than the run's best)")
         else:
             verdicts.append("yes" if value <= bound else "NO")
     return "; ".join(targets), "; ".join(verdicts)
@@ -675,17 +703,22 @@ def _target_cells(name, result):
 
 def others_lines(results):
     """One line per row timed in processes of its own: the cores other processes used while each
-    side was timed, and what they mean."""
-    lines = []
+    side was timed, how fast the GEMM probe ran, and what they mean."""
+    lines, fastest = [], fastest_gemm(results)
     for name, result in results.items():
         shares = {side: _share(used) for side, used in result.get("others", {}).items() if used}
         if shares:
-            lines.append(f"{name}: " + ", ".join(f"{s} {c:.2f}" for s, c in shares.items()))
+            text = ", ".join(f"{s} {c:.2f}" for s, c in shares.items())
+            slowed = _slowed(result, fastest)
+            if slowed is not None:
+                text += f"; GEMM probe {slowed:.2f}× the run's best"
+            lines.append(f"{name}: other processes {text}")
     if lines:
         lines.append(
-            "(cores used by other processes, steal time included, while each side was timed; "
-            f"above {BUSY_OTHER_CORES} for a side they slowed the shared GEMMs, and the row's "
-            "verdicts read unreliable)"
+            "(cores used by other processes, steal time included, while each side was timed, "
+            "and the median time of a 256×256 GEMM in the row's processes over the run's best; "
+            f"above {BUSY_OTHER_CORES} cores for a side, or {SLOWED_GEMMS}× for the GEMMs, the "
+            "shared GEMMs were slowed and the row's verdicts read unreliable)"
         )
     return lines
 
@@ -694,6 +727,21 @@ def _share(used):
     """The cores other processes used on average over a side's timing processes: their CPU
     seconds over the processes' lives, summed (/proc/stat counts in hundredths of a second)."""
     return sum(cpu for cpu, _ in used) / max(sum(wall for _, wall in used), 1e-9)
+
+
+def _slowed(result, fastest_gemm):
+    """How many times slower than the run's fastest the GEMM probe ran in a row's timing
+    processes (the median over all of them), or None when not measured."""
+    probes = [t for side in result.get("gemm", {}).values() for t in side]
+    if not probes or not fastest_gemm:
+        return None
+    return statistics.median(probes) / fastest_gemm
+
+
+def fastest_gemm(results):
+    """The GEMM probe's best time over every timing process of the run, or None."""
+    probes = [t for r in results.values() for side in r.get("gemm", {}).values() for t in side]
+    return min(probes) if probes else None
 
 
 def _busiest(result):
@@ -711,6 +759,7 @@ def main_table(results, torch_too):
         header.append("× torch")
     header += ["target", "met"]
     rows = [header]
+    fastest = fastest_gemm(results)
     labels = {
         "W1": "W1 conv step n=32 28×28 8→16",
         "W2": "W2 conv step n=64 32×32 16→32",
@@ -751,7 +800,7 @@ def main_table(results, torch_too):
                     row.append(cell)
                 else:
                     row.append("—")
-        rows += [row + list(_target_cells(name, result))]
+        rows += [row + list(_target_cells(name, result, fastest))]
     return rows
 
 
@@ -936,7 +985,7 @@ def run(args):
             sections.append(("Same results as the reference (max relative error)", checks))
         others = others_lines(results)
         if others:
-            sections.append(("Other processes while timing", others))
+            sections.append(("The machine while timing", others))
     if "chain" in selected:
         lengths = (100, 1_000, 10_000) if quick else LONG_CHAINS
         rows = run_long_chains(lengths, repeat=1 if quick else 3)
@@ -997,9 +1046,11 @@ _NOTES = f"""
   its quartiles in brackets.
 - The machine is shared: compare ratios from one run, not times from different runs. A target is
   met when the median ratio is within it. When other processes used more than
-  {BUSY_OTHER_CORES} of a core while a side was timed (on average over its processes, in *Other
-  processes while timing*), the row's verdicts read *unreliable*: a busy machine slows the GEMMs
-  both sides share far more than minigrad's Python, and pulls every ratio towards 1.
+  {BUSY_OTHER_CORES} of a core while a side was timed (on average over its processes), or when a
+  256×256 GEMM timed in the row's processes ran {SLOWED_GEMMS}× slower than at the run's best (a
+  virtual machine's host can slow its cores with no sign inside it), the row's verdicts read
+  *unreliable* (see *The machine while timing*): a busy or slowed machine slows the GEMMs both
+  sides share far more than minigrad's Python, and pulls every ratio towards 1.
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
   slice-adds). *floor* is the three GEMMs of the conv step timed alone, into arrays allocated

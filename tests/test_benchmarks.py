@@ -153,9 +153,11 @@ def test_an_optional_side_that_fails_is_left_out_with_a_warning(capsys):
         "ref": (_fine_step, ()),
         "torch": (_broken_step, ("Numpy is not available",)),
     }
-    samples, others = run.measure_isolated(builders, repeat=3, min_sample=0.0, warmup=0)
-    assert set(samples) == set(others) == {"minigrad", "ref"}
+    samples, state = run.measure_isolated(builders, repeat=3, min_sample=0.0, warmup=0)
+    others, gemm = state["others"], state["gemm"]
+    assert set(samples) == set(others) == set(gemm) == {"minigrad", "ref"}
     assert all(len(used) == 3 and all(wall > 0 for _, wall in used) for used in others.values())
+    assert all(len(probes) == 3 and min(probes) > 0 for probes in gemm.values())
     assert len(samples["minigrad"]) == len(samples["ref"]) == 3  # still paired
     assert "torch side left out: RuntimeError: Numpy is not available" in capsys.readouterr().err
     with pytest.raises(RuntimeError, match="the ref side failed .*RuntimeError: bad"):
@@ -176,6 +178,23 @@ def test_a_row_timed_while_the_cores_were_taken_away_is_unreliable():
     assert run._target_cells("W4", result)[1] == "NO; NO"
     result["check"] = 1.0  # wrong results are reported first, busy or not
     assert run._target_cells("W4", result)[1].startswith("INVALID")
+
+
+def test_a_row_timed_while_the_host_slowed_the_gemms_is_unreliable():
+    """A virtual machine's host can slow its cores with no other process in sight: the GEMM
+    probe of the row's processes, against the run's fastest, tells."""
+    result = {"ref": 0.95, "check": 0.0, "gemm": {"minigrad": [2.2e-3], "ref": [2.0e-3, 2.4e-3]}}
+    fastest = 1.0e-3
+    expected = "unreliable (slowed: GEMMs 2.2× slower than the run's best)"
+    assert run._target_cells("W4", result, fastest)[1] == f"{expected}; {expected}"
+    result["gemm"] = {"minigrad": [1.1e-3], "ref": [1.0e-3, 1.2e-3]}
+    assert run._target_cells("W4", result, fastest)[1] == "yes; yes"
+    results = {"W1": {"gemm": {"ref": [0.9e-3]}}, "W4": result, "W3": {}}
+    assert run.fastest_gemm(results) == 0.9e-3
+
+
+def test_the_gemm_probe_times_one_product():
+    assert 0 < run.gemm_probe(size=32, repeat=2) < 1.0
 
 
 def test_a_row_whose_results_differ_from_the_reference_is_invalid():
