@@ -97,9 +97,8 @@ class Function:
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
                 "return floats (use .astype(x.dtype) on the result)."
             )
-        # 2. does any input need a gradient?
-        if not _state.grad_enabled:
-            return _wrap(data, False, None)  # (_wrap: a Tensor without Tensor()'s checks)
+        # 2. does any input need a gradient? (Asked under no_grad too: it is what refuses an
+        # array given as an input, whose .data forward may have read as a buffer.)
         try:
             if len(inputs) == 2:
                 needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
@@ -110,8 +109,8 @@ class Function:
         except AttributeError:  # an array given as an input: its .data is a buffer numpy reads
             _check_inputs(cls, inputs)
             raise
-        if True not in needs_input_grad:
-            return _wrap(data, False, None)
+        if True not in needs_input_grad or not _state.grad_enabled:
+            return _wrap(data, False, None)  # (_wrap: a Tensor without Tensor()'s checks)
         # 3. record the node: it becomes the creator (grad_fn) of the new tensor
         node.inputs = inputs
         node.settings = settings

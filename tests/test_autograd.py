@@ -706,6 +706,8 @@ def test_apply_refuses_arrays_and_int_results():
         Double.apply(np.ones(3))
     with pytest.raises(TypeError, match="Exp.apply takes Tensors as inputs; input 0 is of type nd"):
         mg.ops.Exp.apply(np.ones(3))  # numpy reads the array's .data buffer: forward succeeds
+    with mg.no_grad(), pytest.raises(TypeError, match="input 1 is of type ndarray"):
+        mg.ops.Add.apply(leaf([1.0]), np.ones(1))  # the same under no_grad (it once passed)
     with pytest.raises(TypeError, match="must return floats"):
         ReturnsInts.apply(leaf([1.0, -1.0]))
 

@@ -4,6 +4,7 @@ with the same seed starts from the same weights."""
 import numpy as np
 
 from minigrad.data import check_seed
+from minigrad.ops.shape import is_int
 
 
 def generator(seed=None, caller="nn.init"):
@@ -25,6 +26,7 @@ def he_normal(shape, fan_in, seed=None, dtype=np.float32):
     >>> w.shape, w.dtype, round(float(w.std()), 2)
     ((400, 300), dtype('float32'), 0.07)
     """
+    check_fan("he_normal", fan_in=fan_in)
     std = np.sqrt(2.0 / fan_in)
     return (generator(seed).standard_normal(shape) * std).astype(dtype)
 
@@ -38,8 +40,20 @@ def glorot_uniform(shape, fan_in, fan_out, seed=None, dtype=np.float32):
     >>> bool(np.abs(w).max() <= np.sqrt(6 / 8))
     True
     """
+    check_fan("glorot_uniform", fan_in=fan_in, fan_out=fan_out)
     limit = np.sqrt(6.0 / (fan_in + fan_out))
     return generator(seed).uniform(-limit, limit, size=shape).astype(dtype)
+
+
+def check_fan(initializer, **fans):
+    """Refuse a fan that is not an int ≥ 1: a fan of 0 would divide by zero, and a negative one
+    would give NaN weights without a word."""
+    for name, value in fans.items():
+        if not is_int(value) or value < 1:
+            raise ValueError(
+                f"nn.init.{initializer}: {name} must be an int ≥ 1 (the number of inputs each "
+                f"output sums, or of outputs each input feeds); got {value!r}."
+            )
 
 
 INITIALIZERS = ("he", "glorot")

@@ -105,10 +105,11 @@ def summary(model, input_shape):
         elif id(module) in seen:
             row(module, out, [], "(shared)")
         else:
-            formula = ""
             if hasattr(module, "formula"):
                 symbols, numbers = module.formula()
                 formula = f"{symbols} = {numbers}"
+            else:  # a layer of the user's own: its Parameters by name and shape
+                formula = shapes_formula(module.named_parameters())
             row(module, out, module.parameters(), formula)
         seen.add(id(module))
     for _, module in model.named_modules():  # modules that forward never called
@@ -116,6 +117,20 @@ def summary(model, input_shape):
         if own:
             row(module, "—", list(own.values()), f"not called by forward: {', '.join(own)}")
     return Summary(rows, model.num_parameters(), input_shape)
+
+
+def shapes_formula(named_parameters):
+    """The formula of a layer with no formula() of its own: "name shape + … = the products"
+    ("" for a layer without Parameters).
+
+    >>> from minigrad import nn
+    >>> shapes_formula([("gain", nn.Parameter(np.ones(4))), ("mix", nn.Parameter(np.ones((2, 4))))])
+    'gain (4,) + mix (2, 4) = 4 + 2·4'
+    """
+    named_parameters = list(named_parameters)
+    symbols = " + ".join(f"{name} {p.shape}" for name, p in named_parameters)
+    numbers = " + ".join("·".join(map(str, p.shape)) or "1" for _, p in named_parameters)
+    return f"{symbols} = {numbers}" if named_parameters else ""
 
 
 def own_parameters(module):

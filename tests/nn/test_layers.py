@@ -241,6 +241,21 @@ def test_initializers_are_seeded_and_scaled():
     assert not np.array_equal(first.weight.data, second.weight.data)  # one stream, advancing
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda fan: nn.init.he_normal((3, 3), fan),
+        lambda fan: nn.init.glorot_uniform((3, 3), fan, 3),
+        lambda fan: nn.init.glorot_uniform((3, 3), 3, fan),
+    ],
+)
+@pytest.mark.parametrize("fan", [0, -1, 2.5, "8"])
+def test_initializers_refuse_a_fan_that_is_not_a_count(make, fan):
+    # 0 divided by zero, and −1 gave NaN weights without a word
+    with pytest.raises(ValueError, match=r"nn\.init\.(he_normal|glorot_uniform): fan_(in|out) mu"):
+        make(fan)
+
+
 # ---- errors ---------------------------------------------------------------------------------
 def test_conv2d_wrong_channels_hints_channels_first():
     conv = nn.Conv2D(3, 4, 3, seed=0)

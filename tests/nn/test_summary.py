@@ -59,6 +59,25 @@ class ScaledDense(nn.Module):
         return self.dense(x) * self.scale
 
 
+class Affine(nn.Module):
+    """A layer of a student's own: Parameters, no formula()."""
+
+    def __init__(self):
+        super().__init__()
+        self.gain = nn.Parameter(np.ones(3, dtype=np.float32))
+        self.mix = nn.Parameter(np.eye(3, dtype=np.float32))
+        self.offset = nn.Parameter(np.float32(0))
+
+    def forward(self, x):
+        return x @ self.mix * self.gain + self.offset
+
+
+def test_summary_of_a_layer_without_formula_lists_its_parameters_shapes():
+    table = nn.summary(nn.Sequential(Affine(), nn.ReLU()), (3,))
+    assert table.rows[0][3:] == (13, "gain (3,) + mix (3, 3) + offset () = 3 + 3·3 + 1")
+    assert table.rows[1][4] == ""  # no Parameters, no formula
+
+
 def test_summary_rows_add_up_with_a_containers_own_parameters():
     table = nn.summary(ScaledDense(), (3,))
     assert table.total == 15
