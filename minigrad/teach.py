@@ -78,13 +78,27 @@ def _batch_output(y, n, x_shape, caller):
     return y
 
 
+def _call_on_batch(f, x, shape, caller):
+    """f(x) for the batch `caller` built from input_shape; an error of f is raised again with
+    where that batch came from (its message talks about a batch the user never made), as
+    nn.summary does."""
+    try:
+        return f(x)
+    except ValueError as error:
+        raise ValueError(
+            f"{caller}(input_shape={shape}): f refused one example of that shape, given as a "
+            f"batch of shape {x.shape}: {error} Hint: input_shape is one example without the "
+            "batch axis, such as (h, w, c) for an image."
+        ) from error
+
+
 def _jacobian(f, input_shape, at, wrt, caller):
     """(M, x0, y0, depends): M[p, q] = ∂vect(f(x))[q] / ∂vect(z)[p] at x = at, z = x or pad(x);
     depends is False when the output is not connected to x at all (f ignores its input)."""
     shape = _check_shape(caller, input_shape)
     x0 = _point(at, shape, caller)
     with no_grad():
-        y0 = _batch_output(f(Tensor(x0)), 1, x0.shape, caller)
+        y0 = _batch_output(_call_on_batch(f, Tensor(x0), shape, caller), 1, x0.shape, caller)
         y0 = np.asarray(y0.data, dtype=np.float64)[0]
     m = y0.size
     if m * x0.size > _MAX_JACOBIAN:
@@ -662,9 +676,13 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     if x.ndim == 3:
         x = x[None]
     if x.ndim != 4:
+        hint = ""
+        if x.ndim == 2:  # a grey image without its channel axis
+            h, w = x.shape
+            hint = f" For a grey image, add a channel axis: x.reshape({h}, {w}, 1)."
         raise ValueError(
             f"check_equivariance: x must be an image (h, w, c) or a batch (n, h, w, c); got "
-            f"shape {x.shape}."
+            f"shape {x.shape}.{hint}"
         )
     if not isinstance(shift, tuple | list) or len(shift) != 2:
         raise ValueError(f"check_equivariance: shift must be (di, dj); got {shift!r}.")

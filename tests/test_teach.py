@@ -134,6 +134,18 @@ def test_layer_matrix_errors():
         teach.weight_pattern(nn.Dense(100, 100), (100,))
 
 
+@pytest.mark.parametrize("helper", [teach.layer_matrix, teach.weight_pattern])
+def test_an_input_shape_without_channels_is_named_in_the_layers_error(helper):
+    # The layer's message speaks of a batch (1, 4, 4) the student never made: a note says where it
+    # came from, input_shape=(4, 4) (one example, so (h, w, c) = (4, 4, 1) was meant).
+    conv = nn.Conv2D(1, 1, 3, bias=False, seed=0)
+    with pytest.raises(ValueError, match=rf"^{helper.__name__}\(input_shape=\(4, 4\)\): .*"
+                       r"expects a batch of images.*such as \(h, w, c\)") as error:  # fmt: skip
+        helper(conv, (4, 4))
+    assert isinstance(error.value.__cause__, ValueError)
+    assert helper(conv, (4, 4, 1)).shape == (16, 16)
+
+
 # At least 25 examples, and the profile's count when larger (a fixed count caps "thorough").
 @settings(max_examples=max(25, settings().max_examples), deadline=None)
 @given(
@@ -283,8 +295,8 @@ def test_equivariance_errors():
     conv = nn.Conv2D(1, 1, 3)
     with pytest.raises(ValueError, match="pushes some of its non-zero"):
         teach.check_equivariance(conv, np.ones((5, 5, 1)), (1, 0))
-    with pytest.raises(ValueError, match="image .h, w, c. or a batch"):
-        teach.check_equivariance(conv, np.ones((5, 5)), (1, 0))
+    with pytest.raises(ValueError, match=r"image .h, w, c. or a batch.*x.reshape\(5, 6, 1\)"):
+        teach.check_equivariance(conv, np.ones((5, 6)), (1, 0))  # a grey image without its c
     with pytest.raises(ValueError, match=r"shift must be \(di, dj\)"):
         teach.check_equivariance(conv, blob(), (1,))
     with pytest.raises(ValueError, match="nn.Unvect"):
