@@ -922,7 +922,8 @@ def _module_text(module, name):
 
 
 def _shape_text(shape, batch_axis=None):
-    """A shape in the notes' style, `(n, 8, 8, 1)`: the axis batch_axis is written n."""
+    """A shape as the docs write it, `(n, 8, 8, 1)`: the axis batch_axis is written n (the letter
+    these docs use for the batch; the notes have no batch axis)."""
     sizes = [str(size) for size in shape]
     if batch_axis is not None:
         sizes[batch_axis] = "n"
