@@ -4,6 +4,8 @@ switches every op reads: grad mode (`no_grad`) and the module scope (which layer
 node, for drawings)."""
 
 import copy
+import inspect
+import numbers
 import sys
 import weakref
 from contextlib import contextmanager
@@ -85,8 +87,10 @@ class Function:
             if type(error) is not ValueError:  # a subclass (LinAlgError) keeps its type
                 raise
             raise _explain(cls, inputs, error) from error
-        except (AttributeError, TypeError):
+        except (AttributeError, TypeError) as error:
             _check_inputs(cls, inputs)
+            if error.__traceback__.tb_next is None:  # raised by the call, not inside forward
+                raise _call_error(cls, inputs, settings, error) from error
             raise
         if data.__class__ is not np.ndarray:
             if data is None:
@@ -126,7 +130,18 @@ class Function:
     @property
     def output(self):
         """The tensor this node produced (only for ops with `saves_output = True`)."""
-        return self._output_ref()
+        try:
+            return self._output_ref()
+        except AttributeError:
+            if self.saves_output:  # read in forward, before apply records the node
+                raise AttributeError(
+                    f"{self.name}: self.output is the result of forward, kept once apply has "
+                    "recorded the node; read it in backward (forward has the arrays)."
+                ) from None
+            raise AttributeError(
+                f"{self.name} reads self.output, which the node keeps only for an op that "
+                f"says so: set the class attribute saves_output = True in {self.name}."
+            ) from None
 
     @property
     def name(self):
@@ -138,6 +153,14 @@ class Function:
 
     def backward(self, grad_out):  # pragma: no cover - every op overrides it
         raise NotImplementedError(f"{self.name} must define backward(self, grad_out)")
+
+    def __init__(self, *args, **kwargs):
+        """MyOp(x) makes a bare node (apply never calls this): say how an op is applied."""
+        if args or kwargs:
+            raise TypeError(
+                f"{self.name} is applied with {self.name}.apply(x, …) (which runs forward and "
+                f"records the node), not made with {self.name}(x)."
+            )
 
     def __call__(self, *args, **kwargs):
         """An op is applied with MyOp.apply(x), which makes the node and records it."""
@@ -175,14 +198,74 @@ def _check_inputs(cls, inputs):
     for position, value in enumerate(inputs):
         if not isinstance(value, Tensor):
             wrap = "To differentiate with respect to it, wrap it: mg.Tensor(value)."
-            if isinstance(value, int | float | str):  # most likely a setting given by position
-                hints = f"A setting goes in as a keyword: {name}.apply(x, k={value!r}). {wrap}"
+            # A number (numpy's too), a string, a tuple (axes) or None after the first input:
+            # most likely a setting given by position, named by forward's parameter there.
+            parameters = _forward_parameters(cls)
+            setting = parameters[position].name if 0 < position < len(parameters) else "k"
+            if value is None or isinstance(value, numbers.Number | str | tuple):
+                hints = (
+                    f"A setting goes in as a keyword: {name}.apply(x, {setting}={value!r}). {wrap}"
+                )
             else:
                 hints = f"{wrap} A setting goes in as a keyword: {name}.apply(x, k=1)."
             raise TypeError(
                 f"{name}.apply takes Tensors as inputs; input {position} is of type "
                 f"{type(value).__name__}. {hints}"
             )
+
+
+def _forward_parameters(cls):
+    """The parameters of `cls.forward` after self that can be given by position."""
+    try:
+        parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        return []
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    return [p for p in parameters if p.kind in positional]
+
+
+def _call_error(cls, inputs, settings, error):
+    """The error for a forward that could not even be called with the inputs and settings
+    (a setting missing or misspelt, or one tensor too many or too few)."""
+    name = cls.__name__
+    parameters = _forward_parameters(cls)
+    names = [p.name for p in parameters]
+    missing = [
+        p.name
+        for p in parameters[len(inputs) :]
+        if p.default is inspect.Parameter.empty and p.name not in settings
+    ]
+    if missing:
+        call = ", ".join(names[: len(inputs)] + [f"{setting}=…" for setting in missing])
+        hint = (
+            f"forward's {', '.join(missing)} got nothing: pass a setting to apply as a keyword, "
+            f"{name}.apply({call}) (and a tensor input as one more Tensor). Give a setting its "
+            "default in the lowercase function, not in forward: self.settings holds only the "
+            "keywords passed to apply."
+        )
+    else:
+        hint = (
+            f"apply hands forward one array per tensor input ({len(inputs)} here), then "
+            f"apply's keywords as settings ({', '.join(settings) or 'none'} here); forward "
+            f"takes ({', '.join(names)})."
+        )
+    return TypeError(f"{name}.apply could not call forward: {error}. {hint}")
+
+
+def _check_settings_read(node, error):
+    """Explain a KeyError from backward reading a setting that apply was not given (forward
+    took its default, which self.settings cannot hold)."""
+    key = error.args[0] if error.args else None
+    for parameter in _forward_parameters(type(node)):
+        if parameter.name == key and key not in node.settings:
+            raise RuntimeError(
+                f"{node.name}.backward read self.settings[{key!r}], but apply was called "
+                f"without {key}=, so forward used its default and self.settings holds only "
+                f"the keywords given to apply ({', '.join(node.settings) or 'none'}). Give "
+                f"forward's {key} no default and put it in the lowercase function: "
+                f"def f(x, {key}={parameter.default!r}): return {node.name}.apply(x, "
+                f"{key}={key})."
+            ) from error
 
 
 def _explain(cls, inputs, error):
@@ -322,7 +405,11 @@ def run_backward(root, grad_root, inputs=None, retain_graph=None, create_graph=F
             if grad is None:  # no gradient reached it (a backward returned None): pass on
                 input_grads = (None,) * len(node.inputs)
             else:
-                input_grads = node.backward(grad)
+                try:
+                    input_grads = node.backward(grad)
+                except KeyError as error:
+                    _check_settings_read(node, error)
+                    raise
                 if input_grads.__class__ is not tuple or len(input_grads) != len(node.inputs):
                     raise _contract_error(node, input_grads)
             if not retain_graph:
@@ -445,8 +532,40 @@ def _check_gradient(node, parent, parent_grad, input_grads):
         raise RuntimeError(
             f"{node.name}.backward returned a gradient of shape {parent_grad.shape} "
             f"for an input of shape {parent.shape}; a gradient must have the "
-            "shape of its input."
+            f"shape of its input. {_shape_fix(parent.shape, parent_grad.shape)}"
         )
+
+
+def _shape_fix(shape, grad_shape):
+    """The likely fix for a gradient of `grad_shape` given to an input of `shape`."""
+    try:
+        broadcast = np.broadcast_shapes(shape, grad_shape)
+    except ValueError:
+        broadcast = None
+    if broadcast == grad_shape:  # the input was broadcast in forward (a bias, a number)
+        return (
+            "The input was broadcast in forward, so its gradient is the sum over the copies: "
+            "sum it back with minigrad.ops.unbroadcast(grad, x.shape)."
+        )
+    if broadcast == shape or _drops_axes(shape, grad_shape):  # a reduction's, not spread back
+        return (
+            "Each element of the input gets the gradient of the result it went into: "
+            "spread it back with grad.broadcast_to(x.shape) (reshape grad first to keep "
+            "the reduced axes as 1s)."
+        )
+    if np.prod(shape) == np.prod(grad_shape):
+        return (
+            "It holds as many elements in another layout: apply the inverse of forward's "
+            "reshape or transpose to it (grad.reshape(x.shape), or grad.transpose(...) with "
+            "the inverse axes)."
+        )
+    return "Compute each gradient from the input it belongs to, in the order of the inputs."
+
+
+def _drops_axes(shape, grad_shape):
+    """Whether `grad_shape` is `shape` with some axes left out, as a reduction leaves it."""
+    rest = iter(shape)
+    return len(grad_shape) < len(shape) and all(size in rest for size in grad_shape)
 
 
 def _contract_error(node, returned):

@@ -59,7 +59,9 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
                 weights["dtype"] = _least_precise(out)
             return (out * weights["R"]).sum()
 
+        before = [t.data.copy() for _, t in named]
         value = loss()
+        _check_unchanged(named, before)
         tensors = [t for _, t in named]
         if value.requires_grad:
             analytic = grad(value, tensors)
@@ -126,6 +128,22 @@ def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed
                 "y from self.output (saves_output = True)."
             )
         raise GradcheckError(message) from None
+
+
+def _check_unchanged(named, before):
+    """Refuse an fn that wrote into the values of a tensor it was given: the next call would
+    start from other values, so no numerical gradient could be right."""
+    for (name, t), values in zip(named, before):
+        if not np.array_equal(t.data, values, equal_nan=True):
+            changed = ~((t.data == values) | (np.isnan(t.data) & np.isnan(values)))
+            where = tuple(int(i) for i in np.argwhere(changed)[0])
+            raise GradcheckError(
+                f"gradcheck: fn changed the values of {name} (shape {t.shape}) in place: at "
+                f"index {where}, {values[where]:.6g} became {t.data[where]:.6g}. An op's forward "
+                "must not write into its input arrays, which are the tensors' data: compute "
+                "into a new array (np.exp(x), not np.exp(x, out=x); y = x.copy() before "
+                "changing y[...])."
+            )
 
 
 def _float64_copy(x):

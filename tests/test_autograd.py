@@ -1080,3 +1080,113 @@ def test_apply_with_one_two_and_three_inputs_records_the_same_node(requires):
         for other in grads[1:]:
             for g0, g1 in zip(grads[0], other):
                 np.testing.assert_array_equal(g0.data, g1.data)
+
+
+# ---- review fixes: what a student writing an op gets told --------------------------------------
+class ScaleNoUnbroadcast(mg.Function):
+    """a · b with the unbroadcast forgotten: a gradient of the broadcast shape."""
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return grad_out * b, grad_out * a
+
+
+class RowSumForgetsBroadcast(mg.Function):
+    """Σ over axis 1 whose backward hands the gradient on without spreading it back."""
+
+    def forward(self, x):
+        return x.sum(axis=1)
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+class TransposeForgetsTranspose(mg.Function):
+    def forward(self, x):
+        return x.T.copy()
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+def test_a_gradient_of_the_wrong_shape_says_how_to_fix_it():
+    """The message named the shapes only; the fix depends on how they differ."""
+    with pytest.raises(RuntimeError, match=r"of shape \(2, 3\) for an input of shape \(3,\).*"
+                       r"broadcast in forward.*unbroadcast\(grad, x.shape\)"):  # fmt: skip
+        ScaleNoUnbroadcast.apply(leaf(np.ones((2, 3))), leaf([1.0, 2.0, 3.0])).sum().backward()
+    with pytest.raises(RuntimeError, match=r"of shape \(3,\) for an input of shape \(3, 4\).*"
+                       r"grad.broadcast_to\(x.shape\)"):  # fmt: skip
+        RowSumForgetsBroadcast.apply(leaf(np.ones((3, 4)))).sum().backward()
+    with pytest.raises(RuntimeError, match=r"another layout.*inverse of forward's reshape or "
+                       r"transpose"):  # fmt: skip
+        TransposeForgetsTranspose.apply(leaf(np.ones((2, 3)))).sum().backward()
+
+
+class ExpWithoutSavesOutput(mg.Function):
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad_out):
+        return (grad_out * self.output,)
+
+
+def test_reading_self_output_without_saves_output_says_to_set_it():
+    """It was AttributeError: 'ExpWithoutSavesOutput' object has no attribute '_output_ref'."""
+    with pytest.raises(AttributeError, match=r"ExpWithoutSavesOutput reads self.output.*"
+                       r"saves_output = True"):  # fmt: skip
+        ExpWithoutSavesOutput.apply(leaf([1.0])).sum().backward()
+
+
+class Leaky(mg.Function):
+    """max(x, slope·x), with its setting `slope` (and a default for it in forward: the mistake
+    the last test makes)."""
+
+    def forward(self, x, slope=0.01):
+        return np.where(x > 0, x, slope * x)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        slope = self.settings["slope"]
+        return (grad_out * mg.Tensor(np.where(x.data > 0, 1.0, slope)),)
+
+
+def test_a_setting_given_by_position_is_named_after_forwards_parameter():
+    """The hint said apply(x, k=0.1) whatever forward calls it, and missed numpy numbers."""
+    x = leaf([1.0, -2.0])
+    with pytest.raises(TypeError, match=r"keyword: Leaky.apply\(x, slope=0.1\)"):
+        Leaky.apply(x, 0.1)
+    with pytest.raises(TypeError, match=r"float32\. A setting goes in as a keyword: Leaky.apply"):
+        Leaky.apply(x, np.float32(0.1))
+
+
+def test_a_missing_or_misspelt_setting_says_to_pass_it_to_apply_as_a_keyword():
+    """Python's "missing 1 required positional argument" pointed to passing it by position."""
+
+    class NeedsSlope(Leaky):
+        def forward(self, x, slope):
+            return np.where(x > 0, x, slope * x)
+
+    x = leaf([1.0, -2.0])
+    for keywords in ({}, {"slop": 0.1}):
+        with pytest.raises(TypeError, match=r"NeedsSlope.apply could not call forward: .*"
+                           r"slope got nothing.*NeedsSlope.apply\(x, slope=…\)"):  # fmt: skip
+            NeedsSlope.apply(x, **keywords)
+
+
+def test_an_op_made_with_its_input_says_it_is_applied():
+    """Leaky(x) raised Python's "Leaky() takes no arguments"."""
+    with pytest.raises(TypeError, match=r"Leaky is applied with Leaky.apply\(x, …\).*Leaky\(x\)"):
+        Leaky(leaf([1.0]))
+
+
+def test_a_setting_backward_reads_but_apply_was_not_given_is_explained():
+    """forward's default made it work; backward then failed with a bare KeyError: 'slope'."""
+    with pytest.raises(RuntimeError, match=r"read self.settings\['slope'\], but apply was called "
+                       r"without slope=.*def f\(x, slope=0.01\)"):  # fmt: skip
+        Leaky.apply(leaf([1.0, -2.0])).sum().backward()
+    x = leaf([1.0, -2.0])
+    Leaky.apply(x, slope=0.1).sum().backward()  # given: fine
+    np.testing.assert_allclose(x.grad.data, [1.0, 0.1])

@@ -315,3 +315,23 @@ def test_a_gradgradcheck_failure_says_it_is_second_order():
     x = leaf([0.5, -2.0, 1.5])
     with pytest.raises(mg.GradcheckError, match=r"^gradgradcheck \(the gradient of fn's gradi"):
         mg.gradgradcheck(SquareDetached.apply, x)
+
+
+class ExpInPlace(mg.Function):
+    """e^x written into x's own array: the mistake of a forward that changes its input."""
+
+    def forward(self, x):
+        return np.exp(x, out=x)
+
+    def backward(self, grad_out):
+        return (grad_out * self.inputs[0],)
+
+
+def test_a_forward_that_writes_into_its_input_is_named_not_called_random():
+    """It was reported as "fn is not deterministic … Build layers and random numbers once"."""
+    with pytest.raises(mg.GradcheckError, match=r"fn changed the values of input 0 \(shape "
+                       r"\(2,\)\) in place: at index \(0,\), 0.1 became 1.10517.*must not "
+                       r"write into its input arrays"):  # fmt: skip
+        mg.gradcheck(ExpInPlace.apply, leaf([0.1, 0.5]))
+    with pytest.raises(mg.GradcheckError, match=r"^gradgradcheck .*fn changed the values"):
+        mg.gradgradcheck(ExpInPlace.apply, leaf([0.1, 0.5]))

@@ -38,6 +38,28 @@ def _unregistering(module, name, held, value):
     )
 
 
+def _check_container(module, name, value, when):
+    """Refuse a list, tuple or dict attribute (or one nested in it) holding a Parameter or a
+    Module: a Module registers only those assigned directly, so parameters() would miss them."""
+    containers, seen = [value], {id(value)}
+    while containers:
+        items = containers.pop()
+        for item in items.values() if isinstance(items, dict) else items:
+            if isinstance(item, list | tuple | dict):
+                if id(item) not in seen:  # (a list may hold itself)
+                    seen.add(id(item))
+                    containers.append(item)
+            elif isinstance(item, Parameter | Module):
+                raise TypeError(
+                    f"{type(module).__name__}: self.{name} is a {type(value).__name__} holding "
+                    f"{type(item).__name__}s{when}; a Module registers only Parameters and "
+                    "Modules assigned directly, so their parameters would be invisible to "
+                    "parameters() and the optimizer. For layers, use "
+                    f"self.{name} = nn.Sequential(*layers) (or assign each layer to its own "
+                    "attribute); for parameters, assign each to its own attribute."
+                )
+
+
 class _CallRecorder:
     """While `calls` is a list, every Module call appends (module, output shape) to it
     (nn.summary uses it to learn each layer's output shape)."""
@@ -74,21 +96,19 @@ class Module:
                 f"before assigning self.{name}."
             )
         if isinstance(value, list | tuple | dict):
-            items = value.values() if isinstance(value, dict) else value
-            held = [item for item in items if isinstance(item, Parameter | Module)]
-            if held:
-                raise TypeError(
-                    f"{type(self).__name__}: self.{name} is a {type(value).__name__} holding "
-                    f"{type(held[0]).__name__}s; a Module registers only Parameters and Modules "
-                    "assigned directly, so their parameters would be invisible to "
-                    "parameters() and the optimizer. For layers, use "
-                    f"self.{name} = nn.Sequential(*layers) (or assign each layer to its own "
-                    "attribute); for parameters, assign each to its own attribute."
-                )
+            _check_container(self, name, value, "")
         if isinstance(value, Parameter | Module):
             members[name] = value
         elif value is not None and name in members:
             raise _unregistering(self, name, members[name], value)
+        elif value.__class__ is Tensor and value.requires_grad and value.grad_fn is None:
+            raise TypeError(
+                f"{type(self).__name__}: self.{name} is a Tensor with requires_grad=True, which a "
+                "Module does not register: parameters() and the optimizer would not see it, so "
+                f"it would never be trained. Make it a Parameter: self.{name} = "
+                "nn.Parameter(values) (for a constant: mg.Tensor(values), without "
+                "requires_grad)."
+            )
         else:
             members.pop(name, None)  # None removes a layer or parameter on purpose
         object.__setattr__(self, name, value)
@@ -124,12 +144,18 @@ class Module:
                 seen.add(id(p))
                 yield name, p
 
-    def _all_parameters(self, prefix):
+    def _all_parameters(self, prefix, check=True):
+        # A list assigned empty and filled later (self.layers.append(...)) passed __setattr__'s
+        # check: without this one its parameters would silently go untrained.
+        if check:
+            for name, value in vars(self).items():
+                if isinstance(value, list | tuple | dict) and name != "_members":
+                    _check_container(self, name, value, " (added after the assignment)")
         for name, member in self._members.items():
             if isinstance(member, Parameter):
                 yield prefix + name, member
             else:
-                yield from member._all_parameters(prefix + name + ".")
+                yield from member._all_parameters(prefix + name + ".", check)
 
     def parameters(self):
         """Every Parameter of the module and its submodules, in definition order."""
@@ -151,7 +177,9 @@ class Module:
 
     def zero_grad(self):
         """Forget the gradients of every parameter (`.grad` becomes None)."""
-        for p in self.parameters():
+        # Without parameters()'s check of list attributes: this runs at every step, and the
+        # optimizer made that check once, when it was built from parameters().
+        for _, p in self._all_parameters("", check=False):
             p.grad = None
 
     def num_parameters(self):

@@ -263,3 +263,48 @@ def test_load_state_dict_names_every_shape_that_differs_and_changes_nothing():
         net.load_state_dict(other.state_dict())
     for name, value in net.state_dict().items():
         np.testing.assert_array_equal(value, before[name])
+
+
+def test_parameters_put_in_a_list_after_its_assignment_are_refused_when_listed():
+    """self.ws = [] then self.ws.append(Parameter(...)) passed __setattr__'s check, and
+    parameters() silently left them out (never trained)."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ws = []
+            self.blocks = {}
+
+        def forward(self, x):
+            return x
+
+    net = Net()
+    assert net.parameters() == []  # empty containers are fine
+    net.ws.append(nn.Parameter(np.ones(2)))
+    with pytest.raises(TypeError, match=r"Net: self.ws is a list holding Parameters \(added "
+                       r"after the assignment\).*invisible to parameters\(\)"):  # fmt: skip
+        net.parameters()
+    net.ws.clear()
+    net.blocks["first"] = [nn.Dense(2, 2, seed=0)]  # nested in a dict
+    with pytest.raises(TypeError, match=r"self.blocks is a dict holding Denses"):
+        mg.optim.SGD(net.parameters(), lr=0.1)
+
+
+def test_a_tensor_that_requires_grad_is_refused_as_an_attribute():
+    """It was silently not registered (as in PyTorch): never trained, with no word."""
+
+    class Net(nn.Module):
+        def __init__(self, value):
+            super().__init__()
+            self.scale = value
+
+        def forward(self, x):
+            return x * self.scale
+
+    with pytest.raises(TypeError, match=r"Net: self.scale is a Tensor with requires_grad=True.*"
+                       r"self.scale = nn.Parameter\(values\)"):  # fmt: skip
+        Net(mg.Tensor([2.0], requires_grad=True))
+    assert Net(mg.Tensor([2.0])).parameters() == []  # a constant is fine
+    assert len(Net(nn.Parameter(np.ones(1))).parameters()) == 1
+    computed = mg.Tensor([2.0], requires_grad=True) * 3  # a result (say, a cached output): kept
+    assert Net(computed).scale is computed
