@@ -26,6 +26,9 @@ def main(argv=None):
         prefix, message = f"minigrad {args.command}: ", str(error)
         print(message if message.startswith(prefix) else prefix + message, file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback; 130 as a shell reports it
+        print(f"\nminigrad {args.command}: interrupted.", file=sys.stderr)
+        return 130
 
 
 def _first_line(doc):

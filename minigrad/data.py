@@ -355,7 +355,8 @@ def _find(directory, name):
 
 
 def load_mnist(path):
-    """MNIST from the four IDX files in the folder `path` (plain or .gz; nothing is downloaded).
+    """MNIST from the four IDX files in the folder `path` (plain or .gz; nothing is downloaded;
+    a leading ~ is your home folder, as in a shell).
 
     Returns (X_train, y_train), (X_test, y_test): X float32 (n, 28, 28, 1) in [0, 1], y int64.
 
@@ -363,7 +364,7 @@ def load_mnist(path):
     Traceback (most recent call last):
     FileNotFoundError: load_mnist: folder no-such-folder does not exist. Download the four MNIST ...
     """
-    directory = Path(path)
+    directory = Path(path).expanduser()
     if directory.is_file():
         raise NotADirectoryError(
             f"load_mnist: {directory} is a file; pass the folder that holds the four MNIST IDX "

@@ -69,7 +69,9 @@ class Optimizer:
         if not self.params:
             raise ValueError(
                 f"{name} got no parameters to optimize. Pass model.parameters() after the model "
-                "has layers (a model with only ReLU/Vect/pooling has nothing to train)."
+                "has layers (a model with only ReLU/Vect/pooling has nothing to train). A Module "
+                "of your own registers nn.Parameter attributes only: make its weights with "
+                "self.w = nn.Parameter(values), not an array or an mg.Tensor."
             )
         for position, p in enumerate(self.params):
             # A Parameter with requires_grad=False is a frozen layer's: backward gives it no

@@ -1,6 +1,8 @@
 """A small training loop (`fit`) with a plain-text progress bar, `evaluate`, and plots of the
 history and of learned conv filters (matplotlib when installed; otherwise the numbers as text)."""
 
+import math
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -101,9 +103,12 @@ class ProgressBar:
         return text
 
     def update(self, epoch, step, metrics):
-        """Redraw the line after a batch (only on a terminal)."""
+        """Redraw the line after a batch (only on a terminal), cut to the terminal's width."""
         if self.live:
-            self.stream.write("\r" + self._over_previous(self.line(epoch, step, metrics)))
+            # A line wider than the terminal wraps, and "\r" goes back only to the start of its
+            # last row, so every redraw would add a row. (The finished line is printed whole.)
+            text = self.line(epoch, step, metrics)[: shutil.get_terminal_size().columns - 1]
+            self.stream.write("\r" + self._over_previous(text))
             self.stream.flush()
 
     def finish(self, epoch, metrics, seconds):
@@ -140,7 +145,8 @@ def fit(
     Returns the history, a dict of per-epoch lists: "loss" and "accuracy" (on the training
     batches, as they were seen), "val_loss" and "val_accuracy" (on `validation` = (X, y),
     when given), "seconds". Accuracy is None unless y holds class labels (one whole number
-    per example) and the model gives one score per class.
+    per example) and the model gives one score per class. A loss that is not finite (nan,
+    inf) stops training before its step, with a FloatingPointError that says why.
 
     >>> import minigrad as mg
     >>> (X, y), test = mg.data.load_digits()
@@ -167,7 +173,7 @@ def fit(
         metrics = {}
         for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
             out = model(xb)
-            batch_loss = loss(out, _targets(yb, out))
+            batch_loss = _checked_loss(loss(out, _targets(yb, out)), epoch, step, xb, yb, optimizer)
             optimizer.zero_grad()
             batch_loss.backward()
             optimizer.step()
@@ -191,6 +197,45 @@ def fit(
     return history
 
 
+def _checked_loss(batch_loss, epoch, step, xb, yb, optimizer):
+    """The loss of one batch, refused before its backward and step if it is not a Tensor
+    (nothing to differentiate) or not finite (the step would make the weights nan)."""
+    if not isinstance(batch_loss, Tensor):
+        raise TypeError(
+            f"fit: the loss must return a Tensor computed from the model's output, for backward "
+            f"to reach the weights; got a {type(batch_loss).__name__}. A loss computed with "
+            "numpy, on .data or with .item() has no graph: use minigrad's operations."
+        )
+    if batch_loss.size != 1 or math.isfinite(batch_loss.item()):
+        return batch_loss  # (backward refuses a loss of several numbers, and says why)
+    weights = getattr(optimizer, "params", ())
+    if not (_finite(xb.data) and _finite(np.asarray(yb, dtype=float))):
+        cause = (
+            "this batch of X or y holds nan or inf values: check np.isfinite(X).all() (a "
+            "standardisation that divides by a zero std, as of a pixel that is always 0, "
+            "gives nan)"
+        )
+    elif epoch == step == 1 and all(_finite(p.data) for p in weights):
+        cause = (
+            "no step has changed the weights yet, so the model or the loss makes it from finite "
+            "values (a log of 0? an exp that overflows?)"
+        )
+    else:
+        lr = getattr(optimizer, "lr", None)
+        cause = (
+            f"training diverged: the learning rate{'' if lr is None else f' (lr={lr:g})'} is "
+            "probably too high for this model; try one 10 times smaller"
+        )
+    raise FloatingPointError(
+        f"fit: the loss is {batch_loss.item()} at epoch {epoch}, step {step}, so training "
+        f"stopped before this step's update: {cause}."
+    )
+
+
+def _finite(array):
+    return bool(np.all(np.isfinite(array)))
+
+
 def _check_validation(validation, batch_size):
     """`validation` as a checked (X, y) pair, before the first epoch rather than after it."""
     if not isinstance(validation, tuple | list) or len(validation) != 2:
@@ -212,14 +257,18 @@ def _matplotlib_figure():
     return Figure
 
 
+ACCURACY_KEYS = ("accuracy", "val_accuracy")
+
+
 def plot_history(history, path, quiet=False, overwrite=False):
-    """Plot loss and accuracy per epoch (train and validation) to `path` (a PNG).
+    """Plot loss and accuracy per epoch (train and validation) to `path` (a PNG); the loss
+    alone when no accuracy was measured (a regression).
 
     Without matplotlib, write the numbers to `path` with suffix .csv instead and say so
     (unless quiet=True: then the caller says it). An existing .csv is replaced only if these
     functions wrote it (see `wrote_numbers`) or overwrite=True. Returns the path written.
     """
-    path = _picture_path(path)
+    path = _picture_path("plot_history", path)
     Figure = _matplotlib_figure()
     epochs = np.arange(1, len(history["loss"]) + 1)
     if Figure is None:
@@ -233,17 +282,16 @@ def plot_history(history, path, quiet=False, overwrite=False):
         path.write_text("\n".join(lines) + "\n")
         _say_written_as_numbers("the history", path, quiet)
         return path
-    figure = Figure(figsize=(9, 3.5))
-    loss_axes, accuracy_axes = figure.subplots(1, 2)
-    for key, label in (("loss", "train"), ("val_loss", "validation")):
-        if history.get(key):
-            loss_axes.plot(epochs, history[key], marker="o", label=label)
-    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
-        if history.get(key) and history[key][0] is not None:
-            accuracy_axes.plot(epochs, history[key], marker="o", label=label)
-    loss_axes.set(xlabel="epoch", ylabel="loss", title="loss")
-    accuracy_axes.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
-    for axes in (loss_axes, accuracy_axes):
+    # A regression has no accuracy (None): its loss alone, rather than an empty second panel.
+    panels = [("loss", ("loss", "val_loss"))]
+    if any(history.get(key) and history[key][0] is not None for key in ACCURACY_KEYS):
+        panels.append(("accuracy", ACCURACY_KEYS))
+    figure = Figure(figsize=(4.5 * len(panels), 3.5))
+    for axes, (title, keys) in zip(figure.subplots(1, len(panels), squeeze=False)[0], panels):
+        for key, label in zip(keys, ("train", "validation")):
+            if history.get(key) and history[key][0] is not None:
+                axes.plot(epochs, history[key], marker="o", label=label)
+        axes.set(xlabel="epoch", ylabel=title, title=title)
         axes.grid(alpha=0.3)
         axes.legend()
     figure.tight_layout()
@@ -251,10 +299,23 @@ def plot_history(history, path, quiet=False, overwrite=False):
     return path
 
 
-def _picture_path(path):
-    """`path` as a Path, with .png added when it has no suffix (matplotlib would add it)."""
+# The formats matplotlib writes pictures in (without extra packages), named by suffix.
+PICTURE_FORMATS = "png pdf svg svgz jpg jpeg tif tiff webp eps ps pgf"
+
+
+def _picture_path(caller, path):
+    """`path` as a Path, with .png added when it has no suffix (matplotlib would add it). Any
+    suffix but a picture's is refused: in loss_lr0.01, ".01" would be taken for the format,
+    and without matplotlib loss_lr0.01 and loss_lr0.05 would both write loss_lr0.csv."""
     path = Path(path)
-    return path if path.suffix else path.with_suffix(".png")
+    if not path.suffix:
+        return path.with_suffix(".png")
+    if path.suffix[1:].lower() not in PICTURE_FORMATS.split():
+        raise ValueError(
+            f"{caller}: {path.name} ends in {path.suffix}, which is not a picture format "
+            f"({PICTURE_FORMATS.replace(' ', ', ')}). Name the file {path.name}.png."
+        )
+    return path
 
 
 # The last line of the numbers plot_history (.csv) and plot_filters (.txt) write without
@@ -286,7 +347,8 @@ def wrote_numbers(path):
     if mark is None or not path.is_file():
         return False
     with open(path, "rb") as existing:
-        existing.seek(max(existing.seek(0, 2) - len(mark) - 2, 0))  # the last line or so
+        # The last line and the end of the one before, ended by \n, or by \r\n on Windows.
+        existing.seek(max(existing.seek(0, 2) - len(mark) - 4, 0))
         return existing.read().rstrip(b"\r\n").endswith(b"\n" + mark.encode())
 
 
@@ -350,7 +412,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
             f"{max_channels!r}."
         )
     filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
-    path = _picture_path(path)
+    path = _picture_path("plot_filters", path)
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()
     if Figure is None:

@@ -48,6 +48,18 @@ def test_a_failing_dot_is_a_message_not_a_traceback(tmp_path, monkeypatch, capsy
     assert err.startswith("minigrad graph: Command '['dot', '-Tsvg']' returned non-zero")
 
 
+def test_ctrl_c_is_one_line_and_exit_code_130(tmp_path, monkeypatch, capsys):
+    """Ctrl-C during the demo's training printed a traceback of the training loop."""
+    from minigrad import train
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "fit", interrupted)
+    assert cli.main(["demo", "--quick", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "\nminigrad demo: interrupted.\n"
+
+
 def test_an_error_names_the_command_once(tmp_path, capsys):
     assert cli.main(["demo", "--epochs", "0", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err == "minigrad demo: --epochs must be at least 1; got 0.\n"

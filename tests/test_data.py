@@ -233,6 +233,15 @@ def test_load_mnist_names_the_files_it_read_when_their_shapes_differ(tmp_path):
         data.load_mnist(tmp_path)
 
 
+def test_load_mnist_expands_a_leading_tilde_to_the_home_folder(tmp_path, monkeypatch):
+    """A path "~/mnist" was taken literally (a folder ~ in the working folder): "does not exist"."""
+    tiny_mnist(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path.parent))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path.parent))  # Windows
+    (X, _), _ = data.load_mnist(f"~/{tmp_path.name}")
+    assert X.shape == (5, 4, 3, 1)
+
+
 def test_load_mnist_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="folder .*nowhere does not exist"):
         data.load_mnist(tmp_path / "nowhere")

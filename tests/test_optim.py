@@ -224,3 +224,20 @@ def test_a_learning_rate_set_between_steps_is_checked_as_the_first(value):
     assert sgd.lr == 0.1
     sgd.lr = 0.5  # a schedule's new value
     assert sgd.lr == 0.5 and type(sgd.lr) is float
+
+
+def test_no_parameters_says_that_a_module_registers_nn_parameters_only():
+    """Weights held as an array or a Tensor are not registered, so parameters() is empty: the
+    message used to blame a model of only ReLU/Vect/pooling layers."""
+
+    class Line(nn.Module):
+        def __init__(self, w):
+            super().__init__()
+            self.w = w
+
+        def forward(self, x):
+            return x @ self.w
+
+    for w in (np.ones((2, 1), dtype=np.float32), mg.Tensor(np.ones((2, 1)))):
+        with pytest.raises(ValueError, match=r"got no parameters.*self\.w = nn\.Parameter\(v"):
+            optim.SGD(Line(w).parameters(), lr=0.1)

@@ -3,6 +3,7 @@ and the plots with matplotlib and without it (numbers written as text instead)."
 
 import io
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -101,11 +102,13 @@ def test_fit_and_evaluate_hand_a_custom_loss_the_same_targets():
     assert seen == [(mg.Tensor, np.float32)] * 2  # the output's dtype, in both
 
 
-def test_progress_bar_redraws_on_a_terminal():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
 
+
+def test_progress_bar_redraws_on_a_terminal(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")  # wide enough for every line (see the test below)
     stream = Terminal()
     bar = train.ProgressBar(epochs=2, steps=4, stream=stream, width=8)
     bar.update(1, 2, {"loss": 10.5, "acc": 0.75})
@@ -118,6 +121,20 @@ def test_progress_bar_redraws_on_a_terminal():
         "\repoch 1/2 [########] 4/4  loss 0.2500  1.0s\n"
         "\repoch 2/2 [##......] 1/4  loss 0.5000"
     )  # fmt: skip
+
+
+def test_progress_bar_cuts_a_redrawn_line_to_the_terminal_width(monkeypatch):
+    """A longer line wraps, and "\r" returns only to the start of its last row: every redraw
+    added a row (a diverging loss such as 4808507489561136.0000 made the line that long)."""
+    monkeypatch.setenv("COLUMNS", "30")
+    stream = Terminal()
+    bar = train.ProgressBar(epochs=2, steps=4, stream=stream, width=8)
+    bar.update(1, 2, {"loss": 4808507489561136.0, "acc": 0.75})
+    bar.finish(1, {"loss": 0.25, "acc": None}, 1.0)  # the record of the epoch: whole
+    assert stream.getvalue() == (
+        "\repoch 1/2 [####....] 2/4  los"  # 29 characters: the last column stays free
+        "\repoch 1/2 [########] 4/4  loss 0.2500  1.0s\n"
+    )
 
 
 def is_png(path):
@@ -226,6 +243,53 @@ def test_overwrite_replaces_a_numbers_file_the_user_wrote(tmp_path, monkeypatch)
     assert curves.read_text().startswith("epoch,loss") and train.wrote_numbers(curves)
     assert filters.read_text().startswith("filter c'=0") and train.wrote_numbers(filters)
     assert (tmp_path / "other.csv").read_text() == "untouched\n"
+
+
+def png_width(path):
+    return int.from_bytes(path.read_bytes()[16:20], "big")  # the IHDR chunk's width
+
+
+def test_the_history_of_a_regression_has_no_empty_accuracy_panel(tmp_path):
+    """It had one, and matplotlib warned "No artists with labels found to put in legend"."""
+    require("matplotlib")
+    regression = {**HISTORY, "accuracy": [None, None], "val_accuracy": [None, None]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = train.plot_history(regression, tmp_path / "mse.png")
+    both = train.plot_history(HISTORY, tmp_path / "both.png")
+    assert is_png(path) and png_width(path) == png_width(both) // 2
+
+
+@pytest.mark.parametrize("matplotlib", [True, False])
+def test_a_picture_path_whose_suffix_is_no_picture_format_is_refused(
+    tmp_path, monkeypatch, matplotlib
+):
+    """loss_lr0.01 has the suffix ".01": matplotlib said "Format '01' is not supported", and
+    without it loss_lr0.01 and loss_lr0.05 both wrote loss_lr0.csv, the second over the first."""
+    if matplotlib:
+        require("matplotlib")
+    else:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    conv = nn.Conv2D(1, 2, 3, seed=0)
+    for lr in (0.01, 0.05):
+        with pytest.raises(ValueError, match=rf"plot_history: loss_lr{lr} ends in .*_lr{lr}\.png"):
+            train.plot_history(HISTORY, tmp_path / f"loss_lr{lr}", quiet=True)
+        with pytest.raises(ValueError, match=r"plot_filters: .* not a picture format"):
+            train.plot_filters(conv, tmp_path / f"filters_lr{lr}", quiet=True)
+    assert not list(tmp_path.iterdir())
+    assert train.plot_history(HISTORY, tmp_path / "loss.PDF", quiet=True).exists()
+
+
+def test_the_numbers_written_with_windows_line_ends_are_recognised(tmp_path):
+    """On Windows write_text ends lines with \r\n: the last line's mark was not found, so a
+    second run refused to replace its own loss.csv (FileExistsError, after the training)."""
+    for suffix, mark in train.NUMBERS_MARK.items():
+        path = tmp_path / f"numbers{suffix}"
+        path.write_text(f"epoch,loss\n1,0.5\n{mark}\n", newline="\r\n")
+        assert train.wrote_numbers(path)
+        path.write_text(f"epoch,loss\n1,0.5 {mark}\n", newline="\r\n")  # not a line of its own
+        assert not train.wrote_numbers(path)
 
 
 def test_a_picture_path_without_suffix_gets_png(tmp_path):
@@ -360,3 +424,50 @@ def test_a_validation_of_three_items_is_refused_as_not_a_pair():
     X, y = np.zeros((4, 2), np.float32), np.zeros(4, np.int64)
     with pytest.raises(ValueError, match=r"validation must be a pair \(X, y\) .*got a tuple of 3"):
         train.fit(model, optimizer, X, y, 1, validation=(X, y, X), progress=False)
+
+
+def digits_model():
+    return nn.Sequential(nn.Vect(), nn.Dense(64, 10, seed=0))
+
+
+def test_a_loss_that_is_not_finite_stops_fit_before_the_step_and_says_why(digits):
+    """fit went on with loss nan for every epoch (and the weights nan): nothing said why."""
+    (X, y), _ = digits
+    X, y = X[:64], y[:64]
+    model = digits_model()
+    before = model.state_dict()
+    standardised = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), np.nan)
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 1, step 1.*X or y holds"):
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), standardised, y, 2, progress=False)
+    for name, value in model.state_dict().items():  # stopped before backward and step
+        np.testing.assert_array_equal(value, before[name])
+    # too high a learning rate: a regression whose loss overflows after a few steps
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((64, 3)).astype(np.float32) * 10, np.ones((64, 1), np.float32)
+    model = nn.Dense(3, 1, seed=0)
+    optimizer = optim.SGD(model.parameters(), lr=1.0)
+    diverged = r"loss is inf at epoch \d+, step \d+.*diverged.*\(lr=1\).*10 times smaller"
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=diverged):
+        train.fit(model, optimizer, X, y, 10, 16, loss=nn.functional.mse_loss, progress=False)
+    assert all(np.isfinite(p.data).all() for p in model.parameters())
+    # at the first step, before any update, the model or the loss is to blame
+
+    def log_of_zero(out, target):
+        return (out * 0.0).sum().log()
+
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    first_step = r"loss is -inf at epoch 1, step 1, .*no step has changed the weights yet"
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=first_step):
+        train.fit(model, optimizer, X, y, 1, loss=log_of_zero, progress=False)
+
+
+def test_a_loss_that_returns_no_tensor_is_refused_by_fit():
+    """A loss computed with numpy failed with "'float' object has no attribute 'backward'"."""
+    X, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    model = nn.Dense(2, 1, seed=0)
+
+    def numpy_loss(out, target):
+        return float(((out.data - target.data) ** 2).mean())
+
+    with pytest.raises(TypeError, match=r"fit: the loss must return a Tensor .*got a float"):
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, loss=numpy_loss)

@@ -1,6 +1,8 @@
 """Module (a layer or a model: parameters and submodules registered on assignment), Parameter
 (a trainable Tensor) and Sequential (layers applied one after the other)."""
 
+from collections.abc import Mapping
+
 from minigrad.autograd import enter_scope, exit_scope
 from minigrad.tensor import Tensor, as_array
 
@@ -199,6 +201,12 @@ class Module:
         hold every parameter, with its shape, and nothing else; otherwise a ValueError lists what
         is missing, unexpected or of another shape, and no parameter is changed.
         """
+        if not isinstance(state, Mapping):  # a path's letters would be listed as its names
+            raise TypeError(
+                f"{type(self).__name__}.load_state_dict takes the saved arrays by name (a "
+                f"state_dict(), or np.load of an .npz file), not a {type(state).__name__}; "
+                'from a file: with np.load("model.npz") as saved: model.load_state_dict(saved).'
+            )
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         unexpected = [name for name in state if name not in params]

@@ -308,3 +308,12 @@ def test_a_tensor_that_requires_grad_is_refused_as_an_attribute():
     assert len(Net(nn.Parameter(np.ones(1))).parameters()) == 1
     computed = mg.Tensor([2.0], requires_grad=True) * 3  # a result (say, a cached output): kept
     assert Net(computed).scale is computed
+
+
+def test_load_state_dict_refuses_a_path_instead_of_the_saved_arrays(tmp_path):
+    """A path's letters were listed as unexpected names: ['m', 'o', 'd', 'e', 'l', …]."""
+    net = _small_net(2, seed=0)
+    np.savez(tmp_path / "model.npz", **net.state_dict())
+    for state in ("model.npz", tmp_path / "model.npz", net):
+        with pytest.raises(TypeError, match=r"saved arrays by name .*np\.load\(\"model\.npz\"\)"):
+            net.load_state_dict(state)
