@@ -497,8 +497,8 @@ def _release_value(tensor):
     run, when `_releasable` says no variable, list or module holds the tensor. Its `data`
     becomes a read-only NaN placeholder of the same shape and dtype (drawings still show the
     graph), and the array goes back to numpy, or to the pool of reused arrays for the rest of
-    the step. That is what lets a conv step's backward run in less memory than the plain numpy
-    one (benchmarks/, W2 memory). A tensor someone holds is never touched.
+    the step. That is what brings a conv step's peak memory down close to the plain numpy
+    one's (benchmarks/, W2 memory). A tensor someone holds is never touched.
     """
     tensor.data = released_placeholder(tensor.data.shape, tensor.data.dtype)
 

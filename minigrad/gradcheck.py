@@ -169,8 +169,12 @@ def _numerical_gradient(loss, t, eps):
 
 
 def _agree(analytic, numeric, atol, rtol):
-    """Whether |a − n| ≤ atol + rtol·|n| everywhere (and the numerical gradient is finite)."""
-    return bool(np.all(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric)))
+    """Whether |a − n| ≤ atol + rtol·|n| everywhere, with every n finite. (A NaN on either side
+    fails the test by itself; an infinite n would pass it, inf ≤ inf, against any a.)"""
+    return bool(
+        np.all(np.isfinite(numeric))
+        and np.all(np.abs(analytic - numeric) <= atol + rtol * np.abs(numeric))
+    )
 
 
 _WRONG_BACKWARD = "The backward of an op this input flows into is wrong there."

@@ -1,9 +1,10 @@
 """Tensor: a numpy array, its gradient, and the node of the graph that produced it.
 
 Operators and methods are thin: each one calls a function of `minigrad.ops`, which applies
-a primitive `Function` (or composes several). With two Tensors, `+ - * /` call the op's
-`Function.apply` directly: they run at every step, and the function's checks are not needed.
-(Only exact Tensors: a Parameter, such as a layer's bias, goes through the function.)"""
+a primitive `Function` (or composes several). Where the function's checks are not needed, the
+op's `Function.apply` is called directly: exp, log, relu, tanh and sigmoid of self, and `+ - * /`
+with two Tensors, which run at every step. (Only exact Tensors: a Parameter, such as a layer's
+bias, goes through the function.)"""
 
 import numpy as np
 

@@ -400,7 +400,8 @@ def filters_of(conv):
 
 def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
     """Draw each filter of a Conv2D (one column per output channel c', one row per input
-    channel, at most `max_channels` rows) to `path` (a PNG).
+    channel, at most `max_channels` rows; with one input channel, the c' filters in rows of 8)
+    to `path` (a PNG).
 
     Without matplotlib, write the numbers to `path` with suffix .txt instead and say so
     (unless quiet=True: then the caller says it). An existing .txt is replaced only if these

@@ -248,6 +248,24 @@ def test_a_function_undefined_at_the_point_is_reported_as_such():
         mg.gradcheck(lambda x: x.log(), mg.Tensor([-1.0, 2.0]))
 
 
+class ExpZeroBackward(mg.Function):
+    """e^x with a backward that gives 0: wrong everywhere."""
+
+    def forward(self, x):
+        return np.exp(x)
+
+    def backward(self, grad_out):
+        return (grad_out * 0,)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in exp")
+def test_an_infinite_numerical_gradient_fails_the_check():
+    # e^(709 + 1) overflows, so the numerical gradient is inf; inf ≤ atol + rtol·inf let any
+    # analytic value pass, the wrong 0 included.
+    with pytest.raises(mg.GradcheckError, match=r"not defined or not differentiable.*index \(0,\)"):
+        mg.gradcheck(ExpZeroBackward.apply, mg.Tensor([709.0]), eps=1.0)
+
+
 def test_gradgradcheck_checks_linear_ops_through_the_upstream_gradient():
     x = leaf([0.5, -1.0, 2.0])
     assert mg.gradcheck(DetachedScale.apply, x)  # first order is right…

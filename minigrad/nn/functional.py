@@ -1,5 +1,5 @@
-"""Softmax and the losses, composed from primitives (log_softmax, nll_loss, exp, −, mean; no
-backward of their own)."""
+"""Softmax and the losses, composed from primitives (log_softmax, nll_loss, exp, −, **, mean;
+no backward of their own)."""
 
 from minigrad import ops
 from minigrad.ops.shape import tensor_input

@@ -266,7 +266,7 @@ class Local(Module):
         )
         self.in_channels = self.in_shape[2]
         self.out_channels = check_size("Local", "out_channels", out_channels)
-        # stride: always 1 (one W_ij per pixel), but the attribute that teach and viz read.
+        # stride: always 1 (one W_ij per pixel), kept so that Local has Conv2D's attributes.
         self.kernel_size, self.padding, self.stride = int(kernel_size), padding, 1
         h, w, c = self.in_shape
         s, k, c_out = self.kernel_size, self.k, self.out_channels

@@ -283,9 +283,10 @@ _constants = {}
 
 def _constant(value, dtype):
     """A read-only 0-d array for a Python number, kept for the next use: backward formulas such
-    as g · (1 − y²) would otherwise build theirs on every call. The first 1024 distinct numbers
-    are kept, and no more (a loop over learning rates makes new ones forever); NaN is not, as it
-    never equals itself. (Each use still gets a Tensor of its own: graphs share no node.)"""
+    as sigmoid's g · y · (1 − y) would otherwise build theirs on every call. The first 1024
+    distinct numbers are kept, and no more (a loop over learning rates makes new ones forever);
+    NaN is not, as it never equals itself. (Each use still gets a Tensor of its own: graphs
+    share no node.)"""
     key = (value, dtype.char, math.copysign(1.0, value))  # keeps 0.0 and −0.0 apart
     array = _constants.get(key)
     if array is None:

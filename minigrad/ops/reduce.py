@@ -49,7 +49,7 @@ def _keep_axes(grad_out, shape, settings):
 
 
 # Axes of at most SMALL_AXIS elements, in arrays of at least SLICED_MIN_SIZE, are reduced slice
-# by slice; ROW or more leading rows shorter than ROW / 2 are folded into rows of about ROW
+# by slice; ROW or more leading rows of at most ROW / 2 numbers are folded into rows of about ROW
 # numbers (see reduce_axes; elementwise.py's bias rows use ROW too). Below that, numpy's
 # ufunc.reduce is faster than the Python around the fold (measured: (128, 256) over axis 0 took
 # 9 µs in numpy and 22 µs folded; (1024, 64) 31 µs and 27 µs).
@@ -117,7 +117,7 @@ def _slices(x, axis):
 
 def _reduce_leading(ufunc, x, lead, dtype):
     """ufunc.reduce over the first `lead` axes of a C-contiguous x, kept as 1s, folding rows of
-    m < ROW / 2 numbers r at a time (see reduce_axes). The reshapes are views: x is contiguous."""
+    m ≤ ROW / 2 numbers r at a time (see reduce_axes). The reshapes are views: x is contiguous."""
     rest = x.shape[lead:]
     rows = x.reshape(-1, math.prod(rest))  # (N, m)
     n, m = rows.shape
@@ -209,7 +209,7 @@ class LogSoftmax(Function):
     forward:  y_i = x_i − log Σ_j e^(x_j)       (x and y of the same shape; Σ_j along `axis`)
     backward: ∂L/∂x = g − e^y · Σ_j g_j          (e^y is the softmax)
     A primitive rather than composed of max, −, exp, sum, log (as `softmax` and the losses
-    once were): it is the last op of every classifier, and one op costs less than seven.
+    once were): it is the last op of every classifier, and one op costs less than six.
     Subtracting the max keeps every exponent ≤ 0, so logits of ±1000 stay finite.
     """
 
