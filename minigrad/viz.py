@@ -6,6 +6,8 @@ Graphviz's `dot`, and `add_arguments` sets up the `minigrad graph` command."""
 import itertools
 import os
 import runpy
+import sys
+import traceback
 from pathlib import Path
 
 import graphviz
@@ -130,7 +132,8 @@ def draw_graph(
     as ∂L/∂b = ΣG, is a green "constant (no graph)"); "both" draws it beside the forward graph.
     `batch_size=n` writes the batch axis as `n`: axis 0 of the data, followed through the ops
     (Transpose moves it, a Reshape that merges it away or a sum drops it), never guessed from
-    sizes. ValueError: over max_nodes; depth with backward=True; a batch_size the data lack.
+    sizes. ValueError: over max_nodes; depth with backward=True; a batch_size the data lack;
+    a root with no graph (computed under no_grad, or from tensors none of which requires grad).
     `title` is the caption (by default the model, its parameter count and n).
 
     >>> import minigrad as mg
@@ -147,6 +150,14 @@ def draw_graph(
         raise TypeError(
             f"draw_graph: root must be a Tensor (for example the loss or a model's output); got "
             f"{type(root).__name__}." + (swapped if isinstance(model, Tensor) else "")
+        )
+    if root.grad_fn is None and not root.requires_grad:  # a lone node that says nothing
+        raise ValueError(
+            f"draw_graph: {repr(root.name) if root.name else 'root'} has no graph: no op was "
+            "recorded when it was computed. minigrad records an op only outside "
+            "`with mg.no_grad():` and when one of its inputs requires grad (a model's "
+            "parameters do; data does not). Compute it outside no_grad, or from a tensor made "
+            "with requires_grad=True."
         )
     if collapse and depth not in (None, 1):
         raise ValueError(
@@ -204,7 +215,7 @@ def _check_counts(batch_size, max_nodes):
 def _check_model(model, root):
     """Refuse a `model` that is not a module, or one that is not the model whose layers made
     the graph (a copy, a new instance): its parameters would be drawn unnamed, outside their
-    layers' boxes, without a word."""
+    layers' boxes, without a word. And one that is a part (a block) of the module that made it."""
     if not hasattr(model, "named_parameters") and not hasattr(model, "named_modules"):
         raise TypeError(
             f"draw_graph: model must be the Module that computed root (it names the parameters "
@@ -227,6 +238,20 @@ def _check_model(model, root):
             "root, not a copy or a new instance, or leave model out: draw_graph then finds the "
             "module that made the graph."
         )
+    for fn in ops:  # a layer of a bigger module that made the graph: the title would name the
+        # layer above the whole graph, and the bigger module's box would hold it unnamed
+        inside = [index for index, module in enumerate(fn.scope) if id(module) in modules]
+        if inside and inside[0] > 0:
+            outer = fn.scope[0]
+            name = next((n for n, m in _named_modules(outer) if m is model), None)
+            part = f"{type(model).__name__} {name!r}" if name else type(model).__name__
+            raise ValueError(
+                f"draw_graph: the model given, {part}, is a part of the {type(outer).__name__} "
+                "whose call made this graph: its title, names and boxes would not fit the "
+                f"drawing. Pass that {type(outer).__name__} as model, or draw the part's own "
+                "output (draw_graph(part(x), part)); leaving model out finds the module that "
+                "made the graph."
+            )
 
 
 class TooManyNodes(ValueError):
@@ -332,6 +357,11 @@ class _Drawing:
         self.leaves = _parameter_table(self.model, self.modules)
         self.forward_ids = {id(t) for t in forward_tensors}
         self.calls = _call_table(forward_ops)
+        self.readers = {}  # id(leaf) -> the call chain of each op that reads it
+        for fn in forward_ops:
+            for parent in fn.inputs:
+                if parent.grad_fn is None:
+                    self.readers.setdefault(id(parent), []).append(_call_chain(fn))
 
         grad_roots, self.grad_of = [], {}
         if backward:
@@ -487,13 +517,16 @@ class _Drawing:
 
     def _owner_calls(self, leaf):
         """The calls whose boxes hold a parameter: those that every call of the layer that owns
-        it ran inside (its own call too, when it was called once). A layer called several
-        times, in one block or in two, shares the parameter: it is drawn outside those calls.
-        () for other leaves (and for a layer that made no op of this graph)."""
+        it, and every op that reads it, ran inside (its own call too, when it was called once).
+        A layer called several times, in one block or in two, shares the parameter, and so do
+        two layers given one Parameter (fc2.weight = fc1.weight): it is drawn outside those
+        calls, not in the first owner's box (collapsed, that box would seem to feed the other
+        layer). () for other leaves (and for a layer that made no op of this graph)."""
         owner = self.leaves.get(id(leaf), (None, None))[1]
         if owner is None or id(owner) not in self.calls:
             return ()
-        chains = self.calls[id(owner)]  # the calls down to each call of the owner
+        # The calls down to each call of the owner, and to each op that reads the parameter.
+        chains = [*self.calls[id(owner)], *self.readers.get(id(leaf), ())]
         common = 0
         while all(len(c) > common and c[common][1] == chains[0][common][1] for c in chains):
             common += 1
@@ -696,7 +729,8 @@ def _batch_axes(tensors, leaf_axis, n):
 
     The batch axis is followed from the data through the ops, never guessed from sizes: a data
     leaf starts with it on axis leaf_axis(leaf) (0, or None for parameters); element-wise ops,
-    Pad, Crop, Patches, Fold and x[:, …] keep it; Transpose moves it; Reshape keeps it on axis
+    Pad, Crop, Patches, Fold, BroadcastTo, SumTo and x[:, …] keep it (unless they sum it or
+    spread it from 1); Transpose moves it; Reshape keeps it on axis
     0 when it stays the outermost factor there (the new leading size is a multiple of n); MatMul
     keeps it unless it is the contracted axis (and corrects a data leaf's axis 0 when the other
     operand contradicts it, see `_matmul_operands`), a sum/mean/max unless it sums it away; any
@@ -739,6 +773,10 @@ def _batch_after(fn, output, inputs, n):
     ndim, (axis, rows) = batched[0]
     if fn.name in KEEPS_AXES:
         return axis, rows
+    if fn.name in ("BroadcastTo", "SumTo"):  # (a Mean's backward, an unbroadcast): they add or
+        # sum away axes on the left, and spread or sum size-1 axes (checked by the caller)
+        axis += output.ndim - ndim
+        return (axis, rows) if axis >= 0 else None
     if fn.name in ("LogSoftmax", "LogSoftmaxBackward"):  # along one axis: the others are kept
         return None if axis == fn.settings["axis"] else (axis, rows)
     if fn.name == "Transpose":
@@ -995,11 +1033,28 @@ def _index_text(index):
 
 
 def _short(value, width=24):
-    """A setting for a label: at most `width` characters (ending in … when cut)."""
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    text = str(value)
+    """A setting for a label: at most `width` characters (ending in … when cut). An array of
+    more than 4 numbers is its shape, as a tensor's (`array ~ (100)`: its first numbers, cut,
+    would not say how many there are)."""
+    if isinstance(value, np.ndarray) and value.size > 4:
+        return f"array ~ {_shape_text(value.shape)}"
+    text = _plain_text(value)
     return _dot_text(text if len(text) <= width else text[: width - 1] + "…")
+
+
+def _plain_text(value, nested=False):
+    """str(value), with numpy's numbers written as Python writes its own, also inside a tuple,
+    list or array (numpy 2 writes the tuple (1, 2.5) as (np.int64(1), np.float32(2.5)))."""
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, np.generic):
+        return str(value)  # np.float32(0.1) is 0.1 (its float() would be 0.10000000149011612)
+    if isinstance(value, np.ndarray) or type(value) in (tuple, list):
+        items = [_plain_text(item, nested=True) for item in value]
+        if type(value) is tuple:
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        return "[" + ", ".join(items) + "]"
+    return repr(value) if nested else str(value)
 
 
 def _dot_text(text):
@@ -1117,9 +1172,9 @@ def run_command(args):
         if value is not None and value < 1:
             raise ValueError(f"minigrad graph: {flag} must be an int ≥ 1 ({meaning}); got {value}.")
     path = _output_path(args.output)
-    model, input_shape = _load_model(args)
+    model, input_shape, source = _load_model(args)
     if args.input_shape:
-        input_shape = _parse_shape(args.input_shape)
+        input_shape, source = _parse_shape(args.input_shape), f"--input-shape {args.input_shape}"
     if args.batch < 1:
         raise ValueError(f"minigrad graph: --batch must be ≥ 1; got {args.batch}.")
     if args.collapse and args.depth not in (None, 1):
@@ -1137,12 +1192,30 @@ def run_command(args):
     data = rng.standard_normal((args.batch, *input_shape)).astype(np.float32)
     # requires_grad=True records the ops applied to x itself (pad, patches, …) and its gradient.
     x = Tensor(data, requires_grad=True, name="x")
-    output = model(x)
+    batch = (
+        f"a random batch x ~ {_shape_text(x.shape)} (--batch {args.batch} examples of shape "
+        f"{_shape_text(input_shape)}, from {source})"
+    )
+    try:
+        output = model(x)
+    except Exception as error:  # the user's model, or a layer's error about the shape given
+        raise _failed(f"model(x) on {batch}", error) from error
+    if not isinstance(output, Tensor):  # (a ValueError: the command reports it in one line)
+        raise ValueError(  # noqa: TRY004
+            f"minigrad graph: model(x) returned a {type(output).__name__}, not a Tensor, on "
+            f"{batch}. The command draws the graph of one output tensor: define `model` as a "
+            "module that returns one (or draw the part you want with viz.draw_graph)."
+        )
     root = output
     if args.backward:
         root = output.sum()
         root.name = "L"
-        root.backward(create_graph=True)
+        try:
+            root.backward(create_graph=True)
+        except Exception as error:  # a custom op's backward, say
+            raise _failed(
+                f"L.backward(create_graph=True), L = Σ model(x), on {batch}", error
+            ) from error
     try:
         graph = draw_graph(
             root,
@@ -1222,19 +1295,32 @@ def _load_model(args):
                 f"minigrad graph: --file {args.file} is a folder; pass the Python file in it "
                 "that defines `model`, for example --file my_model.py."
             )
-        namespace = runpy.run_path(str(args.file))
+        namespace = _run_file(args.file)
         if "model" not in namespace:
+            modules = [name for name, value in namespace.items() if _is_module(value)]
+            hint = f" It defines {', '.join(modules[:3])}: name the one to draw `model`."
             raise ValueError(
                 f"minigrad graph: {args.file} must define a variable `model` (a Module to draw), "
                 "and `input_shape` (one example's shape, e.g. (8, 8, 1)) or pass --input-shape."
+                + (hint if modules else "")
             )
-        if not callable(namespace["model"]):
+        model = namespace["model"]
+        if isinstance(model, type):  # model = Net, not Net(): Net(x) would call __init__
+            raise ValueError(
+                f"minigrad graph: {args.file} defines `model` as the class {model.__name__}; "
+                f"make one: model = {model.__name__}()."
+            )
+        if not callable(model) or not _is_module(model):  # a function has no layers to name
             raise ValueError(
                 f"minigrad graph: {args.file} defines `model`, but it is not a Module to call "
-                f"on a batch (got {type(namespace['model']).__name__}); for example "
+                f"on a batch (got {type(model).__name__}); for example "
                 "model = nn.Sequential(nn.Conv2D(1, 8, 3), nn.ReLU())."
             )
-        input_shape = namespace.get("input_shape") or _guess_input_shape(namespace["model"])
+        input_shape, source = namespace.get("input_shape"), f"input_shape in {args.file}"
+        if input_shape is not None and not args.input_shape:  # (--input-shape replaces it)
+            input_shape = _file_shape(input_shape, args.file)
+        if not input_shape:
+            input_shape, source = _guess_input_shape(model), "the first layer of `model`"
         if input_shape is None and not args.input_shape:
             raise ValueError(
                 f"minigrad graph: {args.file} defines no `input_shape` and its first layer does "
@@ -1242,7 +1328,7 @@ def _load_model(args):
                 "before the first Dense hides the shape). Add input_shape = (h, w, c) to the "
                 "file or pass --input-shape, e.g. --input-shape 6,6,1."
             )
-        return namespace["model"], tuple(input_shape or ())
+        return model, tuple(input_shape or ()), source
     from minigrad.models import MODELS
 
     if args.model not in MODELS:
@@ -1251,7 +1337,62 @@ def _load_model(args):
             f"{', '.join(MODELS)} (or draw your own with --file my_model.py)."
         )
     constructor, input_shape = MODELS[args.model]
-    return constructor(), tuple(input_shape)
+    return constructor(), tuple(input_shape), f"the example model {args.model}"
+
+
+def _file_shape(value, file):
+    """The input_shape a file defines, as a tuple of sizes (an int is one axis, as in numpy)."""
+    shape = (value,) if is_int(value) else value
+    if isinstance(shape, tuple | list) and all(is_int(size) and size >= 1 for size in shape):
+        return tuple(int(size) for size in shape)
+    raise ValueError(
+        f"minigrad graph: input_shape in {file} must be one example's shape, positive ints "
+        f"such as (8, 8, 1) or (4,); got {value!r}."
+    )
+
+
+def _is_module(value):
+    """A Module instance (not the class), or a stand-in that names its modules as one does."""
+    names = hasattr(value, "named_parameters") or hasattr(value, "named_modules")
+    return names and not isinstance(value, type)
+
+
+def _run_file(path):
+    """Run the user's file as `python path` would, with its folder first on sys.path (so that
+    it can import the files beside it), and return its variables. Its `if __name__ ==
+    "__main__":` part does not run. An error in it, or a sys.exit(), is reported with the
+    lines of the user's code that raised it (see `_failed`)."""
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        return runpy.run_path(str(path))
+    except SystemExit as stop:  # without this, the command would stop here, saying nothing
+        raise ValueError(
+            f"minigrad graph: {path} called sys.exit({stop.code!r}) while it was run to find "
+            "`model`, so nothing was drawn. Put the code that should run only as a script "
+            '(training, reading arguments) under `if __name__ == "__main__":`.'
+        ) from None
+    except Exception as error:
+        raise _failed(f"running {path} to find `model`", error) from error
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
+PACKAGE = str(Path(__file__).resolve().parent) + os.sep  # minigrad's own files
+
+
+def _failed(what, error):
+    """The error of the user's code (their file, their model's forward, a custom op), for the
+    command's one message: what it was doing, the lines of the user's own files in the
+    traceback (not minigrad's, nor runpy's), and the exception as Python prints it."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith(("<", PACKAGE))
+    ]
+    lines = traceback.format_list(frames) + traceback.format_exception_only(error)
+    return ValueError(f"minigrad graph: {what} failed:\n" + "".join(lines).rstrip())
 
 
 def _guess_input_shape(model):

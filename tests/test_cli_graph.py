@@ -279,3 +279,76 @@ def test_an_output_inside_a_file_says_which_part_is_not_a_folder(tmp_path, capsy
         assert main(["graph", "--model", "mlp", "-o", str(tmp_path / output)]) == 2
         err = capsys.readouterr().err
         assert f"{tmp_path / 'notes'} is a file, not a folder" in err and "Errno" not in err
+
+
+def test_a_file_that_imports_a_file_beside_it_is_drawn(tmp_path, monkeypatch):
+    """As `python models/net.py` would run it: its folder is on sys.path, wherever the command
+    is run from."""
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "blocks.py").write_text(
+        "from minigrad import nn\ndef block():\n    return nn.Sequential(nn.Dense(4, 3))\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "models" / "net.py").write_text(
+        "from blocks import block\nmodel = block()\n", encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "g.dot"
+    assert main(["graph", "--file", str(Path("models") / "net.py"), "-o", str(out)]) == 0
+    assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+
+
+def test_errors_of_the_users_file_say_where_and_sys_exit_is_not_a_silent_success(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
+    script.write_text("import sys\nraise RuntimeError('data.csv is missing')\n", encoding="utf-8")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    err = capsys.readouterr().err  # the user's line, not a message that seems to be minigrad's
+    assert f'File "{script}", line 2' in err and "RuntimeError: data.csv is missing" in err
+    script.write_text("from minigrad import nn\nmodel = nn.Dense(4, 2)\nmodel(\n")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "SyntaxError" in capsys.readouterr().err  # not a traceback through minigrad
+    script.write_text("import sys\nfrom minigrad import nn\nmodel = nn.Dense(4, 2)\nsys.exit(0)\n")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "called sys.exit(0)" in capsys.readouterr().err and not Path(out).exists()
+    script.write_text("from minigrad import nn\nnet = nn.Dense(4, 2)\n")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "It defines net: name the one to draw `model`." in capsys.readouterr().err
+
+
+def test_a_model_that_fails_or_is_no_module_is_a_message_that_names_the_batch(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
+    script.write_text(
+        "from minigrad import nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Dense(4, 2)\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x), x\n"
+        "model = Net\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "the class Net; make one: model = Net()." in capsys.readouterr().err
+    script.write_text(script.read_text().replace("model = Net\n", "model = Net()\n"))
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert "model(x) returned a tuple, not a Tensor, on a random batch x ~ (2, 4)" in err
+    script.write_text("def model(x):\n    return x.sum()\ninput_shape = (3,)\n")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "not a Module to call on a batch (got function)" in capsys.readouterr().err
+    assert main(["graph", "--model", "lenet", "--input-shape", "28,28", "-o", out]) == 2
+    err = capsys.readouterr().err  # a layer's own message, with where the shape came from
+    assert "x ~ (2, 28, 28) (--batch 2 examples of shape (28, 28), from --input-shape" in err
+    assert "Conv2D expects a batch of images" in err
+
+
+def test_the_files_input_shape_may_be_an_int_and_is_checked(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", tmp_path / "g.dot"
+    layers = "from minigrad import nn\nmodel = nn.Sequential(nn.ReLU(), nn.Dense(4, 2))\n"
+    script.write_text(layers + "input_shape = 4\n", encoding="utf-8")  # as np.zeros(4)
+    assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
+    assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+    script.write_text(layers + "input_shape = '8,8,1'\n", encoding="utf-8")
+    assert main(["graph", "--file", str(script), "-o", str(out), "--force"]) == 2
+    assert "such as (8, 8, 1) or (4,); got '8,8,1'." in capsys.readouterr().err

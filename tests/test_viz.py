@@ -1126,3 +1126,97 @@ def test_render_says_which_part_of_the_path_is_a_file(tmp_path):
     with pytest.raises(NotADirectoryError, match=r"notes is a file, not a folder"):
         viz.render(graph, tmp_path / "notes" / "deeper" / "g.dot", format="dot")
     assert (tmp_path / "notes").read_text() == "mine"
+
+
+class _TiedNet(nn.Module):
+    """fc2 is given fc1's weight (one Parameter, two layers), and the output layer reads it
+    again, transposed, outside any layer (weight tying)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Dense(3, 3, seed=0), nn.Dense(3, 3, seed=1)
+        self.fc2.weight = self.fc1.weight
+        self.act = nn.ReLU()
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x))) @ self.fc1.weight.T
+
+
+def test_a_parameter_two_layers_share_is_drawn_outside_both_and_feeds_each():
+    net = _TiedNet()
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    graph = viz.draw_graph(net(x), net)
+    outside = graph.source.split("subgraph cluster_")[0]  # not in fc1's box: fc2 reads it too
+    assert "fc1.weight ~ (3, 3)" in outside
+    collapsed = viz.draw_graph(net(x), net, collapse=True, batch_size=2)
+    weight = node_with(collapsed, "fc1.weight ~ (3, 3)")
+    fc1, fc2 = node_with(collapsed, "Dense fc1"), node_with(collapsed, "Dense fc2")
+    heads = {head for tail, head, _ in edges(collapsed) if tail == weight}
+    assert {fc1, fc2} <= heads  # the weight feeds both layers …
+    # … and fc1's node feeds only the ReLU: no arrow fc1 → fc2 that no data takes.
+    assert [head for tail, head, _ in edges(collapsed) if tail == fc1] == [
+        node_with(collapsed, "ReLU act")
+    ]
+
+
+def test_a_root_computed_under_no_grad_is_refused_with_the_reason():
+    a = mg.Tensor([1.0, 2.0], requires_grad=True, name="a")
+    with mg.no_grad():
+        z = (a * 3).sum()
+    z.name = "z"
+    with pytest.raises(
+        ValueError, match=r"'z' has no graph: .*mg\.no_grad\(\).*requires_grad=True"
+    ):
+        viz.draw_graph(z)
+    assert "a ~ (2)" in viz.draw_graph(a).source  # a leaf that requires grad is still drawn
+
+
+class _Scaled(mg.Function):
+    """y = x · scale, with settings of every kind a student may pass."""
+
+    def forward(self, x, scale, pair, table, weights):
+        self.scale = scale
+        return x * scale
+
+    def backward(self, grad_out):
+        return (grad_out * self.scale,)
+
+
+def test_settings_with_numpy_numbers_and_long_arrays_are_labelled_as_python_writes_them():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    settings = {
+        "scale": np.float32(0.1),  # numpy's own str: 0.1, not 0.10000000149011612
+        "pair": (np.int64(1), np.float32(2.5)),  # numpy 2's repr would be np.int64(1), …
+        "table": np.arange(100.0),  # its first numbers, cut, would not say how many
+        "weights": np.array([0.5, 2.0], dtype=np.float32),
+    }
+    graph = viz.draw_graph(_Scaled.apply(x, **settings), legend=False)
+    label = nodes(graph)[node_with(graph, "_Scaled")]
+    assert label == "_Scaled scale=0.1 pair=(1, 2.5) table=array ~ (100) weights=[0.5, 2.0]"
+
+
+def test_a_part_of_the_model_given_as_model_is_refused_with_the_whole_named():
+    block = nn.Sequential(("fc", nn.Dense(3, 3, seed=0)), ("act", nn.ReLU()))
+    model = nn.Sequential(("block", block), ("head", nn.Dense(3, 2, seed=1)))
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    # Drawn with block, the title would say 12 params above a 20-param model, and head's
+    # parameters would be unnamed.
+    with pytest.raises(ValueError, match=r"Sequential 'block', is a part of the Sequential"):
+        viz.draw_graph(model(x), block)
+    assert "Dense block.fc" in viz.draw_graph(model(x), model).source
+    assert "Dense fc" in viz.draw_graph(block(x), block).source  # the part's own output
+
+
+def test_the_batch_axis_is_followed_through_broadcast_to_and_sum_to_in_a_backward_graph():
+    """AvgPool2D's backward spreads each window's gradient with a BroadcastTo: the batch axis
+    goes through it (it was drawn as (2, 2, 2, 2, 2, 1) between two shapes with n)."""
+    x = mg.Tensor(np.ones((2, 4, 4, 1), np.float32), requires_grad=True, name="x")
+    bias = mg.Tensor(np.zeros((4, 4, 1), np.float32), requires_grad=True, name="b")
+    loss = (nn.AvgPool2D(2)(x + bias) ** 2).sum()
+    loss.backward(create_graph=True)
+    graph = viz.draw_graph(loss, backward=True, batch_size=2, show_values=False)
+    labels = set(nodes(graph).values())
+    assert "BroadcastTo → (n, 2, 2, 2, 2, 1)" in labels and "~ (n, 2, 2, 2, 2, 1)" in labels
+    assert "∂L/∂x ~ (n, 4, 4, 1)" in labels  # ∂L/∂(x + b), which b's SumTo sums the batch of
+    assert "SumTo → (4, 4, 1)" in labels and "∂L/∂b ~ (4, 4, 1)" in labels
+    assert not any("(2, " in label for label in labels)
