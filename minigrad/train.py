@@ -292,6 +292,7 @@ def plot_history(history, path, quiet=False, overwrite=False):
             if history.get(key) and history[key][0] is not None:
                 axes.plot(epochs, history[key], marker="o", label=label)
         axes.set(xlabel="epoch", ylabel=title, title=title)
+        axes.xaxis.get_major_locator().set_params(integer=True)  # epochs 1, 2, 3; never 1.5
         axes.grid(alpha=0.3)
         axes.legend()
     figure.tight_layout()

@@ -260,6 +260,23 @@ def test_the_history_of_a_regression_has_no_empty_accuracy_panel(tmp_path):
     assert is_png(path) and png_width(path) == png_width(both) // 2
 
 
+def test_the_history_plot_marks_whole_epochs_only(tmp_path, monkeypatch):
+    """Three epochs were marked 1.00, 1.25, 1.50, … as if there were fractions of an epoch."""
+    require("matplotlib")
+    from matplotlib.figure import Figure
+
+    figures = []
+    save = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, path: figures.append(self) or save(self, path)
+    )
+    history = {key: [*values, values[-1]] for key, values in HISTORY.items()}  # three epochs
+    train.plot_history(history, tmp_path / "loss.png")
+    for axes in figures[0].axes:
+        ticks = [t for t in axes.get_xticks() if 1 <= t <= 3]
+        assert ticks == [1, 2, 3]
+
+
 @pytest.mark.parametrize("matplotlib", [True, False])
 def test_a_picture_path_whose_suffix_is_no_picture_format_is_refused(
     tmp_path, monkeypatch, matplotlib
