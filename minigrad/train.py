@@ -120,6 +120,14 @@ class ProgressBar:
         self.stream.write(text + "\n")
         self.stream.flush()
 
+    def close(self):
+        """End a line left half drawn (fit stopped mid-epoch by an error or Ctrl-C), so that
+        what is printed next, a traceback say, starts on a line of its own."""
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = 0
+
     def _over_previous(self, text):
         """`text` padded with spaces to cover the line drawn before it."""
         padded = text.ljust(self.shown)
@@ -166,34 +174,40 @@ def fit(
     bar = ProgressBar(epochs, steps) if progress else None
     history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}
     classification = _is_classification(y)
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        seen, total_loss = 0, 0.0
-        correct = 0 if classification else None
-        metrics = {}
-        for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
-            out = model(xb)
-            batch_loss = _checked_loss(loss(out, _targets(yb, out)), epoch, step, xb, yb, optimizer)
-            optimizer.zero_grad()
-            batch_loss.backward()
-            optimizer.step()
-            seen += len(yb)
-            total_loss += batch_loss.item() * len(yb)
-            correct = _add_correct(correct, out, yb)
-            accuracy = None if correct is None else correct / seen
-            metrics = {"loss": total_loss / seen, "acc": accuracy}
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            seen, total_loss = 0, 0.0
+            correct = 0 if classification else None
+            metrics = {}
+            for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
+                out = model(xb)
+                batch_loss = _checked_loss(
+                    loss(out, _targets(yb, out)), epoch, step, xb, yb, optimizer
+                )
+                optimizer.zero_grad()
+                batch_loss.backward()
+                optimizer.step()
+                seen += len(yb)
+                total_loss += batch_loss.item() * len(yb)
+                correct = _add_correct(correct, out, yb)
+                accuracy = None if correct is None else correct / seen
+                metrics = {"loss": total_loss / seen, "acc": accuracy}
+                if bar:
+                    bar.update(epoch, step, metrics)
+            history["loss"].append(metrics["loss"])
+            history["accuracy"].append(metrics["acc"])
+            if validation is not None:
+                val_loss, val_accuracy = evaluate(model, *validation, loss=loss, batch_size=256)
+                history["val_loss"].append(val_loss)
+                history["val_accuracy"].append(val_accuracy)
+                metrics.update(val_loss=val_loss, val_acc=val_accuracy)
+            history["seconds"].append(time.perf_counter() - start)
             if bar:
-                bar.update(epoch, step, metrics)
-        history["loss"].append(metrics["loss"])
-        history["accuracy"].append(metrics["acc"])
-        if validation is not None:
-            val_loss, val_accuracy = evaluate(model, *validation, loss=loss, batch_size=256)
-            history["val_loss"].append(val_loss)
-            history["val_accuracy"].append(val_accuracy)
-            metrics.update(val_loss=val_loss, val_acc=val_accuracy)
-        history["seconds"].append(time.perf_counter() - start)
+                bar.finish(epoch, metrics, history["seconds"][-1])
+    finally:
         if bar:
-            bar.finish(epoch, metrics, history["seconds"][-1])
+            bar.close()
     return history
 
 

@@ -137,6 +137,31 @@ def test_progress_bar_cuts_a_redrawn_line_to_the_terminal_width(monkeypatch):
     )
 
 
+def test_fit_stopped_mid_epoch_ends_the_progress_line(monkeypatch):
+    """Ctrl-C (or an error) mid-epoch left the half-drawn line open: the traceback began on it."""
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    model = nn.Sequential(nn.Dense(2, 2, seed=0))
+    calls = []
+
+    def interrupted_at_step_2(out, labels):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(out, labels)
+
+    X, y = np.ones((8, 2), np.float32), np.array([0, 1] * 4)
+    optimizer = optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(KeyboardInterrupt):
+        train.fit(model, optimizer, X, y, 1, batch_size=4, loss=interrupted_at_step_2)
+    shown = sys.stdout.getvalue()  # the line of step 1, ended
+    assert shown.startswith("\repoch 1/1 [##########..........] 1/2  loss ")
+    assert shown.endswith("\n") and shown.count("\n") == 1
+    sys.stdout.truncate(0)
+    train.fit(model, optimizer, X, y, 1, batch_size=8)  # finished: its own newline, no other
+    assert sys.stdout.getvalue().count("\n") == 1
+
+
 def is_png(path):
     return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
