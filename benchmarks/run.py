@@ -921,8 +921,8 @@ def op_breakdown(stats, steps):
     while pending:
         cls = pending.pop()
         pending += cls.__subclasses__()
-        if "forward" in vars(cls):
-            code = vars(cls)["forward"].__code__
+        code = getattr(vars(cls).get("forward"), "__code__", None)
+        if code is not None:  # (none for a staticmethod or a numpy function given as forward)
             forwards[(code.co_filename, code.co_firstlineno, code.co_name)] = cls.__name__
     total = stats.total_tt / steps
     rows, covered = [], 0.0

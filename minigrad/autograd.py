@@ -88,9 +88,9 @@ class Function:
                 raise
             raise _explain(cls, inputs, error) from error
         except (AttributeError, TypeError) as error:
-            _check_inputs(cls, inputs)
-            if error.__traceback__.tb_next is None:  # raised by the call, not inside forward
-                raise _call_error(cls, inputs, settings, error) from error
+            _check_inputs(node, inputs)
+            if isinstance(error, TypeError) and not _accepts(node, inputs, settings):
+                raise _call_error(node, inputs, settings, error) from error
             raise
         if data.__class__ is not np.ndarray:
             if data is None:
@@ -111,7 +111,7 @@ class Function:
             else:
                 needs_input_grad = tuple([t.requires_grad for t in inputs])
         except AttributeError:  # an array given as an input: its .data is a buffer numpy reads
-            _check_inputs(cls, inputs)
+            _check_inputs(node, inputs)
             raise
         if True not in needs_input_grad or not _state.grad_enabled:
             return _wrap(data, False, None)  # (_wrap: a Tensor without Tensor()'s checks)
@@ -192,15 +192,15 @@ class Function:
         self.released = True
 
 
-def _check_inputs(cls, inputs):
+def _check_inputs(node, inputs):
     """Raise a clear error if an op was applied to something that is not a Tensor."""
-    name = cls.__name__
+    name = node.name
     for position, value in enumerate(inputs):
         if not isinstance(value, Tensor):
             wrap = "To differentiate with respect to it, wrap it: mg.Tensor(value)."
             # A number (numpy's too), a string, a tuple (axes) or None after the first input:
             # most likely a setting given by position, named by forward's parameter there.
-            parameters = _forward_parameters(cls)
+            parameters = _forward_parameters(node)
             setting = parameters[position].name if 0 < position < len(parameters) else "k"
             if value is None or isinstance(value, numbers.Number | str | tuple):
                 hints = (
@@ -214,29 +214,43 @@ def _check_inputs(cls, inputs):
             )
 
 
-def _forward_parameters(cls):
-    """The parameters of `cls.forward` after self that can be given by position."""
+def _forward_parameters(node):
+    """The parameters of the node's forward (self is not one, whether forward is a method, a
+    staticmethod or a numpy function), without *arrays and **settings."""
     try:
-        parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+        parameters = inspect.signature(node.forward).parameters.values()
     except (TypeError, ValueError):  # no signature to read (a builtin)
         return []
-    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    return [p for p in parameters if p.kind in positional]
+    return [p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
-def _call_error(cls, inputs, settings, error):
+def _accepts(node, inputs, settings):
+    """Whether forward's signature takes the inputs and settings (True when it cannot be read):
+    a TypeError then came from inside forward, not from the call."""
+    try:
+        inspect.signature(node.forward).bind(*inputs, **settings)
+    except ValueError:  # no signature to read (a builtin)
+        return True
+    except TypeError:
+        return False
+    return True
+
+
+def _call_error(node, inputs, settings, error):
     """The error for a forward that could not even be called with the inputs and settings
     (a setting missing or misspelt, or one tensor too many or too few)."""
-    name = cls.__name__
-    parameters = _forward_parameters(cls)
-    names = [p.name for p in parameters]
+    name = node.name
+    parameters = _forward_parameters(node)
+    positional = [p for p in parameters if p.kind is not p.KEYWORD_ONLY]
+    keyword_only = [p for p in parameters if p.kind is p.KEYWORD_ONLY]
     missing = [
         p.name
-        for p in parameters[len(inputs) :]
-        if p.default is inspect.Parameter.empty and p.name not in settings
+        for p in positional[len(inputs) :] + keyword_only
+        if p.default is p.empty and p.name not in settings
     ]
     if missing:
-        call = ", ".join(names[: len(inputs)] + [f"{setting}=…" for setting in missing])
+        tensors = [p.name for p in positional[: len(inputs)]] or ["x"]  # ("x": forward(*arrays))
+        call = ", ".join(tensors + [f"{setting}=…" for setting in missing])
         hint = (
             f"forward's {', '.join(missing)} got nothing: pass a setting to apply as a keyword, "
             f"{name}.apply({call}) (and a tensor input as one more Tensor). Give a setting its "
@@ -247,7 +261,7 @@ def _call_error(cls, inputs, settings, error):
         hint = (
             f"apply hands forward one array per tensor input ({len(inputs)} here), then "
             f"apply's keywords as settings ({', '.join(settings) or 'none'} here); forward "
-            f"takes ({', '.join(names)})."
+            f"takes ({', '.join(p.name for p in parameters)})."
         )
     return TypeError(f"{name}.apply could not call forward: {error}. {hint}")
 
@@ -256,8 +270,9 @@ def _check_settings_read(node, error):
     """Explain a KeyError from backward reading a setting that apply was not given (forward
     took its default, which self.settings cannot hold)."""
     key = error.args[0] if error.args else None
-    for parameter in _forward_parameters(type(node)):
-        if parameter.name == key and key not in node.settings:
+    for parameter in _forward_parameters(node):
+        defaulted = parameter.default is not parameter.empty  # (not a tensor input's name)
+        if parameter.name == key and key not in node.settings and defaulted:
             raise RuntimeError(
                 f"{node.name}.backward read self.settings[{key!r}], but apply was called "
                 f"without {key}=, so forward used its default and self.settings holds only "
@@ -727,6 +742,11 @@ def enter_scope(module):
 def exit_scope(saved):
     """End the module call that `enter_scope` began (`saved` is what it returned)."""
     _state.scope, _state.call_ids = saved
+
+
+def running_calls():
+    """The modules whose call is running, outermost first (() outside every module call)."""
+    return _state.scope
 
 
 class module_scope:  # lower case: used like a function, `with module_scope(module):`

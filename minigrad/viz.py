@@ -216,7 +216,7 @@ def _check_model(model, root):
     """Refuse a `model` that is not a module, or one that is not the model whose layers made
     the graph (a copy, a new instance): its parameters would be drawn unnamed, outside their
     layers' boxes, without a word. And one that is a part (a block) of the module that made it."""
-    if not hasattr(model, "named_parameters") and not hasattr(model, "named_modules"):
+    if not _is_module(model):  # (a class, model=Net, has the methods but no layers)
         raise TypeError(
             f"draw_graph: model must be the Module that computed root (it names the parameters "
             f"and the layers); got {type(model).__name__}. Call draw_graph(root, model), or "
@@ -239,12 +239,15 @@ def _check_model(model, root):
             "module that made the graph."
         )
     for fn in ops:  # a layer of a bigger module that made the graph: the title would name the
-        # layer above the whole graph, and the bigger module's box would hold it unnamed
+        # layer above the whole graph, and the bigger module's box would hold it unnamed. (Not
+        # a model that only shares a layer with the module that made these ops: m1 in m1 + m2.)
         inside = [index for index, module in enumerate(fn.scope) if id(module) in modules]
         if inside and inside[0] > 0:
             outer = fn.scope[0]
             name = next((n for n, m in _named_modules(outer) if m is model), None)
-            part = f"{type(model).__name__} {name!r}" if name else type(model).__name__
+            if name is None:
+                continue
+            part = f"{type(model).__name__} {name!r}"
             raise ValueError(
                 f"draw_graph: the model given, {part}, is a part of the {type(outer).__name__} "
                 "whose call made this graph: its title, names and boxes would not fit the "
@@ -1158,6 +1161,20 @@ def run_command(args):
     >>> code, "lenet" in out.getvalue()
     (0, True)
     """
+    # The file's folder stays first on sys.path until the drawing is done, as under
+    # `python my_model.py`: the file, and later its model's forward, may import files beside it.
+    folder = str(Path(args.file).resolve().parent) if args.file else None
+    if folder:
+        sys.path.insert(0, folder)
+    try:
+        return _draw_command(args)
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
+
+
+def _draw_command(args):
+    """run_command's work, with the user's file importable."""
     if args.list:
         from minigrad.models import MODELS
 
@@ -1343,7 +1360,7 @@ def _load_model(args):
 def _file_shape(value, file):
     """The input_shape a file defines, as a tuple of sizes (an int is one axis, as in numpy)."""
     shape = (value,) if is_int(value) else value
-    if isinstance(shape, tuple | list) and all(is_int(size) and size >= 1 for size in shape):
+    if isinstance(shape, tuple | list | np.ndarray) and all(is_int(n) and n >= 1 for n in shape):
         return tuple(int(size) for size in shape)
     raise ValueError(
         f"minigrad graph: input_shape in {file} must be one example's shape, positive ints "
@@ -1358,12 +1375,10 @@ def _is_module(value):
 
 
 def _run_file(path):
-    """Run the user's file as `python path` would, with its folder first on sys.path (so that
-    it can import the files beside it), and return its variables. Its `if __name__ ==
-    "__main__":` part does not run. An error in it, or a sys.exit(), is reported with the
-    lines of the user's code that raised it (see `_failed`)."""
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)
+    """Run the user's file as `python path` would (run_command has put its folder first on
+    sys.path) and return its variables. Its `if __name__ == "__main__":` part does not run.
+    An error in it, or a sys.exit(), is reported with the lines of the user's code that raised
+    it (see `_failed`)."""
     try:
         return runpy.run_path(str(path))
     except SystemExit as stop:  # without this, the command would stop here, saying nothing
@@ -1374,9 +1389,6 @@ def _run_file(path):
         ) from None
     except Exception as error:
         raise _failed(f"running {path} to find `model`", error) from error
-    finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
 
 
 PACKAGE = str(Path(__file__).resolve().parent) + os.sep  # minigrad's own files
@@ -1385,12 +1397,14 @@ PACKAGE = str(Path(__file__).resolve().parent) + os.sep  # minigrad's own files
 def _failed(what, error):
     """The error of the user's code (their file, their model's forward, a custom op), for the
     command's one message: what it was doing, the lines of the user's own files in the
-    traceback (not minigrad's, nor runpy's), and the exception as Python prints it."""
-    frames = [
-        frame
-        for frame in traceback.extract_tb(error.__traceback__)
-        if not frame.filename.startswith(("<", PACKAGE))
-    ]
+    traceback (not minigrad's, nor runpy's, unless the error looks like a bug of minigrad's),
+    and the exception as Python prints it."""
+    every = traceback.extract_tb(error.__traceback__)
+    frames = [frame for frame in every if not frame.filename.startswith(("<", PACKAGE))]
+    if not frames and not isinstance(error, ValueError | TypeError):
+        # Not the user's code, and not one of minigrad's messages to the user (those are
+        # ValueErrors and TypeErrors that say what to change): a bug of minigrad's, shown whole.
+        frames = every
     lines = traceback.format_list(frames) + traceback.format_exception_only(error)
     return ValueError(f"minigrad graph: {what} failed:\n" + "".join(lines).rstrip())
 

@@ -3,6 +3,7 @@ no_grad, released graphs and retain_graph, higher-order gradients, mg.grad, reta
 fresh gradient arrays, a deterministic topological order, custom Functions, and the errors."""
 
 import copy
+import functools
 import weakref
 from contextlib import contextmanager
 
@@ -1190,3 +1191,68 @@ def test_a_setting_backward_reads_but_apply_was_not_given_is_explained():
     x = leaf([1.0, -2.0])
     Leaky.apply(x, slope=0.1).sum().backward()  # given: fine
     np.testing.assert_allclose(x.grad.data, [1.0, 0.1])
+
+
+class InvertAsForward(mg.Function):
+    """A numpy function as forward, which raises its own TypeError for float inputs."""
+
+    forward = staticmethod(np.invert)
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+def test_a_type_error_from_inside_a_numpy_forward_is_not_called_a_call_error():
+    """It had no Python frame of forward, so it was reported as "could not call forward"."""
+    with pytest.raises(TypeError, match=r"^ufunc 'invert' not supported"):
+        InvertAsForward.apply(leaf([1.0]))
+
+
+def _passed_on(forward):
+    @functools.wraps(forward)
+    def wrapper(*args, **kwargs):
+        return forward(*args, **kwargs)
+
+    return wrapper
+
+
+class SlopeKeywordOnly(Leaky):
+    def forward(self, x, *, slope):
+        return np.where(x > 0, x, slope * x)
+
+
+class SlopeStatic(Leaky):
+    @staticmethod
+    def forward(x, slope):
+        return np.where(x > 0, x, slope * x)
+
+
+class SlopeWrapped(Leaky):
+    @_passed_on
+    def forward(self, x, slope):
+        return np.where(x > 0, x, slope * x)
+
+
+@pytest.mark.parametrize("op", [SlopeKeywordOnly, SlopeStatic, SlopeWrapped])
+def test_a_missing_setting_is_named_for_keyword_only_static_and_wrapped_forwards(op):
+    """Keyword-only: "forward takes (x)"; staticmethod: "forward takes (slope)"; wrapped: no
+    hint at all."""
+    name = op.__name__
+    with pytest.raises(TypeError, match=rf"{name}.apply could not call forward: .*slope got "
+                       rf"nothing.*{name}.apply\(x, slope=…\)"):  # fmt: skip
+        op.apply(leaf([1.0, -2.0]))
+
+
+class MulReadsInputAsSetting(mg.Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, grad_out):
+        return grad_out * self.settings["b"], grad_out
+
+
+def test_a_tensor_input_read_as_a_setting_is_not_called_a_default():
+    """b is a tensor input, not a setting with a default: the hint proposed def f(x, b=<class
+    'inspect._empty'>)."""
+    with pytest.raises(KeyError, match="'b'"):
+        MulReadsInputAsSetting.apply(leaf([1.0]), leaf([2.0])).sum().backward()

@@ -2,11 +2,13 @@
 
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
 from helpers import needs_dot
 
+from minigrad import viz
 from minigrad.cli import main
 
 
@@ -294,8 +296,22 @@ def test_a_file_that_imports_a_file_beside_it_is_drawn(tmp_path, monkeypatch):
     )
     monkeypatch.chdir(tmp_path)
     out = tmp_path / "g.dot"
+    path = sys.path.copy()
     assert main(["graph", "--file", str(Path("models") / "net.py"), "-o", str(out)]) == 0
     assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+    (tmp_path / "models" / "late.py").write_text(  # a forward that imports when it runs
+        "from minigrad import nn\n"
+        "class Net(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        from blocks import block\n"
+        "        return x.sum()\n"
+        "model = Net()\n"
+        "input_shape = (4,)\n",
+        encoding="utf-8",
+    )
+    late = str(Path("models") / "late.py")
+    assert main(["graph", "--file", late, "-o", str(out), "--force"]) == 0
+    assert sys.path == path  # and it is taken off again
 
 
 def test_errors_of_the_users_file_say_where_and_sys_exit_is_not_a_silent_success(tmp_path, capsys):
@@ -343,12 +359,31 @@ def test_a_model_that_fails_or_is_no_module_is_a_message_that_names_the_batch(tm
     assert "Conv2D expects a batch of images" in err
 
 
+def raised_in_minigrad(source):
+    """The exception that `source` raises when run as if it were a line of minigrad's own."""
+    try:
+        exec(compile(source, viz.PACKAGE + "layers.py", "exec"))  # noqa: S102 - a fixed line
+    except Exception as error:  # noqa: BLE001 - the test wants whatever it raised
+        return error.with_traceback(error.__traceback__.tb_next)  # from the line on, only
+
+
+def test_a_bug_inside_minigrad_is_shown_with_its_lines():
+    """Every line of minigrad's own traceback was dropped, as for the user's model: a bug of
+    minigrad's then looked like the user's fault, with nothing to find it by."""
+    bug = str(viz._failed("model(x)", raised_in_minigrad("{}['bug']")))
+    assert 'layers.py", line 1' in bug and "KeyError: 'bug'" in bug
+    message = str(viz._failed("model(x)", raised_in_minigrad("raise ValueError('Reshape x')")))
+    assert message == "minigrad graph: model(x) failed:\nValueError: Reshape x"  # for the user
+
+
 def test_the_files_input_shape_may_be_an_int_and_is_checked(tmp_path, capsys):
     script, out = tmp_path / "my_model.py", tmp_path / "g.dot"
     layers = "from minigrad import nn\nmodel = nn.Sequential(nn.ReLU(), nn.Dense(4, 2))\n"
     script.write_text(layers + "input_shape = 4\n", encoding="utf-8")  # as np.zeros(4)
     assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
     assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+    script.write_text(layers + "import numpy as np\ninput_shape = np.array([4])\n")
+    assert main(["graph", "--file", str(script), "-o", str(out), "--force"]) == 0
     script.write_text(layers + "input_shape = '8,8,1'\n", encoding="utf-8")
     assert main(["graph", "--file", str(script), "-o", str(out), "--force"]) == 2
     assert "such as (8, 8, 1) or (4,); got '8,8,1'." in capsys.readouterr().err

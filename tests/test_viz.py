@@ -1207,6 +1207,26 @@ def test_a_part_of_the_model_given_as_model_is_refused_with_the_whole_named():
     assert "Dense fc" in viz.draw_graph(block(x), block).source  # the part's own output
 
 
+def test_a_model_that_shares_a_layer_with_another_model_of_the_graph_is_not_a_part_of_it():
+    """m1(x) + m2(x) with a layer in both: m1 was refused as "a part of the Sequential" m2."""
+    shared = nn.Dense(3, 3, seed=0)
+    m1 = nn.Sequential(shared, nn.Dense(3, 1, seed=1))
+    m2 = nn.Sequential(shared, nn.Dense(3, 1, seed=2))
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    loss = (m1(x) + m2(x)).sum()
+    assert "0.weight" in viz.draw_graph(loss, m1).source
+    with pytest.raises(ValueError, match=r"Dense '0', is a part of the Sequential"):
+        viz.draw_graph(m2(x), shared)  # a part of m2, which made the graph: still refused
+
+
+def test_a_module_class_given_as_model_is_refused_as_not_a_module():
+    """draw_graph(root, nn.Sequential) failed inside: named_modules() missing 'self'."""
+    model = nn.Sequential(nn.Dense(3, 2, seed=0))
+    x = mg.Tensor(np.ones((1, 3), np.float32))
+    with pytest.raises(TypeError, match=r"model must be the Module that computed root.*got type"):
+        viz.draw_graph(model(x), nn.Sequential)
+
+
 def test_the_batch_axis_is_followed_through_broadcast_to_and_sum_to_in_a_backward_graph():
     """AvgPool2D's backward spreads each window's gradient with a BroadcastTo: the batch axis
     goes through it (it was drawn as (2, 2, 2, 2, 2, 1) between two shapes with n)."""

@@ -3,7 +3,7 @@
 
 from collections.abc import Mapping
 
-from minigrad.autograd import enter_scope, exit_scope
+from minigrad.autograd import enter_scope, exit_scope, running_calls
 from minigrad.tensor import Tensor, as_array
 
 
@@ -42,7 +42,9 @@ def _unregistering(module, name, held, value):
 
 def _check_container(module, name, value, when):
     """Refuse a list, tuple or dict attribute (or one nested in it) holding a Parameter or a
-    Module: a Module registers only those assigned directly, so parameters() would miss them."""
+    Module that the module has not registered: a Module registers only those assigned directly,
+    so parameters() would miss them. (A list of its own layers, self.taps = [self.conv1], is
+    fine: parameters() finds them through their attributes.)"""
     containers, seen = [value], {id(value)}
     while containers:
         items = containers.pop()
@@ -51,7 +53,7 @@ def _check_container(module, name, value, when):
                 if id(item) not in seen:  # (a list may hold itself)
                     seen.add(id(item))
                     containers.append(item)
-            elif isinstance(item, Parameter | Module):
+            elif isinstance(item, Parameter | Module) and not _registered(module, item):
                 raise TypeError(
                     f"{type(module).__name__}: self.{name} is a {type(value).__name__} holding "
                     f"{type(item).__name__}s{when}; a Module registers only Parameters and "
@@ -60,6 +62,15 @@ def _check_container(module, name, value, when):
                     f"self.{name} = nn.Sequential(*layers) (or assign each layer to its own "
                     "attribute); for parameters, assign each to its own attribute."
                 )
+
+
+def _registered(module, item):
+    """Whether `item` (a Parameter or a Module) is `module` or is registered in it, at any
+    depth."""
+    for _, member in module.named_modules():
+        if member is item or any(held is item for held in member._members.values()):
+            return True
+    return False
 
 
 class _CallRecorder:
@@ -103,7 +114,12 @@ class Module:
             members[name] = value
         elif value is not None and name in members:
             raise _unregistering(self, name, members[name], value)
-        elif value.__class__ is Tensor and value.requires_grad and value.grad_fn is None:
+        elif (
+            value.__class__ is Tensor
+            and value.requires_grad
+            and value.grad_fn is None
+            and self not in running_calls()  # in its forward: an input kept, not a weight
+        ):
             raise TypeError(
                 f"{type(self).__name__}: self.{name} is a Tensor with requires_grad=True, which a "
                 "Module does not register: parameters() and the optimizer would not see it, so "

@@ -310,6 +310,49 @@ def test_a_tensor_that_requires_grad_is_refused_as_an_attribute():
     assert Net(computed).scale is computed
 
 
+def test_a_module_may_keep_an_input_that_requires_grad():
+    """forward's self.last_input = x was refused (minigrad graph calls the model on such an x)."""
+
+    class Keep(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Dense(3, 2, seed=0)
+
+        def forward(self, x):
+            self.last_input = x
+            return self.fc(x)
+
+    model = Keep()
+    x = mg.Tensor(np.ones((1, 3)), requires_grad=True)
+    model(x)
+    assert model.last_input is x
+    assert len(model.parameters()) == 2
+    with pytest.raises(TypeError, match=r"self.w is a Tensor with requires_grad=True"):
+        model.w = mg.Tensor([1.0], requires_grad=True)  # outside forward: still refused
+
+
+def test_a_list_of_the_modules_own_layers_and_parameters_is_not_refused():
+    """They are registered through their attributes, so parameters() does not miss them."""
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = nn.Sequential(nn.Dense(3, 3, seed=0), nn.ReLU())
+            self.head = nn.Dense(3, 2, seed=1)
+            self.taps = [self.encoder[0], self.head]
+            self.no_decay = []
+
+        def forward(self, x):
+            return self.head(self.encoder(x))
+
+    net = Net()
+    net.no_decay.append(net.head.bias)
+    assert len(net.parameters()) == 4
+    net.no_decay.append(nn.Parameter(np.ones(2)))  # a new one: still refused
+    with pytest.raises(TypeError, match=r"self.no_decay is a list holding Parameters"):
+        net.parameters()
+
+
 def test_load_state_dict_refuses_a_path_instead_of_the_saved_arrays(tmp_path):
     """A path's letters were listed as unexpected names: ['m', 'o', 'd', 'e', 'l', …]."""
     net = _small_net(2, seed=0)
