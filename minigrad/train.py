@@ -234,6 +234,11 @@ def _checked_loss(batch_loss, epoch, step, xb, yb, optimizer):
             "no step has changed the weights yet, so the model or the loss makes it from finite "
             "values (a log of 0? an exp that overflows?)"
         )
+    elif epoch == step == 1:
+        cause = (
+            "no step has changed the weights yet, and some already hold nan or inf (loaded from "
+            "a run that diverged?): build the model again, or load weights that are finite"
+        )
     else:
         lr = getattr(optimizer, "lr", None)
         cause = (

@@ -1256,3 +1256,134 @@ def test_a_tensor_input_read_as_a_setting_is_not_called_a_default():
     'inspect._empty'>)."""
     with pytest.raises(KeyError, match="'b'"):
         MulReadsInputAsSetting.apply(leaf([1.0]), leaf([2.0])).sum().backward()
+
+
+# ---- mutation audit: what the review fixes' messages must keep saying ----------------------------
+class LeakyNoDefault(Leaky):
+    def forward(self, x, slope):
+        return np.where(x > 0, x, slope * x)
+
+
+def test_explained_errors_keep_pythons_error_as_their_cause():
+    """`raise … from error`: the traceback shows Python's own error above the explanation."""
+    with pytest.raises(TypeError, match="could not call forward") as error:
+        LeakyNoDefault.apply(leaf([1.0]))
+    assert isinstance(error.value.__cause__, TypeError)
+    with pytest.raises(RuntimeError, match=r"read self.settings\['slope'\]") as error:
+        Leaky.apply(leaf([1.0, -2.0])).sum().backward()
+    assert isinstance(error.value.__cause__, KeyError)
+
+
+@pytest.mark.parametrize("key_error", [KeyError("cache"), KeyError()])
+def test_a_keyerror_of_backward_that_names_no_setting_is_raised_unchanged(key_error):
+    class ReadsCache(Leaky):
+        """A backward whose KeyError is its own (a dict it keeps), not a setting apply missed."""
+
+        def backward(self, grad_out):
+            raise key_error
+
+    with pytest.raises(KeyError) as error:
+        ReadsCache.apply(leaf([1.0])).sum().backward()
+    assert error.value is key_error and error.value.__cause__ is None
+
+
+class ReadsOutputInForward(mg.Function):
+    saves_output = True
+
+    def forward(self, x):
+        self.y = self.output  # the mistake: forward has the result itself, as an array
+        return np.exp(x)
+
+    def backward(self, grad_out):
+        return (grad_out * self.output,)
+
+
+def test_reading_self_output_in_forward_says_to_read_it_in_backward():
+    """saves_output is set: the fix is where it is read, not the class attribute."""
+    with pytest.raises(AttributeError, match=r"ReadsOutputInForward: self.output is the "
+                       r"result of forward, kept once apply has recorded the node; read it in "
+                       r"backward"):  # fmt: skip
+        ReadsOutputInForward.apply(leaf([1.0]))
+
+
+def test_an_op_made_with_a_setting_says_it_is_applied():
+    with pytest.raises(TypeError, match=r"Leaky is applied with Leaky.apply\(x, …\)"):
+        Leaky(slope=0.1)
+
+
+def test_settings_given_by_position_are_named_whatever_their_type():
+    x = leaf(np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"input 1 is of type tuple\. .*Transpose.apply\(x, "
+                       r"axes=\(1, 0\)\)"):  # fmt: skip
+        mg.ops.Transpose.apply(x, (1, 0))
+    with pytest.raises(TypeError, match=r"input 1 is of type NoneType\. .*Sum.apply\(x, "
+                       r"axes=None\)"):  # fmt: skip
+        mg.ops.Sum.apply(x, None, False)
+    # Input 0 is forward's tensor x, not a setting: the hint does not name x as a keyword.
+    with pytest.raises(TypeError, match=r"input 0 is of type float") as error:
+        Leaky.apply(0.5)
+    assert "x=0.5" not in str(error.value)
+
+
+class Blend(mg.Function):
+    """y = a·x + b (two settings without defaults)."""
+
+    def forward(self, x, a, b):
+        return a * x + b
+
+    def backward(self, grad_out):
+        return (grad_out * self.settings["a"],)
+
+
+def test_a_call_error_names_only_the_settings_missing_and_what_forward_takes():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"forward's b got nothing: .*Blend.apply\(x, b=…\) .*"
+                       r"Give a setting its default in the lowercase function"):  # fmt: skip
+        Blend.apply(x, a=2.0)
+    with pytest.raises(TypeError, match=r"one array per tensor input \(2 here\), then apply's "
+                       r"keywords as settings \(none here\); forward takes \(x\)\.$"):  # fmt: skip
+        Double.apply(x, x)
+
+
+def test_a_keyword_only_setting_is_named_when_missing_and_when_backward_reads_it():
+    """Concat.forward(self, *arrays, axis): the hint said "forward takes ()"."""
+    a, b = leaf([1.0]), leaf([2.0])
+    with pytest.raises(TypeError, match=r"forward's axis got nothing: .*Concat.apply\(x, axis=…\)"):
+        mg.ops.Concat.apply(a, b)
+
+    class LeakyKeyword(Leaky):
+        def forward(self, x, *, slope=0.01):
+            return np.where(x > 0, x, slope * x)
+
+    with pytest.raises(RuntimeError, match=r"read self.settings\['slope'\], but apply was called"):
+        LeakyKeyword.apply(leaf([1.0, -2.0])).sum().backward()
+
+
+class RowSumKeepdimsForgetsBroadcast(mg.Function):
+    def forward(self, x):
+        return x.sum(axis=1, keepdims=True)
+
+    def backward(self, grad_out):
+        return (grad_out,)
+
+
+class SwapsGradients(mg.Function):
+    """Σa · Σb whose backward returns the two gradients in the wrong order."""
+
+    def forward(self, a, b):
+        return np.asarray(a.sum() * b.sum())
+
+    def backward(self, grad_out):
+        a, b = self.inputs
+        return grad_out.broadcast_to(b.shape), grad_out.broadcast_to(a.shape)
+
+
+def test_a_gradient_of_the_wrong_shape_from_keepdims_or_another_input_says_how_to_fix_it():
+    with pytest.raises(RuntimeError, match=r"of shape \(3, 1\) for an input of shape \(3, 4\).*"
+                       r"spread it back with grad.broadcast_to\(x.shape\)"):  # fmt: skip
+        RowSumKeepdimsForgetsBroadcast.apply(leaf(np.ones((3, 4)))).sum().backward()
+    # (5, 3) holds sizes of (3, 4, 5), but not in order: no reduction leaves it
+    a, b = leaf(np.ones((3, 4, 5))), leaf(np.ones((5, 3)))
+    with pytest.raises(RuntimeError, match=r"of shape \(5, 3\) for an input of shape \(3, 4, 5\)"
+                       r"; .*\. Compute each gradient from the input it belongs to"):  # fmt: skip
+        SwapsGradients.apply(a, b).backward()

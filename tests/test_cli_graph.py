@@ -387,3 +387,110 @@ def test_the_files_input_shape_may_be_an_int_and_is_checked(tmp_path, capsys):
     script.write_text(layers + "input_shape = '8,8,1'\n", encoding="utf-8")
     assert main(["graph", "--file", str(script), "-o", str(out), "--force"]) == 2
     assert "such as (8, 8, 1) or (4,); got '8,8,1'." in capsys.readouterr().err
+
+
+BROKEN_BACKWARD = """import minigrad as mg
+from minigrad import nn
+class Twice(mg.Function):
+    def forward(self, x):
+        return 2 * x
+    def backward(self, grad_out):
+        raise NotImplementedError("Twice.backward is not written yet")
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Dense(4, 2)
+    def forward(self, x):
+        return Twice.apply(self.fc(x))
+model = Net()
+input_shape = (4,)
+"""
+
+
+def test_a_failing_backward_is_a_message_with_the_users_line_only(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
+    script.write_text(BROKEN_BACKWARD, encoding="utf-8")
+    assert main(["graph", "--file", str(script), "--backward", "-o", out]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "minigrad graph: L.backward(create_graph=True), L = Σ model(x), on a random batch "
+        f"x ~ (2, 4) (--batch 2 examples of shape (4), from input_shape in {script}) failed:\n"
+    )
+    assert f'File "{script}", line 7, in backward' in err
+    assert err.endswith("NotImplementedError: Twice.backward is not written yet\n")
+    package = str(Path(viz.__file__).resolve().parent)
+    assert package not in err  # the lines of minigrad's own files are left out
+    script.write_text("import missing_module_of_mine\n", encoding="utf-8")
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    err = capsys.readouterr().err  # … and runpy's
+    assert f'File "{script}", line 1' in err and "<frozen" not in err and package not in err
+
+
+def test_a_model_that_fails_on_the_guessed_shape_says_where_it_came_from(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
+    script.write_text(
+        "from minigrad import nn\nmodel = nn.Sequential(nn.Dense(4, 3), nn.Dense(5, 2))\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", "--file", str(script), "-o", out]) == 2
+    assert "(--batch 2 examples of shape (4), from the first layer of `model`)" in (
+        capsys.readouterr().err
+    )
+
+
+def test_the_input_shape_option_replaces_a_files_input_shape_before_it_is_checked(tmp_path):
+    script, out = tmp_path / "my_model.py", tmp_path / "g.dot"
+    script.write_text(
+        "from minigrad import nn\nmodel = nn.Dense(4, 2)\ninput_shape = '8,8,1'\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", "--file", str(script), "--input-shape", "4", "-o", str(out)]) == 0
+    assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+
+
+def test_a_files_input_shape_with_a_size_below_one_is_refused(tmp_path, capsys):
+    script = tmp_path / "my_model.py"
+    script.write_text(
+        "from minigrad import nn\nmodel = nn.Dense(4, 2)\ninput_shape = (0, 4)\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 2
+    assert "positive ints such as (8, 8, 1) or (4,); got (0, 4)." in capsys.readouterr().err
+
+
+def test_an_empty_input_shape_in_the_file_is_read_from_the_first_layer(tmp_path):
+    # (as before the file's input_shape was checked: () is falsy, so it counts as not given)
+    script, out = tmp_path / "my_model.py", tmp_path / "g.dot"
+    script.write_text(
+        "from minigrad import nn\nmodel = nn.Dense(4, 2)\ninput_shape = ()\n", encoding="utf-8"
+    )
+    assert main(["graph", "--file", str(script), "-o", str(out)]) == 0
+    assert "x ~ (n, 4)" in out.read_text(encoding="utf-8")
+
+
+def test_the_hint_for_a_missing_model_names_instances_not_classes(tmp_path, capsys):
+    script = tmp_path / "my_model.py"
+    script.write_text(
+        "from minigrad import nn\n"
+        "class Net(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = nn.Dense(4, 2)\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(x)\n"
+        "net = Net()\n",
+        encoding="utf-8",
+    )
+    assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 2
+    assert "input-shape. It defines net: name the one" in capsys.readouterr().err
+
+
+def test_the_files_folder_is_taken_off_sys_path_afterwards(tmp_path):
+    script = tmp_path / "my_model.py"
+    script.write_text("from minigrad import nn\nmodel = nn.Dense(4, 2)\n", encoding="utf-8")
+    before = list(sys.path)
+    assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 0
+    assert sys.path == before
+    script.write_text("raise RuntimeError('no data')\n", encoding="utf-8")  # and after an error
+    assert main(["graph", "--file", str(script), "-o", str(tmp_path / "h.dot")]) == 2
+    assert sys.path == before

@@ -353,3 +353,18 @@ def test_a_forward_that_writes_into_its_input_is_named_not_called_random():
         mg.gradcheck(ExpInPlace.apply, leaf([0.1, 0.5]))
     with pytest.raises(mg.GradcheckError, match=r"^gradgradcheck .*fn changed the values"):
         mg.gradgradcheck(ExpInPlace.apply, leaf([0.1, 0.5]))
+
+
+def test_a_nan_input_that_fn_leaves_alone_is_not_taken_for_a_change():
+    """NaN ≠ NaN: the in-place check compares with equal_nan, so a NaN input is reported as a
+    point where fn is not defined, not as a value fn changed."""
+    with pytest.raises(mg.GradcheckError, match=r"not defined or not differentiable near input 0 "
+                       r"\(shape \(2,\)\) at index \(0,\)"):  # fmt: skip
+        mg.gradcheck(lambda x: x * 2, leaf([np.nan, 1.0]))
+
+
+def test_an_in_place_change_is_located_past_an_unchanged_nan():
+    # e^nan written over nan is still nan: the first value that changed is at index 1.
+    with pytest.raises(mg.GradcheckError, match=r"fn changed the values of input 0 \(shape "
+                       r"\(2,\)\) in place: at index \(1,\), 0.1 became 1.10517"):  # fmt: skip
+        mg.gradcheck(ExpInPlace.apply, leaf([np.nan, 0.1]))

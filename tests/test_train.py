@@ -1,6 +1,7 @@
 """Tests of train.fit (a short seeded run reaching a fixed accuracy), evaluate, the progress bar,
 and the plots with matplotlib and without it (numbers written as text instead)."""
 
+import filecmp
 import io
 import sys
 import warnings
@@ -513,3 +514,74 @@ def test_a_loss_that_returns_no_tensor_is_refused_by_fit():
 
     with pytest.raises(TypeError, match=r"fit: the loss must return a Tensor .*got a float"):
         train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, loss=numpy_loss)
+
+
+def test_a_loss_of_several_numbers_is_left_to_backward_to_refuse():
+    """The finite check reads one number: a loss per example goes on to backward's message."""
+    X, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    model = nn.Dense(2, 1, seed=0)
+
+    def squared_errors(out, target):
+        return (out - target) ** 2  # .mean() forgotten
+
+    with pytest.raises(RuntimeError, match=r"backward: the gradient can only be implied for a "
+                       r"tensor with one element; this one has shape \(4, 1\)"):  # fmt: skip
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, loss=squared_errors,
+                  progress=False)  # fmt: skip
+
+
+def test_a_nan_target_is_named_as_the_cause_of_a_nan_loss():
+    X, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    y[2] = np.nan  # a missing value in a regression's targets
+    model = nn.Dense(2, 1, seed=0)
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 1, step 1.*X or y holds"):
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1,
+                  loss=nn.functional.mse_loss, progress=False)  # fmt: skip
+
+
+def test_weights_that_are_nan_before_any_step_are_not_said_to_be_finite():
+    X, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)
+    model = nn.Dense(2, 1, seed=0)
+    model.weight.data[0, 0] = np.nan  # say, loaded from a run that diverged
+    with pytest.raises(FloatingPointError, match=r"loss is nan at epoch 1, step 1") as error:
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1,
+                  loss=nn.functional.mse_loss, progress=False)  # fmt: skip
+    assert "some already hold nan or inf" in str(error.value)
+    assert "makes it from finite values" not in str(error.value)
+    assert "learning rate" not in str(error.value)
+
+
+class Inflating:
+    """An optimizer of a student's own, with neither `params` nor `lr`: each step adds
+    10³⁰ to every weight, so the loss overflows at the second step."""
+
+    def __init__(self, parameters):
+        self.parameters = parameters
+
+    def zero_grad(self):
+        for p in self.parameters:
+            p.grad = None
+
+    def step(self):
+        for p in self.parameters:
+            p.data = p.data + np.float32(1e30)
+
+
+def test_a_diverging_optimizer_without_params_or_lr_is_still_explained():
+    X, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    model = nn.Dense(2, 1, seed=0)
+    diverged = r"loss is inf at epoch 1, step 2.*training diverged: the learning rate is probably"
+    with np.errstate(all="ignore"), pytest.raises(FloatingPointError, match=diverged):
+        train.fit(model, Inflating(model.parameters()), X, y, 1, 4,
+                  loss=nn.functional.mse_loss, progress=False)  # fmt: skip
+
+
+def test_an_accuracy_never_measured_draws_no_line_and_no_legend_entry(tmp_path):
+    """A validation set without class labels has val_accuracy [None, …]: the accuracy panel
+    shows the training line alone, as if no validation accuracy had been kept."""
+    require("matplotlib")
+    unmeasured = {**HISTORY, "val_accuracy": [None, None]}
+    without = {key: value for key, value in HISTORY.items() if key != "val_accuracy"}
+    drawn = train.plot_history(unmeasured, tmp_path / "unmeasured.png")
+    expected = train.plot_history(without, tmp_path / "without.png")
+    assert filecmp.cmp(drawn, expected, shallow=False)  # (not ==: the diff of two PNGs is slow)

@@ -1240,3 +1240,27 @@ def test_the_batch_axis_is_followed_through_broadcast_to_and_sum_to_in_a_backwar
     assert "∂L/∂x ~ (n, 4, 4, 1)" in labels  # ∂L/∂(x + b), which b's SumTo sums the batch of
     assert "SumTo → (4, 4, 1)" in labels and "∂L/∂b ~ (4, 4, 1)" in labels
     assert not any("(2, " in label for label in labels)
+
+
+def test_the_batch_axis_moves_when_broadcast_to_adds_axes_on_the_left():
+    """x · w ~ (n, 3) spread to (4, n, 3): the batch is axis 1 there, and axis 0 again once
+    SumTo (an unbroadcast) sums the new axis away."""
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    w = mg.Tensor(np.ones(3, np.float32), requires_grad=True, name="w")
+    spread = (x * w).broadcast_to((4, 2, 3))
+    graph = viz.draw_graph(mg.ops.unbroadcast(spread, (2, 3)).sum(), batch_size=2)
+    labels = set(nodes(graph).values())
+    assert "BroadcastTo → (4, n, 3)" in labels and "SumTo → (n, 3)" in labels
+
+
+def test_settings_are_labelled_as_python_writes_them_at_every_size_and_depth():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    settings = {
+        "scale": np.array(0.5),  # a 0-d array is its number
+        "pair": (np.int64(3),),  # a 1-tuple keeps its comma
+        "table": np.array([1.0, 2.0, 3.0, 4.0]),  # 4 numbers are still written out
+        "weights": ("same", None),  # inside a tuple, as repr writes them
+    }
+    graph = viz.draw_graph(_Scaled.apply(x, **settings), legend=False)
+    label = nodes(graph)[node_with(graph, "_Scaled")]
+    assert label == "_Scaled scale=0.5 pair=(3,) table=[1.0, 2.0, 3.0, 4.0] weights=('same', None)"

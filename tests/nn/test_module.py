@@ -360,3 +360,77 @@ def test_load_state_dict_refuses_a_path_instead_of_the_saved_arrays(tmp_path):
     for state in ("model.npz", tmp_path / "model.npz", net):
         with pytest.raises(TypeError, match=r"saved arrays by name .*np\.load\(\"model\.npz\"\)"):
             net.load_state_dict(state)
+
+
+class _Holder(nn.Module):
+    """A layer with a list attribute, empty until filled after the assignment."""
+
+    def __init__(self):
+        super().__init__()
+        self.dense = nn.Dense(2, 2, seed=0)
+        self.extra = []
+
+    def forward(self, x):
+        return self.dense(x)
+
+
+class _Outer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.inner = _Holder()
+
+    def forward(self, x):
+        return self.inner(x)
+
+
+def test_a_list_filled_after_its_assignment_is_refused_in_a_submodule_too():
+    net = _Outer()
+    net.inner.extra.append(nn.Parameter(np.ones(2)))
+    with pytest.raises(TypeError, match=r"_Holder: self.extra is a list holding Parameters "
+                       r"\(added after the assignment\)"):  # fmt: skip
+        net.parameters()
+
+
+def test_zero_grad_does_not_repeat_the_list_check_of_parameters(monkeypatch):
+    """zero_grad runs at every step; the optimizer's parameters() made the check once."""
+    from minigrad.nn import module
+
+    net, checked = _Outer(), []
+    check = module._check_container
+    monkeypatch.setattr(
+        module, "_check_container", lambda *args: checked.append(args[1]) or check(*args)
+    )
+    params = net.parameters()  # as an optimizer is built
+    assert len(params) == 2 and checked == ["extra"]
+    net(mg.Tensor(np.ones((1, 2), np.float32))).sum().backward()
+    net.zero_grad()
+    assert checked == ["extra"] and all(p.grad is None for p in params)
+
+
+def test_lists_that_hold_each_other_are_checked_once_each():
+    """A list may hold itself, or another list that holds it: the check must end."""
+
+    class Net(nn.Module):
+        def forward(self, x):
+            return x
+
+    first, second = [], []
+    first.append(first)  # a list that holds itself
+    first.append(second)
+    second.append(first)  # two lists that hold each other
+    net = Net()
+    net.held = [first]
+    assert net.parameters() == []
+    second.append(nn.Parameter(np.ones(1)))
+    with pytest.raises(TypeError, match=r"self.held is a list holding Parameters"):
+        net.parameters()
+
+
+def test_a_tensor_attribute_that_requires_grad_is_told_how_to_keep_a_constant():
+    class Net(nn.Module):
+        def forward(self, x):
+            return x
+
+    with pytest.raises(TypeError, match=r"\(for a constant: mg\.Tensor\(values\), without "
+                       r"requires_grad\)\.$"):  # fmt: skip
+        Net().offset = mg.Tensor([1.0], requires_grad=True)
