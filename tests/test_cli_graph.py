@@ -331,19 +331,22 @@ def test_errors_of_the_users_file_say_where_and_sys_exit_is_not_a_silent_success
     assert "It defines net: name the one to draw `model`." in capsys.readouterr().err
 
 
-def test_a_model_that_fails_or_is_no_module_is_a_message_that_names_the_batch(tmp_path, capsys):
-    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
-    script.write_text(
+def net_source(returned):
+    """The source of a file's module Net (one Dense 4 → 2), its forward returning `returned`."""
+    return (
         "from minigrad import nn\n"
         "class Net(nn.Module):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         "        self.fc = nn.Dense(4, 2)\n"
         "    def forward(self, x):\n"
-        "        return self.fc(x), x\n"
-        "model = Net\n",
-        encoding="utf-8",
+        f"        return {returned}\n"
     )
+
+
+def test_a_model_that_fails_or_is_no_module_is_a_message_that_names_the_batch(tmp_path, capsys):
+    script, out = tmp_path / "my_model.py", str(tmp_path / "g.dot")
+    script.write_text(net_source("self.fc(x), x") + "model = Net\n", encoding="utf-8")
     assert main(["graph", "--file", str(script), "-o", out]) == 2
     assert "the class Net; make one: model = Net()." in capsys.readouterr().err
     script.write_text(script.read_text().replace("model = Net\n", "model = Net()\n"))
@@ -470,17 +473,7 @@ def test_an_empty_input_shape_in_the_file_is_read_from_the_first_layer(tmp_path)
 
 def test_the_hint_for_a_missing_model_names_instances_not_classes(tmp_path, capsys):
     script = tmp_path / "my_model.py"
-    script.write_text(
-        "from minigrad import nn\n"
-        "class Net(nn.Module):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.fc = nn.Dense(4, 2)\n"
-        "    def forward(self, x):\n"
-        "        return self.fc(x)\n"
-        "net = Net()\n",
-        encoding="utf-8",
-    )
+    script.write_text(net_source("self.fc(x)") + "net = Net()\n", encoding="utf-8")
     assert main(["graph", "--file", str(script), "-o", str(tmp_path / "g.dot")]) == 2
     assert "input-shape. It defines net: name the one" in capsys.readouterr().err
 
