@@ -200,8 +200,7 @@ def _check_inputs(node, inputs):
             wrap = "To differentiate with respect to it, wrap it: mg.Tensor(value)."
             # A number (numpy's too), a string, a tuple (axes) or None after the first input:
             # most likely a setting given by position, named by forward's parameter there.
-            parameters = _forward_parameters(node)
-            setting = parameters[position].name if 0 < position < len(parameters) else "k"
+            setting = _setting_at(node, position)
             if value is None or isinstance(value, numbers.Number | str | tuple):
                 hints = (
                     f"A setting goes in as a keyword: {name}.apply(x, {setting}={value!r}). {wrap}"
@@ -212,6 +211,26 @@ def _check_inputs(node, inputs):
                 f"{name}.apply takes Tensors as inputs; input {position} is of type "
                 f"{type(value).__name__}. {hints}"
             )
+
+
+def _setting_at(node, position):
+    """forward's name for the setting a value given to apply at `position` most likely is: the
+    parameter there, or for a forward(self, *arrays, axis) its first keyword-only parameter
+    ("k" when forward has none there)."""
+    parameters = _forward_parameters(node)
+    if _takes_any_number_of_arrays(node):
+        keyword_only = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
+        return keyword_only[0] if keyword_only else "k"
+    return parameters[position].name if 0 < position < len(parameters) else "k"
+
+
+def _takes_any_number_of_arrays(node):
+    """Whether the node's forward takes *arrays (Concat, Stack)."""
+    try:
+        parameters = inspect.signature(node.forward).parameters.values()
+    except (TypeError, ValueError):  # no signature to read (a builtin)
+        return False
+    return any(p.kind is p.VAR_POSITIONAL for p in parameters)
 
 
 def _forward_parameters(node):

@@ -324,10 +324,16 @@ PICTURE_FORMATS = "png pdf svg svgz jpg jpeg tif tiff webp eps ps pgf"
 
 
 def _picture_path(caller, path):
-    """`path` as a Path, with .png added when it has no suffix (matplotlib would add it). Any
-    suffix but a picture's is refused: in loss_lr0.01, ".01" would be taken for the format,
-    and without matplotlib loss_lr0.01 and loss_lr0.05 would both write loss_lr0.csv."""
-    path = Path(path)
+    """`path` as a Path (~ expanded; its folder must exist), with .png added when it has no
+    suffix (matplotlib would add it). Any suffix but a picture's is refused: in loss_lr0.01,
+    ".01" would be taken for the format, and without matplotlib loss_lr0.01 and loss_lr0.05
+    would both write loss_lr0.csv."""
+    path = Path(path).expanduser()
+    if not path.parent.is_dir():  # (matplotlib's error came from deep inside savefig)
+        raise FileNotFoundError(
+            f"{caller}: the folder {path.parent} does not exist; create it first "
+            f"(Path({str(path.parent)!r}).mkdir(parents=True)) or write to another one."
+        )
     if not path.suffix:
         return path.with_suffix(".png")
     if path.suffix[1:].lower() not in PICTURE_FORMATS.split():

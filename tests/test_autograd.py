@@ -1319,6 +1319,9 @@ def test_settings_given_by_position_are_named_whatever_their_type():
     with pytest.raises(TypeError, match=r"input 1 is of type NoneType\. .*Sum.apply\(x, "
                        r"axes=None\)"):  # fmt: skip
         mg.ops.Sum.apply(x, None, False)
+    # forward(self, *arrays, axis): a number after the tensors is its keyword-only setting.
+    with pytest.raises(TypeError, match=r"input 2 is of type int\. .*Concat.apply\(x, axis=0\)"):
+        mg.ops.Concat.apply(x, x, 0)
     # Input 0 is forward's tensor x, not a setting: the hint does not name x as a keyword.
     with pytest.raises(TypeError, match=r"input 0 is of type float") as error:
         Leaky.apply(0.5)

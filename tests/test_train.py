@@ -335,6 +335,28 @@ def test_the_numbers_written_with_windows_line_ends_are_recognised(tmp_path):
         assert not train.wrote_numbers(path)
 
 
+@pytest.mark.parametrize("matplotlib", [True, False])
+def test_a_picture_in_a_folder_that_does_not_exist_is_refused_before_drawing(
+    tmp_path, monkeypatch, matplotlib
+):
+    """matplotlib's FileNotFoundError came from deep inside savefig (without it, from
+    write_text), naming neither the function nor the fix."""
+    if matplotlib:
+        require("matplotlib")
+    else:
+        monkeypatch.setitem(sys.modules, "matplotlib", None)
+        monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    missing = tmp_path / "results"
+    with pytest.raises(FileNotFoundError, match=r"plot_history: the folder .*results does not "
+                       r"exist; create it first \(Path\(.*\)\.mkdir\(parents=Tr"):  # fmt: skip
+        train.plot_history(HISTORY, missing / "loss.png", quiet=True)
+    with pytest.raises(FileNotFoundError, match=r"plot_filters: the folder .*results does not"):
+        train.plot_filters(nn.Conv2D(1, 2, 3, seed=0), missing / "filters", quiet=True)
+    assert not missing.exists()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert train.plot_history(HISTORY, "~/loss.png", quiet=True).parent == tmp_path
+
+
 def test_a_picture_path_without_suffix_gets_png(tmp_path):
     require("matplotlib")
     path = train.plot_history(HISTORY, tmp_path / "history")
