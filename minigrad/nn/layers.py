@@ -8,7 +8,7 @@ import numpy as np
 from minigrad import ops
 from minigrad.nn.init import initial_weight
 from minigrad.nn.module import Module, Parameter
-from minigrad.ops.shape import is_int, shape_argument
+from minigrad.ops.shape import is_int, shape_argument, tensor_input
 
 PADDINGS = ("same", "valid")
 
@@ -132,6 +132,7 @@ class Dense(Module):
         self.bias = Parameter(np.zeros(self.out_features, dtype=np.float32)) if bias else None
 
     def forward(self, x):
+        x = tensor_input(x)  # an array or a list too, as the ops take them
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             hint = ""
             if x.ndim >= 3 and math.prod(x.shape[1:]) == self.in_features:
@@ -203,6 +204,7 @@ class Conv2D(Module):
         self.bias = Parameter(np.zeros(c_out, dtype=np.float32)) if bias else None
 
     def forward(self, x):
+        x = tensor_input(x)  # an array or a list too, as the ops take them
         check_image("Conv2D", x, self.in_channels)
         if self.padding == "same":
             x = ops.pad(x, self.k)  # (n, h + 2k, w + 2k, c)
@@ -281,6 +283,7 @@ class Local(Module):
         self.bias = Parameter(np.zeros(self.out_shape, dtype=np.float32)) if bias else None
 
     def forward(self, x):
+        x = tensor_input(x)  # an array or a list too, as the ops take them
         check_image("Local", x, self.in_channels)
         if x.shape[1:3] != self.in_shape[:2]:
             raise ValueError(
@@ -325,6 +328,7 @@ class Vect(Module):
     """
 
     def forward(self, x):
+        x = tensor_input(x)  # an array or a list too (a Tensor out, as from every layer)
         if x.ndim < 1:
             raise ValueError("Vect expects a batch (n, ...); got a scalar tensor.")
         return x.reshape(x.shape[0], math.prod(x.shape[1:]))  # (n, h·w·c) (n = 0 too)
@@ -348,6 +352,7 @@ class Unvect(Module):
             )
 
     def forward(self, x):
+        x = tensor_input(x)  # an array or a list too (a Tensor out, as from every layer)
         size = int(np.prod(self.shape))
         if x.ndim != 2 or x.shape[1] != size:
             raise ValueError(

@@ -4,6 +4,7 @@
 from minigrad import ops
 from minigrad.nn.layers import check_image, check_size
 from minigrad.nn.module import Module
+from minigrad.ops.shape import tensor_input
 
 
 class _Pool2D(Module):
@@ -20,6 +21,7 @@ class _Pool2D(Module):
 
     def forward(self, x):
         name, size = type(self).__name__, self.size
+        x = tensor_input(x)  # an array or a list too, as the ops take them
         check_image(name, x)
         n, h, w, c = x.shape
         if h < size or w < size:

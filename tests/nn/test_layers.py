@@ -482,3 +482,29 @@ def test_layers_compute_in_the_common_dtype_of_input_and_parameters(layer):
     assert y.dtype == x.grad.dtype == np.float64
     assert all(p.grad.dtype == np.float32 for p in model.parameters())
     assert model(mg.Tensor(rand(*shape).astype(np.float32))).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: nn.Dense(4, 3, seed=0), (2, 4)),
+        (lambda: nn.Conv2D(2, 3, 3, seed=0), (1, 4, 4, 2)),
+        (lambda: nn.Local((4, 4, 2), 3, 3, seed=0), (1, 4, 4, 2)),
+        (lambda: nn.MaxPool2D(2), (1, 4, 4, 2)),
+        (lambda: nn.AvgPool2D(2), (1, 4, 4, 2)),
+        (lambda: nn.Vect(), (2, 3, 3, 1)),
+        (lambda: nn.Unvect((2, 2)), (3, 4)),
+    ],
+    ids=["dense", "conv", "local", "maxpool", "avgpool", "vect", "unvect"],
+)
+def test_every_layer_takes_an_array_or_a_list_and_returns_a_tensor(layer, shape):
+    """(review) Dense([[…]]) and Conv2D(a list) raised AttributeError: 'list' object has no
+    attribute 'ndim', and Vect and Unvect gave an array back for an array, where the ops, the
+    losses and ReLU take both and give a Tensor, as every layer does for a Tensor."""
+    model = layer()
+    x = rand(*shape).astype(np.float32)
+    expected = model(mg.Tensor(x)).data
+    for given_as in (x, x.tolist()):
+        y = model(given_as)
+        assert isinstance(y, mg.Tensor)
+        np.testing.assert_allclose(y.data, expected, rtol=1e-6)
