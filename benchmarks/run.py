@@ -1086,7 +1086,7 @@ def _report(sections, markdown):
 
 def main(argv=None):
     """Parse the command line and run the benchmark, a profile, or a memory child process."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the first paragraph
     parser.add_argument("--quick", action="store_true", help="few repetitions, smaller sweeps")
     parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(WORKLOADS)}")
     parser.add_argument("--repeat", type=int, help="interleaved repetitions (default 31; 3 quick)")

@@ -323,6 +323,38 @@ class Tensor:
     def __neg__(self):
         return ops.neg(self)
 
+    # `t += u` has no in-place op: NotImplemented makes Python compute t + u and rebind the name,
+    # which is right for a result of the graph. A weight (a leaf that requires grad) would be
+    # replaced, not changed, and a model or an optimizer keeps the old one: refused.
+    def __iadd__(self, other):
+        return self._augmented("+=")
+
+    def __isub__(self, other):
+        return self._augmented("-=")
+
+    def __imul__(self, other):
+        return self._augmented("*=")
+
+    def __itruediv__(self, other):
+        return self._augmented("/=")
+
+    def __ipow__(self, other):
+        return self._augmented("**=")
+
+    def __imatmul__(self, other):
+        return self._augmented("@=")
+
+    def _augmented(self, symbol):
+        if not (self.requires_grad and self.grad_fn is None):
+            return NotImplemented
+        raise TypeError(
+            f"w {symbol} … on a weight (a leaf that requires grad) would not change it: minigrad "
+            "has no in-place ops, so Python would bind the name to a new tensor while the model "
+            f"and its optimizer keep the old one. Change its array instead, w.data {symbol} … "
+            "with an array (a step by hand: w.data -= lr * w.grad.data, as optimizer.step() "
+            f"does), or write w = w {symbol[:-1]} … for a new tensor."
+        )
+
     def __getitem__(self, index):
         return ops.getitem(self, index)
 

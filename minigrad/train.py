@@ -5,6 +5,7 @@ import math
 import shutil
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,8 @@ def fit(
     batches, as they were seen), "val_loss" and "val_accuracy" (on `validation` = (X, y),
     when given), "seconds". Accuracy is None unless y holds class labels (one whole number
     per example) and the model gives one score per class. A loss that is not finite (nan,
-    inf) stops training before its step, with a FloatingPointError that says why.
+    inf) stops training before its step, with a FloatingPointError that says why; a model that
+    ends giving every example the same scores gets a RuntimeWarning (lr too high?).
 
     >>> import minigrad as mg
     >>> (X, y), test = mg.data.load_digits()
@@ -170,6 +172,7 @@ def fit(
     if validation is not None:
         validation = _check_validation(validation, batch_size)
     rng = check_seed("fit", seed)
+    _check_optimizer_trains(model, optimizer)
     steps = -(-len(X) // batch_size)
     bar = ProgressBar(epochs, steps) if progress else None
     history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [], "seconds": []}
@@ -208,7 +211,47 @@ def fit(
     finally:
         if bar:
             bar.close()
+    if history["accuracy"][-1] is not None:
+        _warn_if_collapsed(model, X, history, optimizer)
     return history
+
+
+def _check_optimizer_trains(model, optimizer):
+    """Refuse an optimizer that holds none of the model's parameters: its steps would change
+    nothing the model uses (a model built again after its optimizer, in a notebook, say)."""
+    held = getattr(optimizer, "params", None)
+    parameters = getattr(model, "parameters", None)
+    if held is None or not callable(parameters):
+        return
+    mine = {id(p) for p in parameters()}
+    if mine and not any(id(p) in mine for p in held):
+        raise ValueError(
+            "fit: the optimizer holds none of the model's parameters, so its steps would change "
+            "nothing the model uses. Was the model built again after the optimizer, or the "
+            "optimizer given another model's parameters? Build it from this model: "
+            f"mg.optim.{type(optimizer).__name__}(model.parameters(), lr=…)."
+        )
+
+
+def _warn_if_collapsed(model, X, history, optimizer):
+    """Warn when training ended with one output for every example, different as they are: the
+    mark of steps too large, which can leave every ReLU at 0 with a finite loss (so no error
+    stopped it)."""
+    sample = X[:256]
+    with no_grad():
+        out = model(Tensor(sample)).data
+    if np.all(sample == sample[:1]) or not np.allclose(out, out[:1], rtol=1e-5, atol=1e-7):
+        return
+    lr = getattr(optimizer, "lr", None)
+    warnings.warn(
+        f"fit: the trained model gives every example the same scores, so the same class, "
+        f"{int(out[0].argmax())} (training accuracy {history['accuracy'][-1]:.3f}): it ignores "
+        f"its input. The learning rate{'' if lr is None else f' (lr={lr:g})'} is probably too "
+        "high: its steps pushed the weights to where the hidden units no longer respond to the "
+        "input (every ReLU at 0, say). Build the model again and try one 10 times smaller.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 def _checked_loss(batch_loss, epoch, step, xb, yb, optimizer):

@@ -156,6 +156,15 @@ def test_unknown_names_are_refused(argv, message):
         run.main(argv)
 
 
+def test_help_describes_the_benchmark_in_whole_sentences(capsys):
+    """--help printed the docstring's first line, which ends mid-sentence ("… of the same")."""
+    with pytest.raises(SystemExit):
+        run.main(["--help"])
+    description = " ".join(capsys.readouterr().out.split("options:")[0].split())
+    assert "of the same computation, timed in one run" in description
+    assert description.endswith("printed as a table of ratios.")
+
+
 @pytest.mark.parametrize("module", [run, references, workloads])
 def test_docstring_examples(module):
     failures, attempted = doctest.testmod(module)

@@ -1,8 +1,10 @@
 """Tests of Tensor itself: dtype rules, refusing non-numeric data, repr, item, detach, numpy,
 len, .T, and every operator with its reflected form (numbers and numpy arrays on the left)."""
 
+import contextlib
 import copy
 import operator
+import re
 
 import numpy as np
 import pytest
@@ -403,3 +405,38 @@ def test_operators_on_two_tensors_and_on_a_parameter_make_the_same_node(symbol):
             np.testing.assert_array_equal(y.data, expected.data)
             assert y.grad_fn.name == expected.grad_fn.name
             assert y.grad_fn.needs_input_grad == expected.grad_fn.needs_input_grad
+
+
+# ---- augmented assignment: t += u ---------------------------------------------------------------
+@pytest.mark.parametrize("symbol", ["+=", "-=", "*=", "/=", "**=", "@="])
+@pytest.mark.parametrize("recording", [True, False], ids=["recording", "no_grad"])
+def test_augmented_assignment_on_a_weight_is_refused_with_the_way_to_update_it(symbol, recording):
+    """`w -= lr * w.grad` would bind w to a new tensor: a model's weight would stay as it was,
+    and under no_grad the new w would not require grad (the next backward failed, saying so)."""
+    model = mg.nn.Dense(2, 2, seed=0)
+    weight, before = model.weight, model.weight.data.copy()
+    namespace = {"w": weight, "u": mg.Tensor(np.ones((2, 2), dtype=np.float32))}
+    refused = rf"w {re.escape(symbol)} … on a weight .* w\.data -= lr"
+    with (
+        contextlib.nullcontext() if recording else mg.no_grad(),
+        pytest.raises(TypeError, match=refused),
+    ):
+        exec(f"w {symbol} u", namespace)  # noqa: S102
+    assert namespace["w"] is weight and model.weight is weight
+    np.testing.assert_array_equal(weight.data, before)
+
+
+def test_augmented_assignment_still_rebinds_results_constants_and_accumulators():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    h = x * 2
+    h += x  # a result of the graph: h = h + x
+    h *= 3
+    c = mg.Tensor([1.0, 2.0])  # a constant
+    c -= 1
+    total = 0
+    for scale in (1.0, 2.0):
+        total += (x * scale).sum()
+    (h.sum() + total).backward()
+    np.testing.assert_array_equal(h.data, [9.0, 18.0])
+    np.testing.assert_array_equal(c.data, [0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.data, [12.0, 12.0])  # 3·(2 + 1) + (1 + 2)

@@ -607,3 +607,33 @@ def test_an_accuracy_never_measured_draws_no_line_and_no_legend_entry(tmp_path):
     drawn = train.plot_history(unmeasured, tmp_path / "unmeasured.png")
     expected = train.plot_history(without, tmp_path / "without.png")
     assert filecmp.cmp(drawn, expected, shallow=False)  # (not ==: the diff of two PNGs is slow)
+
+
+def test_an_optimizer_of_another_model_is_refused_before_training(digits):
+    """fit trained for nothing: the steps changed another model's weights (as after building the
+    model again in a notebook), and the accuracy stayed at chance with no message."""
+    (X, y), _ = digits
+    model, stale = digits_model(), digits_model()
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"holds none of the model's parameters.*Adam\(model\.p"):
+        train.fit(model, optim.Adam(stale.parameters()), X[:64], y[:64], 1, progress=False)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    only_the_bias = optim.SGD([model[1].bias], lr=0.1)  # a part of the model is fine
+    train.fit(model, only_the_bias, X[:64], y[:64], 1, progress=False)
+
+
+def test_training_that_ends_at_one_class_for_every_example_warns_of_the_learning_rate(digits):
+    """lr=10 threw the weights where every ReLU outputs 0: the same scores for every image,
+    accuracy at chance, a finite loss, and nothing said so."""
+    (X, y), _ = digits
+    model = models.digits_cnn(seed=0)
+    collapsed = r"every example the same scores.*ignores its input.*\(lr=10\) is probably too"
+    with pytest.warns(RuntimeWarning, match=collapsed) as caught:
+        train.fit(model, optim.SGD(model.parameters(), lr=10), X, y, 2, seed=0, progress=False)
+    assert caught[0].filename == __file__  # it points at the call of fit
+    for lr in (3e-3, 1e-9):  # training, and too little training to learn: not a collapse
+        model = models.digits_cnn(seed=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            train.fit(model, optim.Adam(model.parameters(), lr=lr), X, y, 1, seed=0, progress=False)

@@ -372,6 +372,11 @@ def class_labels(labels, shape, op, what):
                 f"Flatten each example's scores: {what}.reshape({shape[0]}, -1), or nn.Vect() "
                 "before the last layer."
             )
+        elif np.ndim(labels) == 2:
+            hint = (
+                f"The labels have shape {np.shape(labels)}, as {what} would: were the two "
+                f"swapped? The order is {op}({what}, labels)."
+            )
         else:
             hint = f"For a single example use {what}.reshape(1, -1)."
         raise ValueError(f"{op} expects {what} (n, classes); got shape {shape}. {hint}")

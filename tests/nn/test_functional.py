@@ -77,8 +77,11 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, np.eye(2, logits.shape[1], dtype=np.int64))
     with pytest.raises(TypeError, match="integer class indices.*argmax"):
         F.cross_entropy(logits, [0.5, 1.0])
-    with pytest.raises(ValueError, match=r"expects logits \(n, classes\)"):
+    with pytest.raises(ValueError, match=r"expects logits \(n, classes\).*single example"):
         F.cross_entropy(mg.Tensor(rand(3)), [0])
+    swapped = r"got shape \(2,\)\. The labels have shape \(2, 3\).*swapped.*\(logits, labels\)"
+    with pytest.raises(ValueError, match=swapped):  # not "for a single example, reshape"
+        F.cross_entropy(np.array([0, 2]), logits)
     with pytest.raises(ValueError, match=r"\(2, 1, 1, 3\)\. Flatten .*logits.reshape\(2, -1\)"):
         F.cross_entropy(mg.Tensor(np.zeros((2, 1, 1, 3))), [0, 1])  # a conv head's scores
     with pytest.raises(ValueError, match=r"cross_entropy got an empty batch"):
