@@ -199,12 +199,18 @@ class Adam(Optimizer):
 
     def update(self, p, grad, state):
         beta1, beta2 = self.betas
-        if self.weight_decay:
-            grad = grad + self.weight_decay * p.data
         if not state:
             state["step"] = 0
-            state["m"] = np.zeros_like(p.data)
-            state["v"] = np.zeros_like(p.data)
+            # float16 weights keep m and v in float32, and their gradient is read as float32: in
+            # float16, (1 − β₂)·g² is 0 for |g| below ~0.008 and ε = 1e-8 is 0, so the step
+            # m̂ / (√v̂ + ε) was ±inf, or 0/0 = nan for a gradient of 0 (PyTorch's Adam has the
+            # same flaw). The step is cast back to the weights' dtype.
+            dtype = np.promote_types(p.dtype, np.float32)
+            state["m"] = np.zeros(p.shape, dtype)
+            state["v"] = np.zeros(p.shape, dtype)
+        grad = grad.astype(state["m"].dtype, copy=False)
+        if self.weight_decay:
+            grad = grad + self.weight_decay * p.data
         state["step"] += 1
         t = state["step"]
         state["m"] = beta1 * state["m"] + (1 - beta1) * grad

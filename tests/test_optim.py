@@ -241,3 +241,14 @@ def test_no_parameters_says_that_a_module_registers_nn_parameters_only():
     for w in (np.ones((2, 1), dtype=np.float32), mg.Tensor(np.ones((2, 1)))):
         with pytest.raises(ValueError, match=r"got no parameters.*self\.w = nn\.Parameter\(v"):
             optim.SGD(Line(w).parameters(), lr=0.1)
+
+
+def test_adam_on_float16_weights_steps_by_about_lr_for_small_and_zero_gradients():
+    # In float16, (1 − β₂)·g² underflows to 0 for |g| < ~0.008 and ε = 1e-8 rounds to 0: a step
+    # computed there was m̂ / (0 + 0) = ±inf, or nan for a zero gradient (a dead ReLU's weight).
+    w = mg.Tensor(np.ones(3, dtype=np.float16), requires_grad=True)
+    adam = optim.Adam([w], lr=0.01)
+    (w * mg.Tensor(np.array([0.0, 1e-3, 0.5], dtype=np.float16))).sum().backward()
+    adam.step()
+    assert w.dtype == np.float16
+    np.testing.assert_allclose(w.data, [1.0, 0.99, 0.99], atol=1e-3)  # first step: lr·g / |g|
