@@ -282,9 +282,9 @@ def read_idx(path):
     Header: two zero bytes, a type code (0x08 = unsigned byte), the number of axes d, then d
     big-endian int32 sizes; the data follow in row-major order.
 
-    >>> import tempfile, os
-    >>> path = os.path.join(tempfile.mkdtemp(), "tiny-idx1-ubyte")
-    >>> _ = open(path, "wb").write(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "tiny-idx1-ubyte"
+    >>> _ = path.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
     >>> read_idx(path)
     array([7, 8, 9], dtype=uint8)
     """
