@@ -178,20 +178,24 @@ class Tensor:
         return self.data.copy() if copy else self.data
 
     def __repr__(self):
+        return self._repr("Tensor", show_requires_grad=True)
+
+    def _repr(self, kind, show_requires_grad):
+        """`kind(values, extras)`; numpy lines the rows of the values up under `kind(`."""
         if autograd.is_released(self):
             body = f"<values released by backward>, shape={self.data.shape}"
         else:
-            body = np.array2string(self.data, separator=", ", prefix="Tensor(")
+            body = np.array2string(self.data, separator=", ", prefix=kind + "(")
         extras = []
         if self.data.dtype != DEFAULT_DTYPE:
             extras.append(f"dtype={self.data.dtype}")
         if self.grad_fn is not None:
             extras.append(f"grad_fn={self.grad_fn.name}")
-        elif self.requires_grad:
+        elif self.requires_grad and show_requires_grad:
             extras.append("requires_grad=True")
         if self.name:
             extras.append(f"name={self.name!r}")
-        return "Tensor(" + ", ".join([body, *extras]) + ")"
+        return kind + "(" + ", ".join([body, *extras]) + ")"
 
     def __copy__(self):
         """copy.copy(t): a tensor with the same values, in the same memory (a shallow copy).

@@ -20,7 +20,7 @@ class Parameter(Tensor):
         super().__init__(data, requires_grad=True, name=name)
 
     def __repr__(self):
-        return "Parameter" + super().__repr__()[len("Tensor") :].replace(", requires_grad=True", "")
+        return self._repr("Parameter", show_requires_grad=False)  # (it always requires grad)
 
 
 def _unregistering(module, name, held, value):

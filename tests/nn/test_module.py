@@ -86,6 +86,15 @@ def test_parameter_is_a_tensor_that_requires_grad():
     assert repr(p) == "Parameter([0., 0., 0.])"
 
 
+def test_parameter_repr_lines_its_rows_up_under_its_own_name():
+    # (numpy aligned them under "Tensor(", 3 columns to the left, and wrapped them too late)
+    assert repr(nn.Parameter(np.ones((2, 2), dtype=np.float32))) == (
+        "Parameter([[1., 1.],\n           [1., 1.]])"
+    )
+    rows = repr(nn.Dense(16, 16, seed=0).weight).splitlines()
+    assert max(len(row) for row in rows) <= np.get_printoptions()["linewidth"]
+
+
 def test_call_records_the_module_scope_on_each_node():
     model = nn.Sequential(("conv", nn.Conv2D(1, 2, 3, seed=0)), ("relu", nn.ReLU()))
     out = model(mg.Tensor(np.ones((1, 4, 4, 1))))
