@@ -329,7 +329,8 @@ class Tensor:
 
     # `t += u` has no in-place op: NotImplemented makes Python compute t + u and rebind the name,
     # which is right for a result of the graph. A weight (a leaf that requires grad) would be
-    # replaced, not changed, and a model or an optimizer keeps the old one: refused.
+    # replaced, not changed, and a model or an optimizer keeps the old one: refused, as PyTorch
+    # refuses an in-place op on any such leaf (an input to differentiate, as in gradcheck, too).
     def __iadd__(self, other):
         return self._augmented("+=")
 
@@ -356,7 +357,8 @@ class Tensor:
             "has no in-place ops, so Python would bind the name to a new tensor while the model "
             f"and its optimizer keep the old one. Change its array instead, w.data {symbol} … "
             "with an array (a step by hand: w.data -= lr * w.grad.data, as optimizer.step() "
-            f"does), or write w = w {symbol[:-1]} … for a new tensor."
+            "does). On an input that requires grad (gradcheck and teach.layer_matrix give your "
+            f"function one), or for a new tensor, write x = x {symbol[:-1]} … instead."
         )
 
     def __getitem__(self, index):

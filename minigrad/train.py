@@ -15,6 +15,7 @@ from minigrad.data import batches, check_examples, check_seed
 from minigrad.nn.functional import cross_entropy
 from minigrad.nn.layers import Conv2D
 from minigrad.ops.shape import is_int
+from minigrad.optim import Optimizer
 from minigrad.tensor import Tensor
 
 PLOT_HINT = (
@@ -212,19 +213,19 @@ def fit(
         if bar:
             bar.close()
     if history["accuracy"][-1] is not None:
-        _warn_if_collapsed(model, X, history, optimizer)
+        _warn_if_collapsed(model, X, y, history, optimizer, batch_size)
     return history
 
 
 def _check_optimizer_trains(model, optimizer):
     """Refuse an optimizer that holds none of the model's parameters: its steps would change
-    nothing the model uses (a model built again after its optimizer, in a notebook, say)."""
-    held = getattr(optimizer, "params", None)
+    nothing the model uses (a model built again after its optimizer, in a notebook, say). Only
+    minigrad's optimizers are checked: one of your own may hold its tensors otherwise (groups)."""
     parameters = getattr(model, "parameters", None)
-    if held is None or not callable(parameters):
+    if not isinstance(optimizer, Optimizer) or not callable(parameters):
         return
     mine = {id(p) for p in parameters()}
-    if mine and not any(id(p) in mine for p in held):
+    if mine and not any(id(p) in mine for p in optimizer.params):
         raise ValueError(
             "fit: the optimizer holds none of the model's parameters, so its steps would change "
             "nothing the model uses. Was the model built again after the optimizer, or the "
@@ -233,14 +234,18 @@ def _check_optimizer_trains(model, optimizer):
         )
 
 
-def _warn_if_collapsed(model, X, history, optimizer):
-    """Warn when training ended with one output for every example, different as they are: the
-    mark of steps too large, which can leave every ReLU at 0 with a finite loss (so no error
-    stopped it)."""
-    sample = X[:256]
+def _warn_if_collapsed(model, X, y, history, optimizer, batch_size):
+    """Warn when training ended with one output for every example, different as they are and of
+    different classes: the mark of steps too large, which can leave every ReLU at 0 with a finite
+    loss (so no error stopped it). Looked at on one batch at most (the size the model trained
+    on), its examples spread over X (which may be sorted by class)."""
+    every = -(-len(X) // min(256, batch_size))
+    sample, labels = X[::every], y[::every]
+    if np.all(sample == sample[:1]) or np.all(labels == labels[:1]):
+        return  # the same scores for all are then no sign of a collapse
     with no_grad():
         out = model(Tensor(sample)).data
-    if np.all(sample == sample[:1]) or not np.allclose(out, out[:1], rtol=1e-5, atol=1e-7):
+    if not np.allclose(out, out[:1], rtol=1e-5, atol=1e-7):
         return
     lr = getattr(optimizer, "lr", None)
     warnings.warn(

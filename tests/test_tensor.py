@@ -440,3 +440,18 @@ def test_augmented_assignment_still_rebinds_results_constants_and_accumulators()
     np.testing.assert_array_equal(h.data, [9.0, 18.0])
     np.testing.assert_array_equal(c.data, [0.0, 1.0])
     np.testing.assert_array_equal(x.grad.data, [12.0, 12.0])  # 3·(2 + 1) + (1 + 2)
+
+
+def test_augmented_assignment_on_an_input_that_requires_grad_says_to_write_x_equals_x_plus():
+    """(review) A residual block written x += conv(x) runs on a batch, but gradcheck and
+    teach.layer_matrix give it an input that requires grad: the error spoke only of a weight,
+    a model and its optimizer, which the student had not touched."""
+    conv = mg.nn.Conv2D(1, 1, 3, seed=0)
+
+    def residual(x):
+        x += conv(x)
+        return x
+
+    assert residual(mg.Tensor(np.ones((1, 4, 4, 1)))).shape == (1, 4, 4, 1)
+    with pytest.raises(TypeError, match=r"On an input that requires grad .* write x = x \+ …"):
+        mg.teach.layer_matrix(residual, (4, 4, 1))

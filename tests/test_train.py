@@ -637,3 +637,82 @@ def test_training_that_ends_at_one_class_for_every_example_warns_of_the_learning
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             train.fit(model, optim.Adam(model.parameters(), lr=lr), X, y, 1, seed=0, progress=False)
+
+
+def test_an_optimizer_of_your_own_is_not_checked_for_the_models_parameters(digits):
+    """(review) fit refused an optimizer of one's own whose .params held the model's tensors in
+    another form (PyTorch's parameter groups; a dict by name): none was one of the parameters."""
+    (X, y), _ = digits
+    model = digits_model()
+
+    class GroupSGD:
+        def __init__(self, groups):
+            self.params = groups  # [{"params": [...], "lr": ...}, ...]
+
+        def zero_grad(self):
+            for group in self.params:
+                for p in group["params"]:
+                    p.grad = None
+
+        def step(self):
+            for group in self.params:
+                for p in group["params"]:
+                    p.data -= group["lr"] * p.grad.data
+
+    dense = model[1]
+    groups = GroupSGD([{"params": [dense.weight], "lr": 0.1}, {"params": [dense.bias], "lr": 0.01}])
+    before = dense.weight.data.copy()
+    train.fit(model, groups, X[:64], y[:64], 1, progress=False)
+    assert not np.array_equal(dense.weight.data, before)
+
+
+def two_blobs_sorted_by_class():
+    """300 points around (−10, −10) of class 0, then 300 around (10, 10) of class 1."""
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(-10, 1, (300, 2)), rng.normal(10, 1, (300, 2))])
+    return X.astype(np.float32), np.repeat([0, 1], 300)
+
+
+@pytest.mark.parametrize("n", [600, 300], ids=["sorted by class", "one class"])
+def test_a_model_sure_of_the_right_class_is_not_warned_of_ignoring_its_input(n):
+    """(review) The check read X[:256]: on a data set sorted by class (or of one class), a model
+    giving probabilities sure of the right class gave all those examples [1, 0], and was said to
+    ignore its input, at a training accuracy of 1.000."""
+    X, y = two_blobs_sorted_by_class()
+    X, y = X[:n], y[:n]
+    dense = nn.Dense(2, 2, seed=0)
+    dense.weight.data[...] = [[-5, 5], [-5, 5]]  # logits ±100 or more: probabilities of 0 and 1
+
+    def probabilities(x):
+        return nn.functional.softmax(dense(x), axis=1)
+
+    def squared_error(p, labels):
+        return ((p - np.eye(2, dtype=np.float32)[labels]) ** 2).mean()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = train.fit(
+            probabilities, optim.SGD(dense.parameters(), lr=0.1), X, y, 1,
+            loss=squared_error, progress=False,
+        )  # fmt: skip
+    assert history["accuracy"] == [1.0]
+
+
+def test_a_model_that_ignores_its_input_is_seen_on_a_data_set_sorted_by_class():
+    """The examples checked are spread over X: its first 256, all of class 0 here, would hide a
+    model that answers class 0 for everything (no sign of a collapse in one class)."""
+    X, y = two_blobs_sorted_by_class()
+    model = nn.Sequential(nn.Dense(2, 4, seed=0), nn.ReLU(), nn.Dense(4, 2, seed=1))
+    model[0].bias.data[...] = -1000  # every ReLU at 0 for every example: the output is the bias
+    with pytest.warns(RuntimeWarning, match="every example the same scores"):
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False)
+
+    def at_most_16(x):  # a model written for batches of 16 (a reshape, say)
+        if len(x) > 16:
+            raise ValueError(f"at_most_16 got a batch of {len(x)}")
+        return model(x)
+
+    # After training, the check runs the model on one batch of the size it trained on, not more.
+    with pytest.warns(RuntimeWarning, match="every example the same scores"):
+        train.fit(at_most_16, optim.SGD(model.parameters(), lr=0.1), X, y, 1, batch_size=16,
+                  progress=False)  # fmt: skip
