@@ -248,6 +248,27 @@ def test_nodes_no_gradient_reached_are_released_too():
         loss.backward()
 
 
+class GivesOnlySecond(mg.Function):
+    """a + b, differentiated in b only: backward gives the first input no gradient."""
+
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad_out):
+        return None, grad_out
+
+
+def test_a_node_no_gradient_reached_sends_none_on_even_after_a_node_that_did():
+    x = leaf([1.0, 2.0])
+    # Backward reaches x * 3 (whose gradient flows on to x) just before x.exp(), which gets
+    # no gradient: nothing of the first may reach x a second time through the second.
+    GivesOnlySecond.apply(x.exp(), x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    a, b = leaf([1.0]), leaf([2.0])
+    GivesOnlySecond.apply(a, b).sum().backward()
+    assert a.grad is None and b.grad.item() == 1.0  # a leaf no gradient reached keeps None
+
+
 # ---- large intermediate values: given back by backward when only the graph holds them --------
 BIG = (256, 1024)  # 1 MiB of float32: above RELEASE_MIN_BYTES
 
@@ -304,6 +325,19 @@ def test_an_intermediate_used_twice_is_given_back_after_both_uses():
         loss.backward()
     np.testing.assert_allclose(x.grad.data, 8 * x.data, rtol=1e-6)
     assert ref() is None
+
+
+def test_an_intermediate_its_own_op_reads_in_backward_is_given_back_after_that_backward():
+    x = big_leaf()
+    with buffers_off():
+        loss = ((x * 0.5).exp() * 3).sum()  # Exp's backward reads its output
+        exponential = loss.grad_fn.inputs[0].grad_fn.inputs[0]
+        array = weakref.ref(exponential.data)
+        del exponential
+        loss.backward()
+    assert array() is None
+    np.testing.assert_allclose(x.grad.data, 1.5 * np.exp(0.5 * x.data), rtol=1e-6)
+    assert is_released(loss.grad_fn.inputs[0].grad_fn.inputs[0])
 
 
 @pytest.mark.parametrize("keep", ["retain_graph", "create_graph", "retain_grad", "small"], ids=str)
@@ -391,6 +425,7 @@ def test_mg_grad_of_an_unused_input_is_none():
     gx, g_unused = mg.grad((x * 2).sum(), [x, unused])
     np.testing.assert_allclose(gx.data, [2.0])
     assert g_unused is None
+    assert mg.grad((x * 2).sum(), [unused, x, unused])[::2] == (None, None)  # listed twice
 
 
 def test_mg_grad_takes_one_tensor_as_well_as_a_list():
@@ -587,6 +622,8 @@ def test_module_scope_is_recorded_on_nodes():
     assert y.grad_fn.scope == (outer, inner)
     assert z.grad_fn.scope == (outer,)
     assert w.grad_fn.scope == ()
+    assert y.grad_fn.call_ids[:1] == z.grad_fn.call_ids  # a number per call: outer, then inner
+    assert len(y.grad_fn.call_ids) == 2 and w.grad_fn.call_ids == ()
     block = module_scope(outer)  # one object, used twice: two calls of `outer`
     with block:
         first = x * 3
@@ -685,6 +722,17 @@ def test_backward_must_return_a_tuple_of_tensors():
         ReturnsArray.apply(x).sum().backward()
 
 
+class ReturnsParameter(Double):
+    def backward(self, grad_out):
+        return (mg.nn.Parameter(grad_out.data * 2),)  # a Tensor subclass: a Tensor all the same
+
+
+def test_backward_may_return_a_tensor_subclass():
+    x = leaf([1.0, 2.0])
+    ReturnsParameter.apply(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+
+
 def test_backward_must_return_one_gradient_per_input():
     a, b = leaf([1.0]), leaf([2.0])
     with pytest.raises(TypeError, match=r"2 here .* Write `return \(grad_0, grad_1\)`"):
@@ -732,6 +780,30 @@ class Inverse(mg.Function):
 
     def backward(self, grad_out):
         raise NotImplementedError
+
+
+class SumAsNumpyScalar(mg.Function):
+    """Σ x as numpy returns it from a full reduction: a numpy scalar, not a 0-d array."""
+
+    def forward(self, x):
+        return np.add.reduce(x, axis=None)
+
+    def backward(self, grad_out):
+        return (grad_out.broadcast_to(self.inputs[0].shape),)
+
+
+class SumAsFloat(SumAsNumpyScalar):
+    def forward(self, x):
+        return float(x.sum())
+
+
+@pytest.mark.parametrize("op", [SumAsNumpyScalar, SumAsFloat])
+def test_a_forward_returning_a_number_gives_a_0d_tensor(op):
+    x = leaf([1.0, 2.0])
+    y = op.apply(x)
+    assert type(y.data) is np.ndarray and y.shape == () and y.item() == 3.0
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
 
 def test_a_forgotten_return_is_named_as_such():
@@ -847,6 +919,25 @@ def test_a_deep_copied_graph_reads_its_own_saved_outputs():
     np.testing.assert_allclose(copied_x.grad.data, 0.5 * np.exp(0.5 * x.data), rtol=1e-6)
 
 
+def test_a_deep_copied_graph_keeps_what_forward_saved():
+    x = leaf([[1.0, 3.0], [2.0, 0.5]])
+    loss = x.max(axis=1).mean()  # Max saves its maxima, Mean its count, as attributes
+    twin = copy.deepcopy(loss)
+    loss.backward()  # releases what the original nodes saved
+    twin.backward()
+    copied_x = twin.grad_fn.inputs[0].grad_fn.inputs[0]
+    np.testing.assert_array_equal(copied_x.grad.data, [[0.0, 0.5], [0.5, 0.0]])
+
+
+def test_a_deep_copied_node_is_one_node_with_its_output_or_none_once_that_is_gone():
+    x = leaf([1.0, 2.0])
+    y = x.exp()
+    node, y_copy = copy.deepcopy((y.grad_fn, y))  # the node first: its output is copied inside
+    assert y_copy.grad_fn is node and node.output is y_copy
+    gone = x.exp().grad_fn  # its output is dropped at once
+    assert gone.output is None and copy.deepcopy(gone).output is None
+
+
 def every_op_on_large_tensors(x, w):
     """A loss through nearly every primitive, on intermediates of 1 MiB or more (released by
     backward unless retained): values read in backward come from inputs, outputs and saves."""
@@ -893,6 +984,15 @@ def test_create_graph_views_of_one_shared_gradient_are_private():
     assert not np.shares_memory(gp.data, gq.data)
     (d2,) = mg.grad(gq.sum(), [p])  # ∂/∂q = p, so ∂(Σ p)/∂p = 1: still differentiable
     np.testing.assert_array_equal(d2.data, np.ones((2, 2)))
+
+
+def test_a_create_graph_gradient_that_is_a_view_of_its_own_array_is_not_copied():
+    """One view, of an array the backward made for it alone: no AsType copy, so a drawing of the
+    backward graph shows no extra node."""
+    x, w = leaf([[1.0, 2.0]]), leaf([3.0, 4.0])
+    (x.reshape(2) * w).sum().backward(create_graph=True)
+    assert x.grad.grad_fn.name == "Reshape"
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 4.0]])
 
 
 def test_create_graph_grad_is_not_a_view_of_the_upstream_tensor_or_a_retained_grad():

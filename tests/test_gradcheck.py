@@ -293,6 +293,28 @@ def test_atol_bounds_the_error_where_the_true_gradient_is_zero():
     assert mg.gradcheck(SquareWithOffset.apply, x, atol=1e-3)
 
 
+class ScaleOffBoth(mg.Function):
+    """y = s · x, s = (1000, 0.001), with a backward off by 1 % at (0,) and by 100 % at (1,)."""
+
+    def forward(self, x):
+        return x * np.array([1000.0, 0.001])
+
+    def backward(self, grad_out):
+        return (grad_out * mg.Tensor(np.array([1010.0, 0.002])),)
+
+
+def test_the_worst_element_is_the_one_furthest_off_relative_to_its_tolerance():
+    """(0,) is off by 10× more in absolute terms; (1,) by 100 % of its value: that one."""
+    with pytest.raises(mg.GradcheckError, match=r"2 of 2 elements are off. Worst at index \(1,\)"):
+        mg.gradcheck(ScaleOffBoth.apply, leaf([1.0, 1.0]))
+
+
+def test_a_wrong_gradient_of_a_0d_input_fails_the_check():
+    expected = r"input 0 \(shape \(\)\): 1 of 1 elements are off. Worst at index \(\)"
+    with pytest.raises(mg.GradcheckError, match=expected):
+        mg.gradcheck(DoubledExp.apply, leaf(0.5))
+
+
 # ---- what a failure blames (review) -----------------------------------------------------------
 class OffAtTheEnd(mg.Function):
     """y = x² with a backward off by 1 at the last element only."""
@@ -368,3 +390,8 @@ def test_an_in_place_change_is_located_past_an_unchanged_nan():
     with pytest.raises(mg.GradcheckError, match=r"fn changed the values of input 0 \(shape "
                        r"\(2,\)\) in place: at index \(1,\), 0.1 became 1.10517"):  # fmt: skip
         mg.gradcheck(ExpInPlace.apply, leaf([np.nan, 0.1]))
+
+
+def test_gradgradcheck_of_a_function_that_ignores_its_input_passes():
+    """No gradient reaches x (the result is a constant): first and second order are both 0."""
+    assert mg.gradgradcheck(lambda x: mg.Tensor([1.0, 2.0], dtype=np.float64), leaf([0.5]))

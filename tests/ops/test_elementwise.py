@@ -41,6 +41,20 @@ def test_binary_op_broadcasts_and_has_right_gradients(name, pair, seed):
     assert out.grad_fn.name == name.capitalize()
 
 
+@pytest.mark.parametrize("op", [mg.add, mg.sub, mg.mul, mg.div, mg.pow], ids=lambda op: op.__name__)
+@pytest.mark.parametrize("alone", [0, 1], ids=["first", "second"])
+def test_an_operand_that_alone_requires_grad_gets_its_gradient(op, alone):
+    """Backward computes only the gradients needs_input_grad asks for; each must still be right
+    when its operand is the only one asking (a constant on the other side)."""
+    arrays = away_from_zero(2, 3, seed=1) ** 2, away_from_zero(3, seed=2)  # pow: a positive base
+    weights = mg.Tensor(rand(2, 3, seed=3))
+    both = [leaf(a) for a in arrays]
+    expected = mg.grad((op(*both) * weights).sum(), both)[alone]
+    tensors = [mg.Tensor(a, requires_grad=i == alone) for i, a in enumerate(arrays)]
+    (grad,) = mg.grad((op(*tensors) * weights).sum(), [tensors[alone]])
+    np.testing.assert_allclose(grad.data, expected.data, rtol=1e-12)
+
+
 @given(pair=broadcast_pairs(), seed=seeds)
 def test_div_broadcasts_and_has_right_gradients(pair, seed):
     a, b = rand(*pair[0], seed=seed), away_from_zero(*pair[1], seed=seed + 1)
@@ -177,6 +191,14 @@ def test_binary_ops_with_a_number_keep_float32(op):
     x = mg.Tensor([1.0, 2.0])
     assert op(x, 2.5).dtype == np.float32
     assert op(2.5, x).dtype == np.float32
+    y = op(x, np.float64(2.5))  # a numpy number too: a constant of the tensor's dtype
+    assert y.dtype == np.float32 and not y.requires_grad
+
+
+def test_the_functions_take_numbers_and_arrays_without_a_tensor():
+    np.testing.assert_array_equal(mg.mul(np.array([1.0, 2.0]), 3.0).data, [3.0, 6.0])
+    np.testing.assert_array_equal(mg.sub(5.0, np.array([1.0, 2.0])).data, [4.0, 3.0])
+    assert mg.exp(0.0).item() == 1.0 and mg.neg(2).item() == -2.0
 
 
 def test_binary_op_without_grad_records_nothing():
@@ -254,6 +276,8 @@ def test_tanh_backward_op_is_g_times_one_minus_y_squared(shape, seed):
     g, y = rand(*shape, seed=seed), rand(*shape, seed=seed + 1, low=-0.95, high=0.95)
     out = check_op(TanhBackward.apply, g, y, expected=g * (1 - y * y))
     assert out.grad_fn.name == "TanhBackward"
+    constant_y = mg.Tensor(y)  # g alone requires grad (each input's gradient is asked apart)
+    check_op(lambda g: TanhBackward.apply(g, constant_y), g)
 
 
 def test_third_derivative_of_tanh():
@@ -386,7 +410,8 @@ def test_binary_ops_on_both_sides_of_the_pool_size_match_numpy(dtype, channels):
 
 def test_large_binary_ops_on_views_mixed_dtypes_and_empty_arrays_match_numpy():
     """The pooled result is made in numpy's result dtype and shape: a transposed operand, a 0-d
-    array of another dtype, a wider row, an outer sum of two small vectors, an empty batch."""
+    array of another dtype, a wider row, an outer sum of two small vectors, an empty batch, a
+    short operand that is no row (it repeats along its own last axis: no long rows for it)."""
     rng = np.random.default_rng(0)
     full = rng.standard_normal((1024, 600)).astype(np.float32)
     transposed = mg.Tensor(full).T  # 2.4 MiB, a view: not contiguous
@@ -397,6 +422,7 @@ def test_large_binary_ops_on_views_mixed_dtypes_and_empty_arrays_match_numpy():
         (full.T.astype(np.float16), np.ones(1024, np.float64)),
         (rng.standard_normal((2048, 1)), rng.standard_normal((1, 2048))),
         (np.zeros((0, 8), np.float32), np.ones(8, np.float32)),
+        (full.reshape(1024, 4, 150), np.arange(4.0, dtype=np.float32).reshape(4, 1)),  # (4, 1)
     ]
     for a, b in cases:
         dirty_pool(np.broadcast_shapes(a.shape, b.shape))

@@ -22,6 +22,17 @@ def test_matmul_2d(m, n, p, seed):
     check_op(lambda x, y: x @ y, a, b, expected=a @ b)
 
 
+@pytest.mark.parametrize("alone", [0, 1], ids=["a", "b"])
+def test_an_operand_that_alone_requires_grad_gets_its_gradient(alone):
+    """x @ W with W constant (the gradient of an input through a frozen layer), and the other
+    way round: backward computes only the gradient asked for, and it must be right."""
+    a, b, weights = rand(2, 3, seed=1), rand(3, 4, seed=2), mg.Tensor(rand(2, 4, seed=3))
+    tensors = [mg.Tensor(x, requires_grad=i == alone) for i, x in enumerate((a, b))]
+    (grad,) = mg.grad(((tensors[0] @ tensors[1]) * weights).sum(), [tensors[alone]])
+    expected = weights.data @ b.T if alone == 0 else a.T @ weights.data
+    np.testing.assert_allclose(grad.data, expected, rtol=1e-12)
+
+
 @given(
     batch=hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2, max_side=2),
     m=sides,

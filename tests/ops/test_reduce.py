@@ -169,12 +169,30 @@ def test_max_ties_are_counted_without_overflow_at_256(size):
 
 
 @pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_a_reduction_takes_an_array_or_a_list(name):
+    ours, numpys = REDUCTIONS[name]
+    x = rand(2, 3)
+    np.testing.assert_array_equal(ours(x, axis=1).data, numpys(x, axis=1))
+    np.testing.assert_array_equal(ours([[1.0, 4.0], [3.0, 2.0]]).data, numpys([[1, 4], [3, 2]]))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
 def test_a_reduction_over_an_axis_of_one_is_a_new_array(name):
     """Reduced slice by slice (reduce_axes), an axis of size 1 is a single slice, a view of x;
     the result must not be one (an optimizer step on x would change it)."""
     x = mg.Tensor(np.arange(4096.0, dtype=np.float32).reshape(4096, 1), requires_grad=True)
     y = REDUCTIONS[name][0](x, axis=1)
     np.testing.assert_array_equal(y.data, x.data[:, 0])
+    assert not np.shares_memory(y.data, x.data) and y.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_a_reduction_over_no_axes_of_a_large_array_is_a_new_array(name):
+    """axis=() reduces nothing (as in numpy): the result equals x, in memory of its own, also
+    at sizes that reduce_axes would otherwise reduce slice by slice."""
+    x = mg.Tensor(np.arange(4096.0, dtype=np.float32).reshape(64, 64), requires_grad=True)
+    y = REDUCTIONS[name][0](x, axis=())
+    np.testing.assert_array_equal(y.data, x.data)
     assert not np.shares_memory(y.data, x.data)
 
 
@@ -315,6 +333,8 @@ def test_log_softmax_backward_op_is_g_minus_softmax_times_the_sum_of_g(shape, da
         expected=expected,
     )
     assert out.grad_fn.name == "LogSoftmaxBackward"
+    constant_y = mg.Tensor(y)  # g alone requires grad (each input's gradient is asked apart)
+    check_op(lambda g: reduce.LogSoftmaxBackward.apply(g, constant_y, axis=axis % len(shape)), g)
 
 
 def test_log_softmax_backward_is_one_op_whose_own_backward_is_recorded():
