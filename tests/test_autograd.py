@@ -4,6 +4,7 @@ fresh gradient arrays, a deterministic topological order, custom Functions, and 
 
 import copy
 import functools
+import gc
 import weakref
 from contextlib import contextmanager
 
@@ -355,6 +356,33 @@ def test_intermediates_stay_when_the_graph_may_be_used_again(keep):
     if keep == "retain_graph":
         loss.backward()  # the values are all there for a second backward
         np.testing.assert_array_equal(x.grad.data, 12 * (x.data > 0))
+
+
+@pytest.mark.parametrize("backward", [True, False], ids=["after backward", "without backward"])
+def test_dropping_the_loss_frees_every_node_without_the_garbage_collector(backward):
+    """Issue 2: "after backward() and dropping the loss, the graph is gone". Nodes hold their
+    inputs, never their outputs' users, so reference counting alone frees them: no cycle may
+    wait for gc (a training loop would grow between collections)."""
+    model = mg.nn.Sequential(mg.nn.Conv2D(1, 2, 3, seed=0), mg.nn.ReLU(), mg.nn.MaxPool2D(2),
+                             mg.nn.Vect(), mg.nn.Dense(8, 3, seed=0))  # fmt: skip
+    x = mg.Tensor(np.random.default_rng(0).standard_normal((2, 4, 4, 1)), requires_grad=True)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        loss = mg.nn.functional.cross_entropy(model(x), [0, 2])
+        nodes, stack = [], [loss.grad_fn]
+        while stack:
+            node = stack.pop()
+            nodes.append(weakref.ref(node))
+            stack += [t.grad_fn for t in node.inputs if t.grad_fn is not None]
+        del node
+        if backward:
+            loss.backward()
+        del loss
+        assert len(nodes) > 10 and [ref for ref in nodes if ref() is not None] == []
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_a_released_intermediate_still_draws():

@@ -216,6 +216,21 @@ def test_the_full_default_demo_reaches_the_target_test_accuracy(tmp_path, capsys
     assert accuracy >= 97.0
 
 
+def test_without_dot_on_path_the_demo_writes_the_dot_source_and_says_how_to_get_dot(
+    tmp_path, monkeypatch, capsys
+):
+    """No stand-in for render here: the real lookup of `dot` fails, as on a fresh machine."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert run_demo("--quick", "--out", str(tmp_path / "out")) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "out" / "graph.dot").read_text().startswith("digraph")
+    assert not (tmp_path / "out" / "graph.svg").exists()
+    assert "`dot` program was not found" in out and "apt-get install graphviz" in out
+    assert "wrote the DOT source to " + str(tmp_path / "out" / "graph.dot") in out
+
+
 def test_validation_is_a_split_of_the_training_images_not_the_test_set(tmp_path, monkeypatch):
     seen, fit = {}, train.fit
 

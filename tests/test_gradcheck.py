@@ -123,6 +123,23 @@ def test_the_message_points_at_the_wrong_element():
     assert "Worst at index (1, 2)" in message
 
 
+def test_the_message_gives_the_analytic_and_numeric_values_and_both_errors_there():
+    """OneWrongElement's backward is 3× the true gradient at (1, 2): whatever the random upstream
+    weighting R, the message must read analytic = 3·numeric there, and errors that follow."""
+    with pytest.raises(mg.GradcheckError) as info:
+        mg.gradcheck(OneWrongElement.apply, leaf(np.arange(12.0).reshape(3, 4)))
+    number = r"(-?[\d.]+(?:e[-+]?\d+)?)"
+    found = re.search(
+        rf"analytic {number}, numeric {number}, absolute error {number}, relative error {number}",
+        str(info.value),
+    )
+    assert found, str(info.value)
+    analytic, numeric, absolute, relative = (float(v) for v in found.groups())
+    assert numeric != 0 and analytic == pytest.approx(3 * numeric, rel=1e-5)
+    assert absolute == pytest.approx(abs(analytic - numeric), rel=1e-2)
+    assert relative == pytest.approx(2.0, rel=1e-2)
+
+
 def test_a_random_upstream_gradient_catches_what_all_ones_would_miss():
     x = leaf([1.0, 2.0, 3.0, 4.0])
     # with an all-ones upstream gradient the wrong backward gives the right answer

@@ -457,6 +457,10 @@ def unbroadcast(grad, shape):
 
     A binary op's output has the broadcast shape of its inputs; the chain rule sums the
     gradient over every axis along which an input was repeated.
+
+    >>> from minigrad import Tensor
+    >>> unbroadcast(Tensor(np.ones((2, 3), dtype=np.float32)), (1, 3))
+    Tensor([[2., 2., 2.]])
     """
     if grad.data.shape == shape:
         return grad

@@ -77,10 +77,11 @@ def test_conv2d_weight_rows_are_in_patch_order():
     assert conv(mg.Tensor(x)).data[0, 0, 0, 0] == pytest.approx(x[0, a, b, channel])
 
 
-def test_conv2d_equals_local_with_every_w_ij_the_conv_w():
-    conv = nn.Conv2D(2, 3, 3, padding="same", seed=0)
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_conv2d_equals_local_with_every_w_ij_the_conv_w(padding):
+    conv = nn.Conv2D(2, 3, 3, padding=padding, seed=0)
     conv.bias.data = rand(3, seed=1).astype(np.float32)
-    local = nn.Local((5, 6, 2), 3, 3, padding="same", seed=1)
+    local = nn.Local((5, 6, 2), 3, 3, padding=padding, seed=1)
     local.weight.data[:] = conv.weight.data  # broadcast W to every (i, j)
     local.bias.data[:] = conv.bias.data
     x = image(2, 5, 6, 2, seed=2)
@@ -198,6 +199,31 @@ def test_layers_have_no_backward_of_their_own():
     assert names == {"Sum", "Reshape", "Add", "MatMul", "Patches", "Pad"}
 
 
+def ops_of(loss):
+    """The names of the ops in loss's graph, one per node, sorted."""
+    names, stack, seen = [], [loss.grad_fn], set()
+    while stack:
+        fn = stack.pop()
+        if id(fn) not in seen:
+            seen.add(id(fn))
+            names.append(fn.name)
+            stack += [t.grad_fn for t in fn.inputs if t.grad_fn is not None]
+    return sorted(names)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_local_is_one_batched_matmul_whatever_the_image_size(padding):
+    """The issue: Local is "computed with batched matmuls, not a Python loop over pixels". A loop
+    would add nodes per output pixel; the graph must be the same few ops for 4×4 and 9×7."""
+    graphs = []
+    for shape in ((1, 4, 4, 1), (2, 9, 7, 2)):
+        local = nn.Local(shape[1:], 3, 3, padding=padding, seed=0)
+        x = mg.Tensor(rand(*shape), requires_grad=True)
+        graphs.append(ops_of(local(x).sum()))
+    assert graphs[0] == graphs[1]
+    assert graphs[0].count("MatMul") == 1 and graphs[0].count("Patches") == 1
+
+
 @given(
     h=st.integers(3, 30),
     w=st.integers(3, 30),
@@ -278,9 +304,11 @@ def test_spatial_layers_want_four_axes(layer):
         "maxpool": lambda: nn.MaxPool2D(2),
         "avgpool": lambda: nn.AvgPool2D(2),
     }[layer]()
-    with pytest.raises(ValueError, match=r"\(n, h, w, c\) with 4 axes.*reshape\(1, h, w, c\)"):
+    name = type(make).__name__  # the message names the layer, what it expects and what it got
+    with pytest.raises(ValueError, match=rf"^{name} expects a batch of images \(n, h, w, c\) "
+                       r"with 4 axes; got shape \(4, 4, 1\)\..*reshape\(1, h, w, c\)"):  # fmt: skip
         make(image(4, 4, 1))
-    with pytest.raises(ValueError, match="4 axes"):
+    with pytest.raises(ValueError, match=rf"^{name} .*4 axes; got shape \(2, 16\)\."):
         make(image(2, 16))
 
 

@@ -20,6 +20,19 @@ def test_summary_rows_of_the_demo_model():
     assert "conv1 (Conv2D)" in text and "Total parameters: 6,090" in text
 
 
+def test_summary_displays_as_its_table_in_ipython_and_jupyter():
+    """DESIGN §3: the table is what a REPL and Jupyter show (IPython calls _repr_pretty_)."""
+    table = nn.summary(models.digits_cnn(), (8, 8, 1))
+    shown = []
+
+    class Printer:  # the part of IPython's pretty printer that _repr_pretty_ uses
+        def text(self, text):
+            shown.append(text)
+
+    table._repr_pretty_(Printer(), cycle=False)
+    assert shown == [str(table)]
+
+
 def test_summary_of_local_and_dense_image_models():
     local = nn.summary(models.local_image(), (6, 6, 1))
     assert local.rows[0][3:] == (648, "h'·w'·s²·c·c' = 6·6·9·1·2")

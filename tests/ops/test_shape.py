@@ -161,6 +161,22 @@ def test_scatter_add_accumulates_repeated_indices_and_has_right_gradients():
     check_op(lambda t: mg.scatter_add(t, index, (3,)), g, expected=[3.0, 3.0, 0.0])
 
 
+@given(shape=shapes(min_dims=1), seed=seeds, data=st.data())
+def test_scatter_add_over_random_indices_is_numpys_add_at_and_has_right_gradients(
+    shape, seed, data
+):
+    """The primitive behind getitem's backward, on its own: random basic and integer-array
+    indices (repeats included), against np.add.at, first and second order."""
+    index = data.draw(
+        hnp.basic_indices(shape, allow_newaxis=True)
+        | hnp.integer_array_indices(shape, result_shape=shapes(min_dims=1))
+    )
+    g = rand(*np.empty(shape)[index].shape, seed=seed)
+    expected = np.zeros(shape)
+    np.add.at(expected, index, g)
+    check_op(lambda t: mg.scatter_add(t, index, shape), g, expected=expected)
+
+
 # ---- concat and stack -------------------------------------------------------------------------
 @given(
     shape=shapes(min_dims=1),

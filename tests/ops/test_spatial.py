@@ -1,6 +1,8 @@
 """Tests of patches (against the notes' P_k(i, j), written as a plain loop) and of fold, its
 adjoint: shapes, values, gradients of first and second order, edge cases and errors."""
 
+import sys
+
 import numpy as np
 import pytest
 from helpers import FLOATS, check_op, dirty_pool, images, inner, leaf, rand, seeds
@@ -192,3 +194,75 @@ def test_patches_and_fold_of_views_in_every_dtype_match_a_loop(dtype, shape, k, 
         out = mg.fold(p_view, shape, k, stride).data
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected, rtol=tolerance, atol=tolerance)
+
+
+# ---- no loop over pixels (issue: "a strided view plus one copy; fold is at most s² slice-adds")
+def lines_run_in(module, call):
+    """How many lines of `module`'s source run during call() (sys.settrace 'line' events)."""
+    count = 0
+
+    def count_lines(frame, event, arg):
+        nonlocal count
+        count += event == "line"
+        return count_lines
+
+    def in_module(frame, event, arg):
+        return count_lines if frame.f_code.co_filename == module.__file__ else None
+
+    previous = sys.gettrace()
+    sys.settrace(in_module)
+    try:
+        call()
+    finally:
+        sys.settrace(previous)
+    return count
+
+
+class CountingNumpy:
+    """numpy, counting the calls of np.add (fold's slice-adds) and np.copyto (patches' copy)."""
+
+    def __init__(self):
+        self.calls = {"add": 0, "copyto": 0}
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    def add(self, *args, **kwargs):
+        self.calls["add"] += 1
+        return np.add(*args, **kwargs)
+
+    def copyto(self, *args, **kwargs):
+        self.calls["copyto"] += 1
+        return np.copyto(*args, **kwargs)
+
+
+@pytest.mark.parametrize("c", [1, 3])
+@pytest.mark.parametrize(("k", "stride"), [(1, 1), (1, 2), (2, 3)])
+def test_patches_and_fold_run_as_many_python_lines_for_a_big_image_as_for_a_small_one(k, stride, c):
+    """A Python loop over pixels would run more lines for more pixels: 7×7 and 40×33 images
+    (one chunk of fold each) must run exactly the same lines of spatial.py."""
+    counts = []
+    for h, w in ((2 * k + 5, 2 * k + 5), (40, 33)):
+        x = mg.Tensor(rand(2, h, w, c))
+        p = mg.Tensor(rand(*mg.patches(x, k, stride).shape))
+        counts.append(
+            (
+                lines_run_in(spatial, lambda x=x: mg.patches(x, k, stride)),
+                lines_run_in(spatial, lambda p=p, x=x: mg.fold(p, x.shape, k, stride)),
+            )
+        )
+    assert counts[0] == counts[1]
+
+
+@pytest.mark.parametrize(("k", "stride"), [(0, 1), (1, 1), (1, 2), (2, 1), (2, 3), (1, 4)])
+def test_patches_is_one_copy_and_fold_at_most_s_squared_slice_adds(k, stride, monkeypatch):
+    s = 2 * k + 1
+    counting = CountingNumpy()
+    monkeypatch.setattr(spatial, "np", counting)
+    x = mg.Tensor(rand(2, 17, 13, 3))
+    p = mg.patches(x, k, stride)
+    assert counting.calls == {"add": 0, "copyto": 1}
+    np.testing.assert_array_equal(p.data, patches_by_the_notes(x.data, k, stride))
+    y = mg.fold(p, x.shape, k, stride)
+    assert 1 <= counting.calls["add"] <= s * s
+    np.testing.assert_allclose(y.data, fold_by_loop(p.data, x.shape, k, stride), rtol=1e-12)
