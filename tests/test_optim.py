@@ -146,6 +146,11 @@ SETTING_ERRORS = [
     (optim.Adam, {"betas": (0.9, 1.0)}, r"Adam: betas\[1\] \(β₂\) must be a number in \[0, 1\)"),
     (optim.Adam, {"betas": (-0.1, 0.999)}, r"Adam: betas\[0\] \(β₁\) .*got -0.1"),
     (optim.Adam, {"betas": 0.9}, r"Adam: betas must be a pair \(β₁, β₂\).*got 0.9"),
+    (
+        optim.Adam,
+        {"betas": (0.9, 0.999, 0.5)},
+        r"Adam: betas must be a pair .*got \(0.9, 0.999, 0.5\)",
+    ),
     (optim.Adam, {"eps": 0}, r"Adam: eps ε must be a number > 0 .*got 0"),
     (optim.Adam, {"weight_decay": -1}, r"Adam: weight_decay λ must be a number ≥ 0.*got -1"),
 ]

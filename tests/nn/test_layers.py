@@ -141,6 +141,16 @@ def test_local_is_the_notes_formula_on_random_shapes(seed, n, h, w, c, c_out, k,
     np.testing.assert_allclose(out.data, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("leading", [(), (2,), (2, 5)], ids=["one vector", "batch", "2 axes"])
+def test_dense_takes_any_leading_axes(leading):
+    dense = nn.Dense(4, 3, seed=0)
+    x = rand(*leading, 4)
+    y = dense(mg.Tensor(x))
+    expected = x @ dense.weight.data + dense.bias.data
+    assert y.shape == (*leading, 3)
+    np.testing.assert_allclose(y.data, expected, rtol=1e-6)
+
+
 def test_dense_is_x_w_plus_b():
     dense = nn.Dense(4, 3, seed=0)
     dense.bias.data = rand(3, seed=1).astype(np.float32)
@@ -251,6 +261,7 @@ def test_weight_shapes_follow_the_design():
     assert (local.weight.shape, local.bias.shape) == ((5, 4, 18, 4), (5, 4, 4))
     assert (conv.k, conv.kernel_size, conv.padding, conv.stride) == (2, 5, "same", 1)
     assert (local.in_shape, local.in_channels, local.out_channels) == ((7, 6, 2), 2, 4)
+    assert (local.kernel_size, local.padding, local.stride) == (3, "valid", 1)
 
 
 def test_initializers_are_seeded_and_scaled():
@@ -265,6 +276,18 @@ def test_initializers_are_seeded_and_scaled():
     rng = np.random.default_rng(0)
     first, second = nn.Dense(3, 3, seed=rng), nn.Dense(3, 3, seed=rng)
     assert not np.array_equal(first.weight.data, second.weight.data)  # one stream, advancing
+
+
+@pytest.mark.parametrize("init", ["he", "glorot"])
+def test_conv_and_local_initializers_use_the_fans_of_a_patch(init):
+    """fan_in = s²·c (the numbers each output sums) and fan_out = s²·c', as for PyTorch's conv."""
+    s, c, c_out = 3, 16, 32
+    fan_in, fan_out = s * s * c, s * s * c_out
+    std = np.sqrt(2 / fan_in) if init == "he" else np.sqrt(6 / (fan_in + fan_out) / 3)
+    conv = nn.Conv2D(c, c_out, s, init=init, seed=0)
+    local = nn.Local((4, 4, c), c_out, s, init=init, seed=0)
+    for layer in (conv, local):
+        assert layer.weight.data.std() == pytest.approx(std, rel=0.05)
 
 
 @pytest.mark.parametrize(
@@ -310,6 +333,9 @@ def test_spatial_layers_want_four_axes(layer):
         make(image(4, 4, 1))
     with pytest.raises(ValueError, match=rf"^{name} .*4 axes; got shape \(2, 16\)\."):
         make(image(2, 16))
+    for shape in ((2, 4, 4, 1, 1), (16,)):  # neither one image nor a flat batch: no hint
+        with pytest.raises(ValueError, match=r"4 axes; got shape \(.*\)\.$"):
+            make(image(*shape))
 
 
 def test_one_channels_first_image_gets_the_channels_first_hint():
@@ -349,7 +375,7 @@ def test_sizes_must_be_positive_ints(make, message):
     assert nn.Dense(np.int64(2), 3, seed=0).in_features == 2  # numpy ints are ints
 
 
-@pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0, True])
+@pytest.mark.parametrize("kernel_size", [2, 4, 0, -1, 3.0, True, "3"])
 def test_even_or_invalid_kernel_size(kernel_size):
     with pytest.raises(ValueError, match="Conv2D: kernel_size must be an odd int"):
         nn.Conv2D(1, 2, kernel_size)
@@ -369,6 +395,10 @@ def test_valid_padding_on_an_image_smaller_than_the_kernel():
     with pytest.raises(ValueError, match=r"Local: padding='valid' needs .* 5×5.*h=3, w=6 "
                        r"\(in_shape \(3, 6, 1\)\)"):  # fmt: skip
         nn.Local((3, 6, 1), 2, 5)
+    with pytest.raises(ValueError, match=r"Conv2D: padding='valid' needs .* 5×5.*h=6, w=3"):
+        conv(image(1, 6, 3, 1))  # only w too small
+    with pytest.raises(ValueError, match=r"Local: padding='valid' needs .* 5×5.*h=6, w=3"):
+        nn.Local((6, 3, 1), 2, 5)
 
 
 def test_local_given_an_image_of_another_size():
@@ -382,6 +412,8 @@ def test_local_given_an_image_of_another_size():
 def test_other_construction_errors():
     with pytest.raises(ValueError, match="padding must be 'same'.*or 'valid'"):
         nn.Conv2D(1, 2, 3, padding="full")
+    with pytest.raises(ValueError, match="Local: padding must be 'same'.*or 'valid'"):
+        nn.Local((5, 5, 1), 2, 3, padding="full")
     with pytest.raises(ValueError, match="Conv2D: stride must be an int ≥ 1"):
         nn.Conv2D(1, 2, 3, stride=0)
     with pytest.raises(ValueError, match=r"Conv2D: stride must be an int ≥ 1 \(.*\); got True"):
@@ -411,6 +443,14 @@ def test_dense_and_unvect_errors():
         model(image(8, 8, 1))
     with pytest.raises(ValueError, match=r"Unvect\(3, 3, 2\) expects .*\(n, 18\)"):
         nn.Unvect((3, 3, 2))(image(2, 17))
+    with pytest.raises(ValueError, match=r"Vect expects a batch \(n, \.\.\.\); got a scalar"):
+        nn.Vect()(mg.Tensor(1.0))
+    assert nn.Vect()(image(3)).shape == (3, 1)  # a batch of numbers: one feature each
+    with pytest.raises(ValueError, match=r"Unvect\(3, 3, 2\) expects .*\(n, 18\); got shape"):
+        nn.Unvect((3, 3, 2))(image(2, 18, 1))
+    for shape in ((), (2, 5)):  # no hint applies: the shapes alone
+        with pytest.raises(ValueError, match=r"in_features=4; got shape \(.*\)\.$"):
+            nn.Dense(4, 3, seed=0)(image(*shape))
 
 
 def test_reprs_show_the_settings():
@@ -420,6 +460,21 @@ def test_reprs_show_the_settings():
         "Local(in_shape=(5, 5, 1), out_channels=2, kernel_size=3, padding='valid', bias=False)"
     )
     assert repr(nn.Dense(3, 2, seed=0)) == "Dense(3, 2, bias=True)"
+    assert repr(nn.Unvect((3, 3, 2))) == "Unvect((3, 3, 2))"
+
+
+@pytest.mark.parametrize(
+    ("layer", "function"),
+    [
+        (nn.ReLU(), lambda x: np.maximum(x, 0.0)),
+        (nn.Tanh(), np.tanh),
+        (nn.Sigmoid(), lambda x: 1.0 / (1.0 + np.exp(-x))),
+    ],
+    ids=["relu", "tanh", "sigmoid"],
+)
+def test_activation_layers_apply_their_function(layer, function):
+    x = rand(2, 3, 4)
+    np.testing.assert_allclose(layer(mg.Tensor(x)).data, function(x), rtol=1e-12)
 
 
 def test_second_order_gradients_flow_through_the_composed_layers():

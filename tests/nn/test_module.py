@@ -41,6 +41,7 @@ def test_reassigning_and_deleting_update_the_registry():
     assert "scale" not in [name for name, _ in block.named_parameters()]
     del block.conv1
     assert [name for name, _ in block.named_modules()] == ["", "inner", "inner.0", "inner.1"]
+    assert not hasattr(block, "conv1")  # gone from the object too, not only from the registry
 
 
 def test_replacing_a_parameter_or_layer_by_something_else_is_refused():
@@ -161,11 +162,19 @@ def test_module_errors():
         ((), {"parameters": nn.Dense(2, 2)}, "'parameters' is the name of Sequential's method"),
         ((nn.ReLU(),), {"forward": nn.Tanh()}, "'forward' is the name of Sequential's method"),
         ((("a.b", nn.ReLU()),), {}, "'a.b' is not a valid layer name"),
+        ((("", nn.ReLU()),), {}, "'' is not a valid layer name"),
     ],
 )
 def test_sequential_refuses_a_name_that_would_lose_or_shadow_something(layers, named, message):
     with pytest.raises(ValueError, match=message):
         nn.Sequential(*layers, **named)
+
+
+def test_the_repr_of_nested_containers_indents_each_level():
+    model = nn.Sequential(nn.Sequential(nn.ReLU()), nn.Tanh())
+    assert repr(model) == (
+        "Sequential(\n  (0): Sequential(\n    (0): ReLU()\n  )\n  (1): Tanh()\n)"
+    )
 
 
 def test_a_shared_parameter_is_listed_once():

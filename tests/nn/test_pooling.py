@@ -52,12 +52,20 @@ def test_max_pool_gradient_goes_to_the_maximum_only():
 def test_pooling_errors():
     with pytest.raises(ValueError, match=r"MaxPool2D\(3\) needs an image of at least 3×3"):
         nn.MaxPool2D(3)(mg.Tensor(np.ones((1, 2, 8, 8))))
+    with pytest.raises(ValueError, match=r"AvgPool2D\(3\) needs .* 3×3 pixels; got h=8, w=2"):
+        nn.AvgPool2D(3)(mg.Tensor(np.ones((1, 8, 2, 8))))  # only w too small
     with pytest.raises(ValueError, match="AvgPool2D expects a batch of images"):
         nn.AvgPool2D(2)(mg.Tensor(np.ones((8, 8))))
     with pytest.raises(ValueError, match="MaxPool2D: size must be an int ≥ 1"):
         nn.MaxPool2D(0)
     with pytest.raises(ValueError, match="AvgPool2D: size must be an int ≥ 1.*got 2.0"):
         nn.AvgPool2D(2.0)
+
+
+def test_pooling_windows_are_2_by_default_and_repr_shows_the_size():
+    x = mg.Tensor(rand(1, 4, 6, 1))
+    assert nn.MaxPool2D()(x).shape == nn.AvgPool2D()(x).shape == (1, 2, 3, 1)
+    assert repr(nn.MaxPool2D()) == "MaxPool2D(2)" and repr(nn.AvgPool2D(3)) == "AvgPool2D(3)"
 
 
 @pytest.mark.parametrize("pool", [nn.MaxPool2D(2), nn.AvgPool2D(2)])

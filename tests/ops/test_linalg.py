@@ -76,11 +76,20 @@ def test_matmul_with_a_numpy_array_on_either_side():
     np.testing.assert_array_equal(right.data, b)
 
 
-def test_matmul_inner_mismatch_names_the_op_both_shapes_and_a_hint():
+@pytest.mark.parametrize(
+    ("a", "b", "counts"),
+    [
+        ((2, 3), (4, 5), "a has 3 columns but b has 4 rows"),
+        ((3, 2), (3, 2), "a has 2 columns but b has 3 rows"),  # every other size equal
+        ((2, 3, 4), (3, 5), "a has 4 columns but b has 3 rows"),  # a.shape[1] == b.shape[0]
+        ((2, 3), (3, 5, 4), "a has 3 columns but b has 5 rows"),
+    ],
+)
+def test_matmul_inner_mismatch_names_the_op_both_shapes_and_a_hint(a, b, counts):
     with pytest.raises(ValueError) as info:
-        mg.Tensor(np.zeros((2, 3))) @ mg.Tensor(np.zeros((4, 5)))
+        mg.Tensor(np.zeros(a)) @ mg.Tensor(np.zeros(b))
     message = str(info.value)
-    assert "matmul" in message and "(2, 3)" in message and "(4, 5)" in message
+    assert message.startswith(f"matmul: shapes {a} and {b} do not fit: {counts}.")
     assert "last axis of a must equal the second-to-last axis of b" in message
 
 
@@ -96,11 +105,30 @@ def test_matmul_batch_mismatch_names_the_op_and_both_shapes():
     assert "matmul:" in message and "(2, 3, 4)" in message and "(5, 4, 2)" in message
     assert "batch axes (2,) and (5,) do not broadcast" in message
     assert "reshape(-1, 1)" not in message  # the element-wise hint does not apply here
+    with pytest.raises(ValueError, match=r"batch axes \(2,\) and \(2, 5\) do not broadcast"):
+        mg.matmul(mg.Tensor(np.zeros((2, 3, 4))), mg.Tensor(np.zeros((2, 5, 4, 2))))
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ((1, 3, 4), (2, 4, 5)),
+        ((2, 1, 3, 4), (5, 4, 6)),
+        ((3, 4), (2, 2, 4, 5)),
+        ((2, 3, 4), (4, 5)),
+    ],
+)
+def test_matmul_broadcasts_batch_axes_of_every_size(a, b):
+    """Batch axes, matrix sizes and their counts all differ: only the batch axes broadcast."""
+    x, y = rand(*a), rand(*b, seed=1)
+    check_op(mg.matmul, x, y, expected=np.matmul(x, y), second_order=False)
 
 
 def test_matmul_of_a_scalar_is_an_error_with_a_hint():
     with pytest.raises(ValueError, match=r"at least one axis; got shapes \(\) and \(2,\)"):
         mg.matmul(mg.Tensor(2.0), mg.Tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match=r"at least one axis; got shapes \(2,\) and \(\)"):
+        mg.matmul(mg.Tensor([1.0, 2.0]), mg.Tensor(2.0))
 
 
 def test_matmul_of_mixed_float_dtypes_promotes_like_numpy():

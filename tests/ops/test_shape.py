@@ -37,6 +37,8 @@ def test_unvect_with_the_wrong_size_says_what_was_expected():
         mg.unvect(mg.Tensor(np.zeros(5)), (1, 2, 3))
     with pytest.raises(ValueError, match=r"got shape \(2, 3\)"):
         mg.unvect(mg.Tensor(np.zeros((2, 3))), (2, 3))
+    with pytest.raises(ValueError, match=r"got shape \(6, 1\)"):  # 6 elements, not a vector
+        mg.unvect(mg.Tensor(np.zeros((6, 1))), (2, 3))
 
 
 @given(shape=shapes(min_dims=1, max_dims=4), seed=seeds, data=st.data())
@@ -52,6 +54,8 @@ def test_transpose_with_negative_axes_and_no_axes():
     x = mg.Tensor(rand(2, 3, 4))
     assert mg.transpose(x, -1, 0, 1).shape == (4, 2, 3)
     assert x.transpose().shape == (4, 3, 2)
+    vector = mg.Tensor([1.0, 2.0])
+    np.testing.assert_array_equal(mg.transpose(vector, -1).data, [1.0, 2.0])  # one int axis
 
 
 def test_transpose_with_bad_axes_is_an_error():
@@ -113,6 +117,24 @@ def test_getitem_keeps_its_own_copy_of_an_index_array():
     np.testing.assert_array_equal(x.grad.data, [1.0, 5.0, 0.0])
 
 
+def test_getitem_keeps_its_own_copy_of_a_list_or_a_tuple_of_index_arrays():
+    """As with one index array: the caller may change a list, or the arrays of a tuple, before
+    backward; the gradient goes where the elements were picked from."""
+    x = leaf([10.0, 20.0, 30.0])
+    index = [0, 1]
+    y = x[index]
+    index[0] = 2
+    (y * mg.Tensor([1.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 5.0, 0.0])
+
+    x = leaf(np.zeros((2, 3)))
+    rows, columns = np.array([0, 1]), np.array([2, 0])
+    y = x[rows, columns]
+    rows[0], columns[0] = 1, 1
+    (y * mg.Tensor([1.0, 5.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[0.0, 0.0, 1.0], [5.0, 0.0, 0.0]])
+
+
 @pytest.mark.parametrize("name", sorted(INDICES))
 def test_scatter_add_is_the_adjoint_of_getitem(name):
     index = INDICES[name]
@@ -134,6 +156,7 @@ def test_scatter_add_refuses_a_g_or_an_index_that_does_not_fit():
     "call",
     [
         lambda x: x.reshape(2.9, 3),
+        lambda x: x.reshape((2, 3), 1),
         lambda x: mg.reshape(x, (True, 6)),
         lambda x: mg.fold(mg.Tensor(np.ones((2, 2, 3, 3, 1))), (4.7, 4, 1), 1),
         lambda x: mg.unvect(mg.vect(x), "6"),
@@ -202,6 +225,14 @@ def test_stack_matches_numpy_and_has_right_gradients(shape, count, seed, data):
     check_op(lambda *ts: mg.stack(ts, axis), *arrays, expected=np.stack(arrays, axis=axis))
 
 
+def test_concat_and_stack_join_along_the_first_axis_by_default_as_numpy():
+    a, b = rand(2, 3), rand(2, 3, seed=1)
+    joined = mg.concat([mg.Tensor(a), mg.Tensor(b)])
+    np.testing.assert_array_equal(joined.data, np.concatenate([a, b]))
+    stacked = mg.stack([mg.Tensor(a), mg.Tensor(b)])
+    np.testing.assert_array_equal(stacked.data, np.stack([a, b]))
+
+
 def test_concat_and_stack_errors():
     with pytest.raises(ValueError, match="at least one tensor"):
         mg.concat([])
@@ -211,6 +242,8 @@ def test_concat_and_stack_errors():
         mg.stack([mg.Tensor(np.zeros(2)), mg.Tensor(np.zeros(3))])
     with pytest.raises(ValueError, match=r"Concat got inputs of shapes \(2, 3\), \(2, 4\)"):
         mg.concat([mg.Tensor(np.zeros((2, 3))), mg.Tensor(np.zeros((2, 4)))], axis=0)
+    with pytest.raises(ValueError, match=r"existing axis; got 0-d tensors \(use stack\)"):
+        mg.concat([mg.Tensor(1.0), mg.Tensor(2.0)])
 
 
 # ---- pad and crop -----------------------------------------------------------------------------
@@ -289,6 +322,7 @@ def test_crop_more_than_the_axis_is_an_error():
     with pytest.raises(ValueError, match=r"crop: cannot remove 2\+2 elements from axis 0, of "
                        r"size 3 \(x has shape \(3, 5, 1\)\)"):  # fmt: skip
         mg.crop(mg.Tensor(np.zeros((3, 5, 1))), 2)
+    assert mg.crop(mg.Tensor(np.zeros((2, 2, 1))), 1).shape == (0, 0, 1)  # all of it: allowed
 
 
 @given(shape=shapes(min_dims=1), seed=seeds, data=st.data())
@@ -361,3 +395,27 @@ def test_pad_into_a_reused_array_is_numpys_pad(dtype):
         dirty_pool((n, 16, 16, 8))
         y = mg.pad(view, 1).data
         np.testing.assert_array_equal(y, np.pad(x, [(0, 0), (1, 1), (1, 1), (0, 0)]))
+
+
+# ---- every op takes what numpy takes ------------------------------------------------------------
+TAKES_ARRAYS = {
+    "reshape": (lambda x: mg.reshape(x, 4, 6), rand(2, 3, 4)),
+    "unvect": (lambda a: mg.unvect(a, (2, 3)), rand(6)),
+    "transpose": (lambda x: mg.transpose(x, 2, 0, 1), rand(2, 3, 4)),
+    "getitem": (lambda x: mg.getitem(x, [1, 0, 1]), rand(2, 3, 4)),
+    "scatter_add": (lambda g: mg.scatter_add(g, np.array([0, 0, 2]), (3,)), rand(3)),
+    "concat": (lambda x: mg.concat([x, x], axis=1), rand(2, 3)),
+    "stack": (lambda x: mg.stack([x, x], axis=1), rand(2, 3)),
+    "pad": (lambda x: mg.pad(x, 1), rand(2, 3, 1)),
+    "crop": (lambda x: mg.crop(x, 1), rand(4, 5, 1)),
+}
+
+
+@pytest.mark.parametrize("form", ["array", "list"])
+@pytest.mark.parametrize("name", sorted(TAKES_ARRAYS))
+def test_shape_ops_take_an_array_or_a_list_as_numpy_does(name, form):
+    """An array or a list is wrapped as a constant Tensor, as the element-wise ops do."""
+    fn, x = TAKES_ARRAYS[name]
+    out = fn(x if form == "array" else x.tolist())
+    assert isinstance(out, mg.Tensor) and not out.requires_grad
+    np.testing.assert_allclose(out.data, fn(mg.Tensor(x)).data, rtol=1e-6)

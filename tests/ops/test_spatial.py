@@ -76,7 +76,8 @@ def test_fold_in_chunks_of_one_image_matches_a_loop(case, seed):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(spatial, "CHUNK_BYTES", 1)
         out = mg.fold(mg.Tensor(p), shape, k, stride)
-    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12)
+    # atol: sums near 0, added in another order, differ by ~1e-16
+    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize(("k", "stride"), [(1, 3), (2, 5), (4, 3), (1, 2), (3, 1)])
@@ -85,7 +86,19 @@ def test_fold_when_the_stride_divides_the_patch_size_and_when_not(k, stride):
     p_shape = patches_by_the_notes(np.zeros(shape), k, stride).shape
     p = rand(*p_shape, seed=k + stride)
     out = mg.fold(mg.Tensor(p), shape, k, stride)
-    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12)
+    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(("k", "stride"), [(1, 3), (2, 5), (1, 1)])
+def test_fold_of_a_wide_image_with_more_patches_per_row_than_s(k, stride):
+    """When the stride divides s, fold adds q = s / stride patches j = r, r + q, … at once per
+    offset r: with w' > s·stride, a row holds more than one such run per r."""
+    s = 2 * k + 1
+    shape = (2, s + stride, s + stride * (3 * s * stride), 1)  # h' = 2, w' = 3·s·stride + 1
+    p_shape = patches_by_the_notes(np.zeros(shape), k, stride).shape
+    p = rand(*p_shape, seed=k)
+    out = mg.fold(mg.Tensor(p), shape, k, stride)
+    np.testing.assert_allclose(out.data, fold_by_loop(p, shape, k, stride), rtol=1e-12, atol=1e-12)
 
 
 def test_fold_and_the_gradient_of_patches_of_an_empty_batch():
@@ -124,6 +137,18 @@ def test_patches_method_and_the_docstring_example():
     np.testing.assert_array_equal(p.data[1, 0, :, :, 0], [[4, 5, 6], [8, 9, 10], [12, 13, 14]])
 
 
+def test_patches_and_fold_take_an_array_or_a_list_as_numpy_does():
+    """An array or a list is wrapped as a constant Tensor, as the element-wise ops do."""
+    x, p = rand(4, 4, 1), rand(2, 2, 3, 3, 1, seed=1)
+    for form in (np.asarray, np.ndarray.tolist):
+        out = mg.patches(form(x), 1)
+        assert isinstance(out, mg.Tensor)
+        np.testing.assert_allclose(out.data, patches_by_the_notes(x, 1, 1), atol=1e-6)
+        out = mg.fold(form(p), (4, 4, 1), 1)
+        assert isinstance(out, mg.Tensor)
+        np.testing.assert_allclose(out.data, fold_by_loop(p, (4, 4, 1), 1, 1), atol=1e-6)
+
+
 def test_pad_then_patches_keeps_the_image_size():
     x = mg.Tensor(rand(1, 5, 4, 3))
     assert mg.patches(mg.pad(x, 2), 2).shape == (1, 5, 4, 5, 5, 3)
@@ -137,14 +162,18 @@ def test_patches_gradient_counts_how_many_patches_hold_each_pixel():
     )
 
 
-@pytest.mark.parametrize("shape", [(2, 6, 7, 3), (2, 7, 6, 3)], ids=["h too small", "w too small"])
+@pytest.mark.parametrize(
+    "shape",
+    [(2, 6, 7, 3), (2, 7, 6, 3), (2, 5, 9, 3)],
+    ids=["h too small", "w too small", "odd side"],
+)
 def test_patches_with_k_too_large_gives_the_shapes_and_the_largest_valid_k(shape):
     with pytest.raises(ValueError) as info:
         mg.patches(mg.Tensor(np.zeros(shape)), 3)
     message = str(info.value)
     assert "patches" in message and str(shape) in message
     assert "s = 2k + 1 = 7" in message
-    assert "largest valid k here is 2" in message
+    assert "largest valid k here is 2;" in message
     assert "mg.pad(x, 3)" in message
 
 
