@@ -217,29 +217,23 @@ def _setting_at(node, position):
     """forward's name for the setting a value given to apply at `position` most likely is: the
     parameter there, or for a forward(self, *arrays, axis) its first keyword-only parameter
     ("k" when forward has none there)."""
+    every = _forward_parameters(node, variadic=True)
     parameters = _forward_parameters(node)
-    if _takes_any_number_of_arrays(node):
+    if any(p.kind is p.VAR_POSITIONAL for p in every):  # forward(self, *arrays, axis): Concat
         keyword_only = [p.name for p in parameters if p.kind is p.KEYWORD_ONLY]
         return keyword_only[0] if keyword_only else "k"
     return parameters[position].name if 0 < position < len(parameters) else "k"
 
 
-def _takes_any_number_of_arrays(node):
-    """Whether the node's forward takes *arrays (Concat, Stack)."""
-    try:
-        parameters = inspect.signature(node.forward).parameters.values()
-    except (TypeError, ValueError):  # no signature to read (a builtin)
-        return False
-    return any(p.kind is p.VAR_POSITIONAL for p in parameters)
-
-
-def _forward_parameters(node):
+def _forward_parameters(node, variadic=False):
     """The parameters of the node's forward (self is not one, whether forward is a method, a
-    staticmethod or a numpy function), without *arrays and **settings."""
+    staticmethod or a numpy function), without *arrays and **settings unless `variadic`."""
     try:
         parameters = inspect.signature(node.forward).parameters.values()
     except (TypeError, ValueError):  # no signature to read (a builtin)
         return []
+    if variadic:
+        return list(parameters)
     return [p for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
 
