@@ -174,7 +174,7 @@ class Function:
         would otherwise still point at the original, whose values a backward may release)."""
         clone = object.__new__(type(self))
         memo[id(self)] = clone
-        for slot in ("call_ids", "inputs", "needs_input_grad", "released", "scope", "settings"):
+        for slot in _BOOKKEEPING:
             if hasattr(self, slot):
                 setattr(clone, slot, copy.deepcopy(getattr(self, slot), memo))
         clone.__dict__.update(copy.deepcopy(self.__dict__, memo))
@@ -186,10 +186,44 @@ class Function:
                 clone._output_ref = weakref.ref(copy.deepcopy(output, memo))
         return clone
 
+    def __getstate__(self):
+        """pickle: what forward saved and the bookkeeping, with the output itself in place of
+        its weak reference (which pickle cannot write); __setstate__ makes the reference again."""
+        slots = {}
+        for slot in _BOOKKEEPING:
+            if hasattr(self, slot):
+                slots[slot] = getattr(self, slot)
+        if hasattr(self, "_output_ref"):
+            slots["_output_ref"] = self._output_ref()  # the tensor, or None once it is gone
+        return self.__dict__, slots
+
+    def __setstate__(self, state):
+        saved, slots = state
+        self.__dict__.update(saved)
+        for slot, value in slots.items():
+            if slot == "_output_ref":
+                value = _dead_reference() if value is None else weakref.ref(value)
+            setattr(self, slot, value)
+
     def release(self):
         """Drop what forward saved (the arrays), keeping the graph's shape for drawings."""
         self.__dict__.clear()
         self.released = True
+
+
+# The slots a copy or a pickle of a node carries as they are (_output_ref is a weak reference,
+# made again for the copy).
+_BOOKKEEPING = ("call_ids", "inputs", "needs_input_grad", "released", "scope", "settings")
+
+
+class _Gone:
+    """An object to point a weak reference at that is gone at once (see _dead_reference)."""
+
+
+def _dead_reference():
+    """A weak reference whose object no longer exists: calling it gives None, as the reference
+    of a node whose output was dropped does."""
+    return weakref.ref(_Gone())  # the _Gone is freed as soon as the reference is made
 
 
 def _check_inputs(node, inputs):

@@ -5,6 +5,7 @@ fresh gradient arrays, a deterministic topological order, custom Functions, and 
 import copy
 import functools
 import gc
+import pickle
 import weakref
 from contextlib import contextmanager
 
@@ -964,6 +965,35 @@ def test_a_deep_copied_node_is_one_node_with_its_output_or_none_once_that_is_gon
     assert y_copy.grad_fn is node and node.output is y_copy
     gone = x.exp().grad_fn  # its output is dropped at once
     assert gone.output is None and copy.deepcopy(gone).output is None
+
+
+def test_a_pickled_graph_goes_back_like_the_original():
+    x = leaf([[0.5, -1.0], [2.0, 0.25]])
+    loss = (x.tanh() * x.exp()).max(axis=1).sum()  # tanh and exp read their outputs in backward
+    twin = pickle.loads(pickle.dumps(loss))
+    loss.backward()
+    twin.backward()
+    product = twin.grad_fn.inputs[0].grad_fn.inputs[0]
+    tanh, exponential = product.grad_fn.inputs
+    assert tanh.grad_fn.output is tanh and exponential.grad_fn.output is exponential
+    copied_x = tanh.grad_fn.inputs[0]
+    assert copied_x is not x and exponential.grad_fn.inputs[0] is copied_x  # one leaf, shared
+    np.testing.assert_array_equal(copied_x.grad.data, x.grad.data)
+
+
+def test_a_pickled_node_whose_output_is_gone_reads_none():
+    node = leaf([1.0, 2.0]).exp().grad_fn  # its output is dropped at once
+    assert node.output is None
+    copied = pickle.loads(pickle.dumps(node))
+    assert copied.output is None and copied.inputs[0].data.tolist() == [1.0, 2.0]
+
+
+def test_a_pickled_graph_that_backward_freed_is_still_refused():
+    x = leaf([1.0, 2.0])
+    loss = x.exp().sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="already went through and freed"):
+        pickle.loads(pickle.dumps(loss)).backward()
 
 
 def every_op_on_large_tensors(x, w):
