@@ -55,6 +55,67 @@ def _comparison_error(symbol):
     )
 
 
+# numpy's ufuncs of Python's operators: `array <op> tensor` calls the tensor's reflected method.
+_OPERATORS = {
+    "add": ("+", "__radd__"),
+    "subtract": ("-", "__rsub__"),
+    "multiply": ("*", "__rmul__"),
+    "divide": ("/", "__rtruediv__"),  # (true_divide's name in numpy 1.x)
+    "true_divide": ("/", "__rtruediv__"),
+    "power": ("**", "__rpow__"),
+    "matmul": ("@", "__rmatmul__"),
+}
+_COMPARISONS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
+# What keeps the graph where numpy's function would not (mg.<name> covers exp, log, tanh, …).
+_INSTEAD = {
+    "negative": "-x",
+    "maximum": "mg.relu(x) for max(x, 0)",
+    "sqrt": "x ** 0.5",
+    "square": "x ** 2",
+    "reciprocal": "1 / x",
+}
+
+
+def _ufunc_error(ufunc, method, inputs, kwargs):
+    """The error for a numpy ufunc given a Tensor (np.exp(x), array -= tensor, …): the op that
+    keeps the graph, or the array for the values alone."""
+    name = ufunc.__name__
+    if name in _COMPARISONS and method == "__call__":
+        return _comparison_error(_COMPARISONS[name])
+    call = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+    if "out" in kwargs and name in _OPERATORS:  # array -= tensor: numpy would write into it
+        symbol = _OPERATORS[name][0]
+        return TypeError(
+            f"array {symbol}= tensor: numpy cannot write a Tensor into an array. Use the "
+            f"tensor's array on the right, as in a step by hand: w.data -= lr * w.grad.data."
+        )
+    if method == "reduce" and name in ("add", "maximum"):
+        op = {"add": "sum", "maximum": "max"}[name]
+        instead = f"x.{op}(axis=…)"
+    elif method == "__call__" and name in _OPERATORS:
+        instead = f"the operator {_OPERATORS[name][0]} on the tensors"
+    elif method == "__call__" and name in _INSTEAD:
+        instead = _INSTEAD[name]
+    elif method == "__call__" and hasattr(_package(), name):
+        instead = f"mg.{name}(x)"
+    else:
+        instead = "minigrad's ops (operators, mg.exp, mg.log, mg.tanh, mg.relu, x.sum(), …)"
+    values = ", ".join("x.data" if isinstance(v, Tensor) else "…" for v in inputs)
+    return TypeError(
+        f"{call} was given a Tensor, and numpy's functions take arrays: the result would "
+        f"leave the graph. To keep the gradient use {instead}; for the values alone give "
+        f"numpy the array, {call}({values})."
+    )
+
+
+def _package():
+    """minigrad itself, whose functions the error above names (imported when an error is made:
+    the package imports this module)."""
+    import minigrad
+
+    return minigrad
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for reverse-mode autodiff.
 
@@ -70,7 +131,6 @@ class Tensor:
     """
 
     __slots__ = ("__weakref__", "_retains_grad", "data", "grad", "grad_fn", "name", "requires_grad")
-    __array_ufunc__ = None  # `array + tensor` calls Tensor.__radd__ instead of numpy's loop
 
     def __init__(self, data, requires_grad=False, dtype=None, name=None):
         array = as_array(data, dtype)
@@ -170,6 +230,19 @@ class Tensor:
 
     def __ge__(self, other):
         raise _comparison_error(">=")
+
+    # numpy hands every ufunc with a Tensor operand here. `array + tensor`, and the other
+    # operators with an array or a numpy number on the left, go to the tensor's reflected
+    # operator, as Python calls it for a number: a node of the graph. Any other ufunc is refused
+    # with the op to use (np.exp(x) would otherwise give an array, without the graph).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        name = ufunc.__name__
+        if method == "__call__" and len(inputs) == 2 and inputs[1] is self and not kwargs:
+            if name in ("equal", "not_equal"):  # == stays Python's identity
+                return (inputs[0] is self) == (name == "equal")
+            if name in _OPERATORS and not isinstance(inputs[0], Tensor):
+                return getattr(self, _OPERATORS[name][1])(inputs[0])
+        raise _ufunc_error(ufunc, method, inputs, kwargs)
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(tensor) gives its data (no graph): numpy functions see the array."""

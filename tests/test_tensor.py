@@ -124,6 +124,48 @@ def test_reflected_operators_have_the_right_gradients():
     np.testing.assert_allclose(x.grad.data, expected)
 
 
+@pytest.mark.parametrize(
+    "call, instead",
+    [
+        (lambda x: np.exp(x), r"mg\.exp\(x\)"),
+        (lambda x: np.log(x), r"mg\.log\(x\)"),
+        (lambda x: np.tanh(x), r"mg\.tanh\(x\)"),
+        (lambda x: np.maximum(x, 0), r"mg\.relu\(x\) for max\(x, 0\)"),
+        (lambda x: np.sqrt(x), r"x \*\* 0\.5"),
+        (lambda x: np.negative(x), r"-x"),
+        (lambda x: np.add(x, x), r"the operator \+ on the tensors"),
+        (lambda x: np.add.reduce(x), r"x\.sum\(axis=…\)"),
+        (lambda x: np.sin(x), r"minigrad's ops"),
+    ],
+    ids=["exp", "log", "tanh", "maximum", "sqrt", "negative", "add", "add.reduce", "sin"],
+)
+def test_a_numpy_ufunc_given_a_tensor_names_the_op_that_keeps_the_graph(call, instead):
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(
+        TypeError,
+        match=r"was given a Tensor.* use " + instead + r".*; for the values alone .*x\.data",
+    ):
+        call(x)
+
+
+def test_a_numpy_number_on_the_left_of_an_operator_makes_a_node_of_the_graph():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    y = np.float32(3.0) * x - np.float64(1.0)
+    assert isinstance(y, mg.Tensor) and y.dtype == np.float32
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    assert (np.zeros(2) == x) is False and (np.zeros(2) != x) is True  # identity, as x == y
+
+
+@pytest.mark.parametrize("in_place", [operator.isub, operator.iadd, operator.imul])
+def test_a_tensor_written_into_an_array_is_refused_with_the_step_by_hand(in_place):
+    w = mg.Tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with pytest.raises(TypeError, match=r"array [-+*]= tensor: .* w\.data -= lr \* w\.grad\.data"):
+        in_place(w.data, 0.1 * w.grad)  # w.data -= 0.1 * w.grad: the gradient is a Tensor
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])  # unchanged
+
+
 # ---- what a tensor is -------------------------------------------------------------------------
 def test_shape_ndim_size_len_and_T():
     x = mg.Tensor(np.zeros((2, 3, 4)))
