@@ -166,7 +166,7 @@ def draw_graph(
         )
     if depth is None and collapse:
         depth = 1
-    if depth is not None and (not isinstance(depth, int) or depth < 1):
+    if depth is not None and (not is_int(depth) or depth < 1):  # (numpy's ints too, not True)
         raise ValueError(
             f"draw_graph: depth must be an int ≥ 1 (1 = the model's layers); got {depth!r}."
         )
@@ -308,6 +308,17 @@ def render(digraph, path, format="svg"):
     >>> render(graph, os.path.join(tempfile.mkdtemp(), "graph"), format="dot").name
     'graph.dot'
     """
+    # Any drawing with DOT text to pipe through dot (graphviz's own Digraph and Source too). A
+    # tensor given instead, render(loss, "g.svg"), failed deep inside: no attribute 'pipe'.
+    if not (hasattr(digraph, "source") and hasattr(digraph, "pipe")):
+        if isinstance(path, graphviz.Graph | graphviz.Digraph):
+            fix = "Pass the drawing first, then the path: render(graph, path)"
+        else:
+            fix = "Draw the graph first: render(draw_graph(loss), path)"
+        raise TypeError(
+            f"render: digraph must be a drawing made by draw_graph; got a "
+            f"{type(digraph).__name__}. {fix}."
+        )
     if format not in FORMATS:
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)}; got {format!r}.")
     path = Path(path)
@@ -616,7 +627,7 @@ class _Drawing:
         """The label of the op that made `t` (see `_op_label`). NLLLoss's labels are data, one
         per example, not a setting: drawn as a shape, `labels ~ (n)`, as a tensor would be (a
         list of them would change with every batch), with their values when there are ≤ 4."""
-        if fn.name != "NLLLoss":
+        if _op_name(fn) != "NLLLoss":
             return _op_label(fn, t, self._shape(t))
         labels, scores = fn.settings["labels"], fn.inputs[0]  # one label per row of the scores
         batch = 0 if self._batch_axis(scores) == 0 else None
@@ -631,7 +642,7 @@ class _Drawing:
             # An unnamed tensor's gradient is not given a name that is not its own (another
             # tensor may be called x): its "grad of" arrow says whose it is.
             name = " = ".join(
-                "∂L/∂" + (self.leaves.get(id(leaf), (None,))[0] or leaf.name or "(unnamed)")
+                "∂L/∂" + str(self.leaves.get(id(leaf), (None,))[0] or leaf.name or "(unnamed)")
                 for leaf in self.grad_of[id(t)]
             )
         lines = [f"{_dot_text(name)} ~ {self._shape(t)}" if name else f"~ {self._shape(t)}"]
@@ -649,7 +660,9 @@ class _Drawing:
             if small:
                 lines.append("grad: " + _values_text(grad))
             else:
-                lines.append(f"‖grad‖ = {float(np.linalg.norm(grad)):.4g}")
+                # In float64: a float16 sum of squares overflows past 65 504 (a norm of 256).
+                norm = np.linalg.norm(grad.astype(np.float64, copy=False))
+                lines.append(f"‖grad‖ = {float(norm):.4g}")
         elif t.grad_fn is None and t.requires_grad:
             lines.append("grad: not computed yet")
         return "\\n".join(lines)
@@ -752,7 +765,7 @@ def _batch_axes(tensors, leaf_axis, n):
                 result[id(t)] = (axis, rows) if rows and t.shape[axis] % n == 0 else None
             elif inputs_done:
                 inputs = [(parent, result[id(parent)]) for parent in t.grad_fn.inputs]
-                if t.grad_fn.name == "MatMul":  # the other operand may correct a data leaf
+                if _op_name(t.grad_fn) == "MatMul":  # the other operand may correct a data leaf
                     inputs = _matmul_operands(inputs, leaf_axis)
                     result.update((id(p), batch) for p, batch in inputs if p.grad_fn is None)
                 batch = _batch_after(t.grad_fn, t, inputs, n)
@@ -766,37 +779,38 @@ def _batch_axes(tensors, leaf_axis, n):
 
 def _batch_after(fn, output, inputs, n):
     """The (axis, rows) of the batch in the output of `fn`, from those of its inputs."""
+    name = _op_name(fn)
     batched = [(parent.ndim, batch) for parent, batch in inputs if batch is not None]
     if not batched:
         return None
-    if fn.name in ELEMENTWISE:  # broadcasting adds axes on the left: an operand with all the
+    if name in ELEMENTWISE:  # broadcasting adds axes on the left: an operand with all the
         # output's axes (not one broadcast against it) tells where the batch is
         ndim, (axis, rows) = max(batched, key=lambda item: item[0])
         return axis + output.ndim - ndim, rows
     ndim, (axis, rows) = batched[0]
-    if fn.name in KEEPS_AXES:
+    if name in KEEPS_AXES:
         return axis, rows
-    if fn.name in ("BroadcastTo", "SumTo"):  # (a Mean's backward, an unbroadcast): they add or
+    if name in ("BroadcastTo", "SumTo"):  # (a Mean's backward, an unbroadcast): they add or
         # sum away axes on the left, and spread or sum size-1 axes (checked by the caller)
         axis += output.ndim - ndim
         return (axis, rows) if axis >= 0 else None
-    if fn.name in ("LogSoftmax", "LogSoftmaxBackward"):  # along one axis: the others are kept
+    if name in ("LogSoftmax", "LogSoftmaxBackward"):  # along one axis: the others are kept
         return None if axis == fn.settings["axis"] else (axis, rows)
-    if fn.name == "Transpose":
+    if name == "Transpose":
         return [int(a) for a in fn.settings["axes"]].index(axis), rows
-    if fn.name == "Reshape":
+    if name == "Reshape":
         if axis == 0 and output.ndim and output.shape[0] % n == 0:
             return 0, output.shape[0] // n
         return None
-    if fn.name == "MatMul":
+    if name == "MatMul":
         return _batch_after_matmul(inputs, output.ndim)
-    if fn.name in ("Sum", "Mean", "Max"):  # a reduction over other axes keeps it
+    if name in ("Sum", "Mean", "Max"):  # a reduction over other axes keeps it
         axes = fn.settings.get("axes")
         axes = range(ndim) if axes is None else [int(a) % ndim for a in axes]
         if axis in axes:
             return None
         return (axis if fn.settings.get("keepdims") else axis - sum(a < axis for a in axes)), rows
-    if fn.name == "GetItem" and axis == 0:  # x[:, …] keeps every example
+    if name == "GetItem" and axis == 0:  # x[:, …] keeps every example
         index = fn.settings["index"]
         first = index[0] if isinstance(index, tuple) and index else index
         return (0, rows) if first == slice(None) else None
@@ -854,6 +868,13 @@ def _batch_after_matmul(inputs, out_ndim):
             return (axis if axis < b.ndim - 2 else out_ndim - 1), rows
         return axis + out_ndim - b.ndim, rows
     return None
+
+
+def _op_name(fn):
+    """The name of one of minigrad's own ops (`Patches`, `Reshape`, …), whose settings the labels
+    and the batch axis read; "" for an op defined elsewhere. A student's own `class
+    Patches(Function)` has settings of its own: read as minigrad's, they raised KeyError 'k'."""
+    return fn.name if type(fn).__module__.startswith("minigrad.ops.") else ""
 
 
 def _call_chain(fn):
@@ -980,7 +1001,7 @@ def _values_text(array):
 
 def _op_label(fn, output, shape):
     """The op's name and its settings, for example `Patches k=1`, `Reshape → (n, 64)`."""
-    settings, name = fn.settings, fn.name
+    settings, name = fn.settings, _op_name(fn)
     if name in ("Patches", "Fold"):
         text = f"{name} k={settings['k']}"
         if settings.get("stride", 1) != 1:
@@ -1004,7 +1025,7 @@ def _op_label(fn, output, shape):
     if name == "AsType":  # the engine's copy of a gradient given out already keeps its dtype
         source, target = np.dtype(fn.inputs[0].dtype), np.dtype(settings["dtype"])
         return "AsType (copy)" if source == target else f"AsType {source} → {target}"
-    words = [name] + [f"{key}={_short(value)}" for key, value in settings.items()]
+    words = [fn.name] + [f"{key}={_short(value)}" for key, value in settings.items()]
     return " ".join(words)
 
 
@@ -1062,8 +1083,10 @@ def _plain_text(value, nested=False):
 
 def _dot_text(text):
     r"""`text` for a DOT label, where a backslash starts an escape (\n a new line, \l a
-    left-aligned one, \N the node's id): doubled, a name such as r"\lambda" keeps it."""
-    return text.replace("\\", "\\\\")
+    left-aligned one, \N the node's id): doubled, a name such as r"\lambda" keeps it. And & is
+    written &amp;, since Graphviz reads &amp;, &lt;, &#60; as the characters they name. Any
+    value is written as str() writes it (a tensor's name may be a number: name=i in a loop)."""
+    return str(text).replace("\\", "\\\\").replace("&", "&amp;")
 
 
 def _emit_legend(graph, drawn):

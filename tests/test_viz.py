@@ -5,6 +5,7 @@ import importlib.util
 import itertools
 import re
 import runpy
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -668,6 +669,7 @@ def test_a_deep_chain_is_walked_without_recursion():
         ({"backward": "yes"}, ValueError, "backward must be"),
         ({"depth": 0}, ValueError, "depth must be an int"),
         ({"depth": 1.5}, ValueError, "depth must be an int"),
+        ({"depth": True}, ValueError, "depth must be an int"),  # True is no count of 1
     ],
 )
 def test_bad_options_are_refused(kwargs, error, match):
@@ -1264,3 +1266,80 @@ def test_settings_are_labelled_as_python_writes_them_at_every_size_and_depth():
     graph = viz.draw_graph(_Scaled.apply(x, **settings), legend=False)
     label = nodes(graph)[node_with(graph, "_Scaled")]
     assert label == "_Scaled scale=0.5 pair=(3,) table=[1.0, 2.0, 3.0, 4.0] weights=('same', None)"
+
+
+def test_the_norm_of_a_float16_gradient_does_not_overflow():
+    # Its sum of squares, 400 · 20² = 160 000, is past float16's largest number (65 504): the
+    # norm 400 was drawn as ‖grad‖ = inf, with numpy's overflow warning.
+    h = mg.Tensor(np.ones(400, np.float16), requires_grad=True, name="h")
+    (h * 20.0).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        graph = viz.draw_graph((h * 20.0).sum(), legend=False)
+    assert "‖grad‖ = 400" in nodes(graph)[node_with(graph, "h ~ (400)")]
+
+
+def _own_op(name):
+    """A student's op y = x · size that happens to share its name with one of minigrad's."""
+
+    def forward(self, x, size):
+        return x * size
+
+    def backward(self, grad_out):
+        return (grad_out * self.settings["size"],)
+
+    return type(name, (mg.Function,), {"forward": forward, "backward": backward})
+
+
+@pytest.mark.parametrize(
+    "name", ["Patches", "Pad", "Transpose", "GetItem", "AsType", "NLLLoss", "MatMul", "Sum"]
+)
+def test_a_students_op_named_like_one_of_minigrads_is_labelled_with_its_own_settings(name):
+    # The labels and the batch axis of minigrad's ops read their settings (Patches's k): the
+    # student's op has others, and draw_graph failed with KeyError: 'k' (or could not unpack
+    # a MatMul of one input).
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    w = mg.Tensor(np.ones(3, np.float32), requires_grad=True, name="w")
+    root = _own_op(name).apply(x * w, size=2.0)
+    graph = viz.draw_graph(root, legend=False, batch_size=2)
+    assert f"{name} size=2.0" in nodes(graph).values()
+    assert "~ (n, 3)" in nodes(graph).values()  # x · w, before the op (which drops the batch)
+
+
+def test_render_says_it_takes_the_drawing_first_when_given_a_tensor_or_a_path(tmp_path):
+    loss = (mg.Tensor([1.0], requires_grad=True) * 2.0).sum()
+    with pytest.raises(TypeError, match=r"got a Tensor.*render\(draw_graph\(loss\), path\)"):
+        viz.render(loss, tmp_path / "g.svg")
+    with pytest.raises(TypeError, match=r"drawing first.*render\(graph, path\)"):
+        viz.render(tmp_path / "g.svg", viz.draw_graph(loss))
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_name_or_title_that_is_not_a_string_is_drawn_as_str_writes_it():
+    # Tensor(..., name=3), as a loop gives it, failed with 'int' has no attribute 'replace'.
+    a = mg.Tensor([1.0, 2.0], requires_grad=True, name=3)
+    loss = (a * a).sum()
+    loss.backward(create_graph=True)
+    graph = viz.draw_graph(loss, backward="both", title=2024, legend=False)
+    labels = "\n".join(nodes(graph).values())
+    assert "3 ~ (2)" in labels and "∂L/∂3 ~ (2)" in labels
+    assert "label=2024 labelloc=t" in graph.source
+
+
+@needs_dot
+def test_ampersands_in_names_and_titles_are_drawn_as_written(tmp_path):
+    # Graphviz reads &amp; &lt; &#60; in a label as the characters they name: a name written
+    # "R&amp;D" was drawn "R&D".
+    x = mg.Tensor([1.0], requires_grad=True, name="R&amp;D")
+    graph = viz.draw_graph(x * 2.0, title="Q&A &lt;1&gt;", legend=False)
+    svg = viz.render(graph, tmp_path / "names.svg").read_text(encoding="utf-8")
+    for text in ("R&amp;amp;D ~ (1)", "Q&amp;A &amp;lt;1&amp;gt;"):  # (the SVG writes & as &amp;)
+        assert f">{text}<" in svg
+
+
+def test_a_depth_that_is_a_numpy_int_is_accepted_as_batch_size_and_max_nodes_are():
+    # depth=np.int64(1) was refused with "depth must be an int ≥ 1; got np.int64(1)".
+    x = mg.Tensor(np.ones((2, 3), np.float32), name="x")
+    model = nn.Sequential(("fc", nn.Dense(3, 2, seed=0)), ("act", nn.ReLU()))
+    graph = viz.draw_graph(model(x), model, depth=np.int64(1), max_nodes=np.int64(50))
+    assert node_with(graph, "Dense fc · 3→2 · 8 params").startswith("layer")
