@@ -321,7 +321,7 @@ def render(digraph, path, format="svg"):
         )
     if format not in FORMATS:
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)}; got {format!r}.")
-    path = Path(path)
+    path = Path(path).expanduser()  # "~/graph.svg" as a shell reads it (no folder named ~)
     if not path.suffix:
         path = path.with_suffix("." + format)
     elif path.suffix.lower() != "." + format:
@@ -1315,7 +1315,9 @@ def _output_path(output):
     if output is None:
         return None
     slashes = tuple(sep for sep in ("/", os.sep, os.altsep) if sep)
-    path = Path(output)
+    # ~ expanded here, as render does, so that the check for an existing file looks at the
+    # file render would write (-o "~/g.svg", quoted, reaches us with its ~).
+    path = Path(output).expanduser()
     if output.endswith(slashes) and path.exists() and not path.is_dir():
         raise ValueError(
             f"minigrad graph: -o {output} names a folder, but {path} is a file. Drop the "

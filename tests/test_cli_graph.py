@@ -275,6 +275,20 @@ def test_an_existing_output_is_not_replaced_without_force(tmp_path, capsys):
     assert mine.read_text(encoding="utf-8").startswith("digraph")
 
 
+def test_an_output_under_the_home_folder_is_checked_where_it_is_written(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # (a folder named ~ would be made here without the expansion)
+    mine = tmp_path / "g.dot"
+    mine.write_text("a file of the user's")
+    assert main(["graph", "--model", "mlp", "-o", "~/g.dot"]) == 2  # quoted: ~ reaches us
+    assert "exists already" in capsys.readouterr().err
+    assert mine.read_text() == "a file of the user's"
+    assert main(["graph", "--model", "mlp", "-o", "~/new.dot"]) == 0
+    assert (tmp_path / "new.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
 def test_an_output_inside_a_file_says_which_part_is_not_a_folder(tmp_path, capsys):
     (tmp_path / "notes").write_text("mine")
     for output in ("notes/g.dot", "notes/deeper/g.dot"):

@@ -1343,3 +1343,12 @@ def test_a_depth_that_is_a_numpy_int_is_accepted_as_batch_size_and_max_nodes_are
     model = nn.Sequential(("fc", nn.Dense(3, 2, seed=0)), ("act", nn.ReLU()))
     graph = viz.draw_graph(model(x), model, depth=np.int64(1), max_nodes=np.int64(50))
     assert node_with(graph, "Dense fc · 3→2 · 8 params").startswith("layer")
+
+
+def test_render_expands_the_home_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    path = viz.render(viz.draw_graph((x * x).sum()), "~/graphs/g.dot", format="dot")
+    assert path == tmp_path / "graphs" / "g.dot" and path.read_text().startswith("digraph")
+    assert not (tmp_path / "~").exists()  # no folder named ~ in the working folder
