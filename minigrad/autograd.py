@@ -93,9 +93,10 @@ class Function:
                 raise _call_error(node, inputs, settings, error) from error
             raise
         if data.__class__ is not np.ndarray:
-            if data is None:
-                raise TypeError(f"{cls.__name__}.forward returned None: is `return` missing?")
-            data = np.asarray(data)  # numpy returns scalars, not 0-d arrays, from some calls
+            if isinstance(data, np.generic):  # a numpy scalar, as a full reduction returns
+                data = np.asarray(data)
+            else:
+                data = _non_array_result(cls, inputs, data)
         if data.dtype.kind != "f":
             raise TypeError(
                 f"{cls.__name__}.forward returned an array of dtype {data.dtype}; forward must "
@@ -226,6 +227,35 @@ def _dead_reference():
     return weakref.ref(_Gone())  # the _Gone is freed as soon as the reference is made
 
 
+def _non_array_result(cls, inputs, data):
+    """forward's result as an array when it is not one (a Python float takes the inputs' dtype,
+    as a Python number in an expression does), or the error that says what forward returned."""
+    name = cls.__name__
+    if data is None:
+        raise TypeError(f"{name}.forward returned None: is `return` missing?")
+    if isinstance(data, tuple):  # numpy would stack the arrays into one, or fail
+        raise TypeError(
+            f"{name}.forward returned a tuple of {len(data)}; forward returns one array (an "
+            "op has one result). Save what backward needs on self (self.mask = …) instead of "
+            "returning it; for two results, write two ops or return np.stack([a, b]) and index it."
+        )
+    if isinstance(data, float):  # a Python float (numpy's float64 scalar is an np.generic)
+        arrays = [t.data for t in inputs if isinstance(t, Tensor)]
+        return np.asarray(data, dtype=np.result_type(*arrays) if arrays else None)
+    if isinstance(data, int):  # (bool too)
+        raise TypeError(
+            f"{name}.forward returned the Python {type(data).__name__} {data!r}; forward must "
+            "return floats: np.asarray(value, dtype=x.dtype)."
+        )
+    try:
+        return np.asarray(data)  # an ndarray subclass, a list, a Tensor
+    except ValueError as error:  # a list of arrays of different shapes
+        raise TypeError(
+            f"{name}.forward returned a {type(data).__name__} that is not an array ({error}). "
+            "forward returns one numpy array of its input's dtype."
+        ) from error
+
+
 def _check_inputs(node, inputs):
     """Raise a clear error if an op was applied to something that is not a Tensor."""
     name = node.name
@@ -240,7 +270,7 @@ def _check_inputs(node, inputs):
                     f"A setting goes in as a keyword: {name}.apply(x, {setting}={value!r}). {wrap}"
                 )
             else:
-                hints = f"{wrap} A setting goes in as a keyword: {name}.apply(x, k=1)."
+                hints = f"{wrap} A setting goes in as a keyword: {name}.apply(x, {setting}=…)."
             raise TypeError(
                 f"{name}.apply takes Tensors as inputs; input {position} is of type "
                 f"{type(value).__name__}. {hints}"

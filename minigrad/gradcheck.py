@@ -3,7 +3,7 @@ along a random upstream gradient (first order: `gradcheck`; second order: `gradg
 
 import numpy as np
 
-from minigrad.autograd import grad
+from minigrad.autograd import _grad_mode, grad
 from minigrad.ops import concat, vect
 from minigrad.tensor import Tensor
 
@@ -30,7 +30,8 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
     (a Module, a dict or a list: a layer's weights), cast to float64 for the check and put
     back afterwards. The scalar checked is L = Σ fn(x) · R with a fixed random R, so a wrong
     transpose or a wrong sum cannot hide behind an all-ones upstream gradient. On failure
-    `GradcheckError` names the input, the worst element, both values and the errors.
+    `GradcheckError` names the input, the worst element, both values and the errors (or the
+    op whose backward writes into grad_out or its inputs).
 
     >>> import minigrad as mg
     >>> mg.gradcheck(lambda a, b: a @ b, mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((3, 4))))
@@ -64,7 +65,8 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
         _check_unchanged(named, before)
         tensors = [t for _, t in named]
         if value.requires_grad:
-            analytic = grad(value, tensors)
+            analytic = grad(value, tensors, retain_graph=True)
+            _check_backwards_write_nothing(value)
         else:
             analytic = [None] * len(tensors)
         for (name, t), g in zip(named, analytic):
@@ -126,17 +128,90 @@ def gradgradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed
                 " In a second-order check the usual cause is a backward that computes with an "
                 "array saved in forward (self.x = x) or with .data: read x from self.inputs, or "
                 "y from self.output (saves_output = True)."
-            )
+            ) + _backward_off_the_graph(fn, inputs)
         raise GradcheckError(message) from None
+
+
+def _nodes(root):
+    """(tensor, node) for each node of the graph of `root` once, from the root back (a loop)."""
+    stack, seen = [root], set()
+    while stack:
+        tensor = stack.pop()
+        node = tensor.grad_fn
+        if node is None or node.released or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield tensor, node
+        stack.extend(node.inputs)
+
+
+def _check_backwards_write_nothing(root):
+    """Run each op's backward once more (the engine's run went through the graph already) on a
+    random grad_out, and refuse, by name, one that writes into grad_out or into its inputs. The
+    engine may hand one gradient to several ops (Add gives its grad_out to both inputs), and
+    grad_out may be the caller's array or a retained .grad: such a write silently changes other
+    gradients."""
+    rng = np.random.default_rng(0)
+    with _grad_mode(False):
+        for tensor, node in _nodes(root):
+            grad_out = Tensor(rng.standard_normal(tensor.shape).astype(tensor.dtype))
+            watched = [("grad_out", grad_out)]
+            watched += [(f"self.inputs[{i}]", t) for i, t in enumerate(node.inputs)]
+            before = [t.data.copy() for _, t in watched]
+            node.backward(grad_out)
+            for (what, t), values in zip(watched, before):
+                where = _first_change(t.data, values)
+                if where is None:
+                    continue
+                if what == "grad_out":
+                    why = (
+                        "the engine may hand one gradient to several ops (Add gives its "
+                        "grad_out to both inputs), which would then get wrong values"
+                    )
+                else:
+                    why = "the inputs are the tensors' values, which the model and other ops use"
+                raise GradcheckError(
+                    f"gradcheck: {node.name}.backward changed {what} in place: at index {where}, "
+                    f"{values[where]:.6g} became {t.data[where]:.6g}. backward must not write "
+                    f"into grad_out or its inputs: {why}. Compute a new Tensor instead "
+                    "(grad_out * 3, not grad_out.data *= 3)."
+                )
+
+
+def _backward_off_the_graph(fn, inputs):
+    """A sentence naming the first op of fn's graph whose backward, given a grad_out that is
+    part of a graph, returns a gradient that is not (numpy, .data or mg.Tensor(...) in
+    backward); "" if there is none."""
+    xs = [_float64_copy(x) if isinstance(x, Tensor) else x for x in inputs]
+    rng = np.random.default_rng(0)
+    with _grad_mode(True):
+        for tensor, node in _nodes(fn(*xs)):
+            values = rng.standard_normal(tensor.shape).astype(tensor.dtype)
+            grads = node.backward(Tensor(values, requires_grad=True))
+            for position, g in enumerate(grads):
+                if node.needs_input_grad[position] and g is not None and not g.requires_grad:
+                    return (
+                        f" Here {node.name}.backward returns a gradient for its input {position} "
+                        "that is not computed from grad_out with Tensor ops, so "
+                        "backward(create_graph=True) has nothing to differentiate."
+                    )
+    return ""
+
+
+def _first_change(now, values):
+    """The first index where `now` differs from `values` (NaN = NaN), or None."""
+    if np.array_equal(now, values, equal_nan=True):
+        return None
+    changed = ~((now == values) | (np.isnan(now) & np.isnan(values)))
+    return tuple(int(i) for i in np.argwhere(changed)[0])
 
 
 def _check_unchanged(named, before):
     """Refuse an fn that wrote into the values of a tensor it was given: the next call would
     start from other values, so no numerical gradient could be right."""
     for (name, t), values in zip(named, before):
-        if not np.array_equal(t.data, values, equal_nan=True):
-            changed = ~((t.data == values) | (np.isnan(t.data) & np.isnan(values)))
-            where = tuple(int(i) for i in np.argwhere(changed)[0])
+        where = _first_change(t.data, values)
+        if where is not None:
             raise GradcheckError(
                 f"gradcheck: fn changed the values of {name} (shape {t.shape}) in place: at "
                 f"index {where}, {values[where]:.6g} became {t.data[where]:.6g}. An op's forward "

@@ -332,7 +332,9 @@ class Tensor:
             raise RuntimeError(
                 f"{caller}: this tensor does not require grad, so there is no graph to go back "
                 "through. Create the leaves you want gradients for with requires_grad=True "
-                "(and make sure the computation did not run inside mg.no_grad())."
+                "(and make sure the computation did not run inside mg.no_grad()). A gradient "
+                "from create_graph=True has no graph when an op's backward computed it with "
+                "numpy (.data, mg.Tensor(array)) rather than Tensor ops."
             )
         if grad is None:
             if self.data.size != 1:

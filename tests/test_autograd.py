@@ -835,6 +835,74 @@ def test_a_forward_returning_a_number_gives_a_0d_tensor(op):
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])
 
 
+def test_a_forward_returning_a_python_float_keeps_the_inputs_dtype():
+    """float(...) gave a float64 result for float32 inputs: the network silently became
+    float64. A Python float takes the inputs' dtype, as a Python number in an expression does."""
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)  # float32
+    y = SumAsFloat.apply(x)
+    assert y.dtype == np.float32 and y.item() == 3.0
+
+
+class ReturnsTwo(Double):
+    """forward returns (y, something backward needs), a PyTorch habit."""
+
+    def forward(self, x):
+        return x * 2, x > 0
+
+
+class ReturnsResultAndCache(Double):
+    def forward(self, x):
+        return x * 2, x.sum()
+
+
+class ReturnsLen(Double):
+    def forward(self, x):
+        return len(x)
+
+
+def test_a_forward_returning_a_tuple_or_an_int_says_what_to_return():
+    """A tuple of equal shapes was stacked into one (2, …) result without a word; of other
+    shapes, numpy's 'inhomogeneous shape' error came up from apply, naming no op."""
+    refused = r"forward returned a tuple of 2; forward returns one array .*Save what backward"
+    for op in (ReturnsTwo, ReturnsResultAndCache):
+        with pytest.raises(TypeError, match=rf"^{op.__name__}.{refused} needs on self"):
+            op.apply(leaf([1.0, -1.0]))
+    with pytest.raises(TypeError, match=r"ReturnsLen.forward returned the Python int 2; forward "
+                       r"must return floats: np.asarray\(value, dtype=x.dtype\)"):  # fmt: skip
+        ReturnsLen.apply(leaf([1.0, -1.0]))
+
+
+class ScaleBy(mg.Function):
+    def forward(self, x, factor):
+        return x * factor
+
+    def backward(self, grad_out):
+        return (grad_out * self.settings["factor"],)
+
+
+def test_an_array_given_for_a_setting_is_pointed_to_the_settings_name():
+    with pytest.raises(TypeError, match=r"input 1 is of type ndarray\. To differentiate with "
+                       r"respect to it, wrap it.* ScaleBy.apply\(x, factor=…\)"):  # fmt: skip
+        ScaleBy.apply(leaf([1.0]), np.array(2.0))
+
+
+class SquareInNumpy(mg.Function):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (mg.Tensor(2 * x.data * grad_out.data),)
+
+
+def test_differentiating_a_gradient_a_numpy_backward_made_says_why_it_has_no_graph():
+    x = leaf([0.5, -1.5])
+    (grad_x,) = mg.grad(SquareInNumpy.apply(x).sum(), [x], create_graph=True)
+    with pytest.raises(RuntimeError, match=r"does not require grad.*create_graph=True has no "
+                       r"graph when an op's backward computed it with numpy"):  # fmt: skip
+        mg.grad(grad_x.sum(), [x])
+
+
 def test_a_forgotten_return_is_named_as_such():
     with pytest.raises(TypeError, match=r"ForgetsReturn.forward returned None: is `return`"):
         ForgetsReturn.apply(leaf([1.0]))

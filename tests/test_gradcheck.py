@@ -412,3 +412,66 @@ def test_an_in_place_change_is_located_past_an_unchanged_nan():
 def test_gradgradcheck_of_a_function_that_ignores_its_input_passes():
     """No gradient reaches x (the result is a constant): first and second order are both 0."""
     assert mg.gradgradcheck(lambda x: mg.Tensor([1.0, 2.0], dtype=np.float64), leaf([0.5]))
+
+
+class TripleIntoGradOut(mg.Function):
+    """y = 3x, with backward scaling grad_out in place: right alone, wrong when grad_out is
+    shared (Add gives its grad_out to both inputs, so the second op gets 3g and returns 9g)."""
+
+    def forward(self, x):
+        return x * 3
+
+    def backward(self, grad_out):
+        grad_out.data *= 3
+        return (grad_out,)
+
+
+class SquareIntoInput(mg.Function):
+    """y = x², with backward doubling x's own values in place (then g · x is g · 2x)."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        x.data *= 2
+        return (grad_out * x,)
+
+
+def test_a_backward_that_writes_into_grad_out_is_named():
+    """gradcheck called fn "not deterministic" (the op had scaled gradcheck's own weights R),
+    and in training an L = Σ 1.0 · (op(x) + op(x)) got x.grad = 18 instead of 6, with no error."""
+    with pytest.raises(mg.GradcheckError, match=r"^gradcheck: TripleIntoGradOut.backward "
+                       r"changed grad_out in place: at index \(0,\).*Add gives its grad_out to "
+                       r"both inputs.*not grad_out.data \*= 3"):  # fmt: skip
+        mg.gradcheck(TripleIntoGradOut.apply, leaf([1.0, 2.0]))
+
+
+def test_a_backward_that_writes_into_its_input_is_named_not_called_random():
+    """It was reported as "fn is not deterministic … Build layers and random numbers once"."""
+    with pytest.raises(mg.GradcheckError, match=r"^gradcheck: SquareIntoInput.backward changed "
+                       r"self.inputs\[0\] in place") as info:  # fmt: skip
+        mg.gradcheck(SquareIntoInput.apply, leaf([0.5, 1.5]))
+    assert "deterministic" not in str(info.value)
+
+
+class SquareInNumpy(mg.Function):
+    """y = x², with a backward computed in numpy: right in first order, but cut off the graph."""
+
+    def forward(self, x):
+        return x * x
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        return (mg.Tensor(2 * x.data * grad_out.data),)
+
+
+def test_gradgradcheck_names_a_backward_computed_with_numpy():
+    x = leaf([0.5, -1.5])
+    assert mg.gradcheck(SquareInNumpy.apply, x)
+    named = r"Here SquareInNumpy.backward returns a gradient for its input 0 that is not computed"
+    with pytest.raises(mg.GradcheckError, match=rf"{named} from grad_out with Tensor ops"):
+        mg.gradgradcheck(lambda x: SquareInNumpy.apply(x).tanh(), x)
+    with pytest.raises(mg.GradcheckError) as info:  # a saved array keeps grad_out in the graph
+        mg.gradgradcheck(SquareDetached.apply, x)
+    assert "Here" not in str(info.value)
