@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 import pytest
-from helpers import leaf
+from helpers import SquareInNumpy, leaf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -884,15 +884,6 @@ def test_an_array_given_for_a_setting_is_pointed_to_the_settings_name():
     with pytest.raises(TypeError, match=r"input 1 is of type ndarray\. To differentiate with "
                        r"respect to it, wrap it.* ScaleBy.apply\(x, factor=…\)"):  # fmt: skip
         ScaleBy.apply(leaf([1.0]), np.array(2.0))
-
-
-class SquareInNumpy(mg.Function):
-    def forward(self, x):
-        return x * x
-
-    def backward(self, grad_out):
-        (x,) = self.inputs
-        return (mg.Tensor(2 * x.data * grad_out.data),)
 
 
 def test_differentiating_a_gradient_a_numpy_backward_made_says_why_it_has_no_graph():

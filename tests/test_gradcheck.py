@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import leaf
+from helpers import SquareInNumpy, leaf
 
 import minigrad as mg
 
@@ -453,17 +453,6 @@ def test_a_backward_that_writes_into_its_input_is_named_not_called_random():
                        r"self.inputs\[0\] in place") as info:  # fmt: skip
         mg.gradcheck(SquareIntoInput.apply, leaf([0.5, 1.5]))
     assert "deterministic" not in str(info.value)
-
-
-class SquareInNumpy(mg.Function):
-    """y = x², with a backward computed in numpy: right in first order, but cut off the graph."""
-
-    def forward(self, x):
-        return x * x
-
-    def backward(self, grad_out):
-        (x,) = self.inputs
-        return (mg.Tensor(2 * x.data * grad_out.data),)
 
 
 def test_gradgradcheck_names_a_backward_computed_with_numpy():
