@@ -16,7 +16,8 @@ from minigrad.ops.shape import is_int
 from minigrad.tensor import Tensor
 
 _SUBSCRIPTS = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉,")
-_MAX_JACOBIAN = 20_000_000  # entries of the batch of copies layer_matrix builds
+_MAX_JACOBIAN = 20_000_000  # entries of the matrix layer_matrix returns
+_CHUNK_ENTRIES = 4_000_000  # inputs and outputs of one batch of copies (see _jacobian)
 
 
 # ---- the matrix of a layer --------------------------------------------------------------------
@@ -106,18 +107,26 @@ def _jacobian(f, input_shape, at, wrt, caller):
             f"{caller}: the matrix would have {x0.size} × {m} entries, too many to show; "
             "use a smaller input_shape (the notes use 4 pixels)."
         )
-    # One backward for every row at once: m copies of x, copy q weighted by a one-hot at output q
-    # (the copies of a batch do not interact, so copy q receives row q of the Jacobian).
-    x = Tensor(np.repeat(x0, m, axis=0), requires_grad=True)
-    y = _batch_output(f(x), m, x.shape, caller)
-    if not y.requires_grad:  # f ignores its input: a zero matrix
-        return np.zeros((x0.size, m)), x0, y0, False
-    target = x if wrt == "input" else _padded_tensor(y, x, caller)
-    one_hots = np.eye(m, dtype=y.dtype).reshape(y.shape)
-    (grad_z,) = grad(y, [target], grad_output=one_hots)
-    if grad_z is None:
-        return np.zeros((target.data[0].size, m)), x0, y0, False
-    return grad_z.data.reshape(m, -1).T.astype(np.float64), x0, y0, True
+    # One backward for many rows at once: copies of x, copy q weighted by a one-hot at output q
+    # (the copies of a batch do not interact, so copy q receives row q of the Jacobian). The
+    # outputs go a chunk at a time: a batch of all m copies holds m × m outputs (8 GB for a
+    # Conv2D(1, 64, 3) on 16×16), far more than the matrix itself.
+    chunk = max(1, _CHUNK_ENTRIES // (m + x0.size))
+    columns = []
+    for start in range(0, m, chunk):
+        copies = min(chunk, m - start)
+        x = Tensor(np.repeat(x0, copies, axis=0), requires_grad=True)
+        y = _batch_output(f(x), copies, x.shape, caller)
+        if not y.requires_grad:  # f ignores its input: a zero matrix
+            return np.zeros((x0.size, m)), x0, y0, False
+        target = x if wrt == "input" else _padded_tensor(y, x, caller)
+        one_hots = np.zeros((copies, m), dtype=y.dtype)
+        one_hots[np.arange(copies), np.arange(start, start + copies)] = 1
+        (grad_z,) = grad(y, [target], grad_output=one_hots.reshape(y.shape))
+        if grad_z is None:
+            return np.zeros((target.data[0].size, m)), x0, y0, False
+        columns.append(grad_z.data.reshape(copies, -1).T)  # M[:, start : start + copies]
+    return np.concatenate(columns, axis=1).astype(np.float64), x0, y0, True
 
 
 def layer_matrix(f, input_shape, at=None, wrt="input", with_offset=False):
@@ -261,7 +270,9 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
     Each weight element is set to 1 in turn (all others 0) and the layer's matrix is read by
     autodiff (`layer_matrix`), so the zeros and the sharing come from the computation. `rows`
     selects rows of M (for example the image's row inside the padded input); `row_labels` and
-    the column labels (h₁, h₂, …) are for printing. Biases do not enter M and are ignored.
+    the column labels (h₁, h₂, …) are for printing: by default x₁, x₂, … are the entries of
+    vect(X), and with wrt="padded" a padded zero's row is "0", as in the notes' [0 x₁ … x₄ 0].
+    Biases do not enter M and are ignored.
 
     >>> import minigrad as mg
     >>> print(weight_pattern(mg.nn.Dense(2, 2, bias=False), (2,)))
@@ -277,7 +288,9 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
             "(the notes use 4 pixels and 1 channel)."
         )
     saved = [(p, p.data) for _, p in weights]
-    matrices = {}
+    # Only the entries each weight reaches, not its whole matrix: thousands of weights, each
+    # with a matrix of hw·c × hw·c' numbers, would fill gigabytes with zeros.
+    reached = {}  # (name, index) → [(row, column, coefficient)]
     try:
         for _, p in weights:
             p.data = np.zeros(p.shape)
@@ -285,36 +298,49 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
             for index in np.ndindex(p.shape):
                 p.data[index] = 1.0
                 matrix = _jacobian(layer, input_shape, None, wrt, "weight_pattern")[0]
-                matrices[(name, index)] = matrix if rows is None else matrix[rows]
+                matrix = matrix if rows is None else matrix[rows]
+                n_rows, n_cols = matrix.shape
+                reached[(name, index)] = [
+                    (r, q, float(matrix[r, q])) for r, q in np.argwhere(matrix)
+                ]
                 p.data[index] = 0.0
     finally:
         for p, data in saved:
             p.data = data
-    if not matrices:
+    if not reached:
         raise ValueError(
             "weight_pattern: the layer has no weights (only biases, or no parameters at all); "
             "pass a layer with weights, such as nn.Conv2D(1, 1, 3, bias=False)."
         )
-    if not any(matrix.any() for matrix in matrices.values()):
+    if not any(reached.values()):
         raise ValueError(
             "weight_pattern: every weight gives a zero matrix. Either an activation has "
             "derivative 0 at X = 0 (ReLU), or the layers are stacked so that their matrix is a "
             "product of weights (each weight alone, the others 0, gives 0). Pass one linear layer "
             "without its activation (for example models.conv_image().conv)."
         )
-    n_rows, n_cols = next(iter(matrices.values())).shape
     entries = [[[] for _ in range(n_cols)] for _ in range(n_rows)]
-    unused = 0
-    for key, matrix in matrices.items():
-        hits = np.argwhere(matrix != 0)
-        unused += len(hits) == 0
-        for p, q in hits:
-            entries[p][q].append((float(matrix[p, q]), key))
+    for key, hits in reached.items():
+        for r, q, coefficient in hits:
+            entries[r][q].append((coefficient, key))
+    unused = sum(not hits for hits in reached.values())
     entries = [[tuple(cell) for cell in row] for row in entries]
+    if row_labels is None and wrt == "padded":
+        labels = _padded_row_labels(layer, input_shape)
+        row_labels = labels if rows is None else [labels[p] for p in np.arange(len(labels))[rows]]
     if row_labels is None:
         row_labels = ["x" + str(p + 1).translate(_SUBSCRIPTS) for p in range(n_rows)]
     col_labels = ["h" + str(q + 1).translate(_SUBSCRIPTS) for q in range(n_cols)]
     return WeightPattern(entries, row_labels, col_labels, unused)
+
+
+def _padded_row_labels(layer, input_shape):
+    """The rows of vect(pad(X, k)) as the notes write them, [0 x₁ x₂ x₃ x₄ 0]: "0" for a padded
+    zero, x_p for entry p of vect(X) (from 1)."""
+    x = Tensor(np.zeros((1, *_check_shape("weight_pattern", input_shape))), requires_grad=True)
+    pad_width = _padded_tensor(layer(x), x, "weight_pattern").grad_fn.settings["pad_width"]
+    numbers = np.pad(np.arange(1, x.data.size + 1).reshape(x.shape), pad_width).reshape(-1)
+    return ["0" if n == 0 else "x" + str(n).translate(_SUBSCRIPTS) for n in numbers]
 
 
 def notes_matrices(seed=0):
@@ -336,14 +362,13 @@ def notes_matrices(seed=0):
     """
     from minigrad import nn
 
-    padded_row = ["0", "x₁", "x₂", "x₃", "x₄", "0"]
     middle = slice(6, 12)  # vect(pad(X, 1)) of a (1, 4, 1) image is 3 rows of 6: the middle one
     local = nn.Local((1, 4, 1), 1, kernel_size=3, padding="same", bias=False, seed=seed)
     conv = nn.Conv2D(1, 1, kernel_size=3, padding="same", bias=False, seed=seed)
     return {
         "dense": weight_pattern(nn.Dense(4, 4, bias=False, seed=seed), (4,)),
-        "local": weight_pattern(local, (1, 4, 1), "padded", middle, padded_row),
-        "conv": weight_pattern(conv, (1, 4, 1), "padded", middle, padded_row),
+        "local": weight_pattern(local, (1, 4, 1), "padded", middle),
+        "conv": weight_pattern(conv, (1, 4, 1), "padded", middle),
     }
 
 
@@ -523,10 +548,11 @@ def explain_patch(input_shape, i, j, k):
     if not is_int(k) or k < 0:
         raise ValueError(f"explain_patch: k (the patch radius) must be an int ≥ 0; got {k!r}.")
     pixel_numbers = Tensor(np.arange(1, h * w * c + 1, dtype=np.float64).reshape(h, w, c))
-    patch = vect(
-        patches(pad(pixel_numbers, int(k)), int(k))[i, j]
-    ).data  # pixel number, 0 = padding
     s = 2 * k + 1
+    # Only the s × s window around (i, j) goes to patches: all h·w patches of the notes'
+    # 1024 × 1024 RGB image with k = 3 would take 1.2 GB to show one of them.
+    window = pad(pixel_numbers, int(k))[i : i + s, j : j + s]  # rows i − k … i + k of X
+    patch = vect(patches(window, int(k))[0, 0]).data  # pixel number, 0 = padding
     pixels = []
     for index, number in enumerate(patch.astype(int)):
         a, rest = divmod(index, s * c)
@@ -617,7 +643,8 @@ class EquivarianceResult:
 def _output_stride(f, in_size, out_size, stride):
     """t: how many input pixels one output pixel stands for. The `stride` given, else for a
     chain of minigrad's layers the product of their strides, else guessed from the sizes (1
-    unless the output is smaller by a whole factor); None when the sizes do not tell."""
+    for the same size less a border of 2k pixels, t for a size t times smaller); None when the
+    sizes do not tell."""
     if stride is not None:
         if not is_int(stride) or stride < 1:
             raise ValueError(f"check_equivariance: stride must be an int ≥ 1; got {stride!r}.")
@@ -626,8 +653,10 @@ def _output_stride(f, in_size, out_size, stride):
     if layers is not None:  # the layers know; the sizes can mislead ("valid" borders)
         return layers
     (h, w), (h_out, w_out) = in_size, out_size
-    if h // h_out == 1 and w // w_out == 1:  # same size, or a border lost to padding="valid"
-        return 1
+    if h // h_out <= 1 and w // w_out <= 1:  # about the same size
+        # t = 1 explains the same size, or a border of 2k pixels lost to padding="valid" (or
+        # added by a pad): the same even number on both axes. 7×7 → 4×4 is a stride 2.
+        return 1 if h - h_out == w - w_out and (h - h_out) % 2 == 0 else None
     if h_out * (h // h_out) == h and w_out * (h // h_out) == w:
         return h // h_out
     return None
@@ -664,8 +693,8 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     follow shifts by whole blocks, so the shift must be a multiple of t and the output is compared
     after moving it by shift / t. For one of minigrad's layers or an nn.Sequential of them, t is
     the product of the layers' strides (a Conv2D's stride, a pooling's size); for anything else
-    it is read from the sizes (h = t·h'), which a "valid" border can hide or fake: pass
-    `stride=t` then.
+    it is read from the sizes (h = t·h'; t = 1 when h − h' = w − w' is even, a "valid" border),
+    which can mislead (8×8 → 4×4 is a "valid" 5×5 kernel or a 2×2 pool): pass `stride=t` then.
 
     >>> import minigrad as mg
     >>> x = np.zeros((6, 6, 1)); x[2, 2] = 1.0
@@ -703,7 +732,8 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
             "non-constant image (a small pattern in the middle of zeros)."
         )
     shifted = shift_image(x, shift)
-    if not np.isclose(np.abs(shifted).sum(), np.abs(x).sum()):
+    # Counted, not summed: sums compared by np.isclose (within 1e-8) missed a faint pixel.
+    if np.count_nonzero(shifted) != np.count_nonzero(x):
         raise ValueError(
             f"check_equivariance: shifting X by {shift} pushes some of its non-zero "
             "pixels out of the image, so f(shift(X)) cannot match shift(f(X)). Use an X with "
@@ -722,9 +752,11 @@ def check_equivariance(f, x, shift, tolerance=1e-5, stride=None):
     t = _output_stride(f, x.shape[1:3], y.shape[1:3], stride)
     if t is None:
         raise ValueError(
-            f"check_equivariance: the output {y.shape[1:3]} is smaller than the input "
-            f"{x.shape[1:3]} by no whole factor, so how far it moves under a shift is unknown; "
-            "pass stride=t, the product of the pooling sizes (t = 2 after one MaxPool2D(2))."
+            f"check_equivariance: the sizes of the input {x.shape[1:3]} and the output "
+            f"{y.shape[1:3]} do not tell how far the output moves under a shift (a border lost "
+            "to padding='valid', a stride, a pooling that drops the last rows?); pass stride=t, "
+            "the product of the strides and pooling sizes (t = 2 after one MaxPool2D(2) or one "
+            "Conv2D with stride=2; t = 1 for layers that keep one output pixel per input pixel)."
         )
     if shift[0] % t or shift[1] % t:
         raise ValueError(

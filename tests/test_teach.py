@@ -640,3 +640,89 @@ def test_a_faint_image_does_not_make_a_layer_look_equivariant(model):
     result = teach.check_equivariance(model, faint, (1, 1))
     assert not result.equivariant, str(result)
     assert teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), faint, (1, 1)).equivariant
+
+
+# ---- review (a teacher's): memory, stride read from the sizes ----------------------------------
+def _peak_bytes(run):
+    tracemalloc.start()
+    try:
+        result = run()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_layer_matrix_memory_follows_the_matrix_not_the_outputs_squared():
+    """One batch of m copies held m × m outputs and an m × m one-hot: a Conv2D(1, 64, 3) on a
+    16×16 grey image (a 256 × 16384 matrix, 32 MB) took 8.6 GB. Here m = 6000: the matrix is
+    6000 numbers, the old batch 2 × 6000² × 8 bytes = 576 MB."""
+    dense = nn.Dense(1, 6000, bias=False, seed=0)
+    m, peak = _peak_bytes(lambda: teach.layer_matrix(dense, (1,)))
+    np.testing.assert_allclose(m, dense.weight.data, rtol=1e-6)
+    assert peak < 150e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_layer_matrix_in_several_chunks_is_the_same_matrix(monkeypatch):
+    conv = nn.Conv2D(2, 3, kernel_size=3, stride=2, seed=0)
+    whole = teach.layer_matrix(conv, (5, 4, 2))
+    monkeypatch.setattr(teach, "_CHUNK_ENTRIES", 100)  # 100 // (18 + 40): 1 output per chunk
+    np.testing.assert_array_equal(teach.layer_matrix(conv, (5, 4, 2)), whole)
+    padded = teach.layer_matrix(conv, (5, 4, 2), wrt="padded")
+    monkeypatch.setattr(teach, "_CHUNK_ENTRIES", 10**9)
+    np.testing.assert_array_equal(teach.layer_matrix(conv, (5, 4, 2), wrt="padded"), padded)
+
+
+def test_weight_pattern_keeps_the_entries_not_a_matrix_per_weight():
+    """A matrix per weight: 576 weights × a 64 × 64 float64 matrix = 19 MB for this small Local
+    (1.1 GB for a Local((10, 10, 2), 2, 3)); the pattern itself is a few hundred entries."""
+    local = nn.Local((8, 8, 1), 1, 3, padding="same", bias=False, seed=0)
+    pattern, peak = _peak_bytes(lambda: teach.weight_pattern(local, (8, 8, 1)))
+    # Entries: 36 inner pixels see 9 pixels, 24 edge pixels 6, 4 corners 4.
+    assert pattern.shape == (64, 64) and int(pattern.zero_pattern().sum()) == 36 * 9 + 24 * 6 + 16
+    assert peak < 8e6, f"peak {peak / 1e6:.0f} MB"
+
+
+def test_a_stride_on_an_odd_image_is_not_taken_for_a_valid_border():
+    """Wrapped in a function, a Conv2D with stride 2 on 7×7 (→ 4×4) was taken for t = 1 (7 // 4
+    is 1): the output was compared moved by (2, 2) rather than (1, 1), and a convolution came
+    out NOT equivariant. A "valid" border is 2k pixels on both axes; 3 is none: ask for t."""
+    conv = nn.Conv2D(1, 2, 3, stride=2, seed=0)
+    x = np.zeros((7, 7, 1))
+    x[2:4, 2:4, 0] = [[1.0, 2.0], [3.0, 4.0]]
+    with pytest.raises(ValueError, match=r"\(7, 7\) and the output \(4, 4\).*pass stride=t"):
+        teach.check_equivariance(lambda batch: conv(batch), x, (2, 2))
+    result = teach.check_equivariance(lambda batch: conv(batch), x, (2, 2), stride=2)
+    assert result.equivariant and result.output_shift == (1, 1), str(result)
+    # An output larger by an even border (a pad) follows shifts one to one.
+    result = teach.check_equivariance(lambda batch: mg.pad(batch, 1), x, (1, 2))
+    assert result.equivariant and result.output_shift == (1, 2), str(result)
+
+
+@pytest.mark.parametrize("rows", [None, slice(5, 10), [5, 6, 7], np.arange(5, 10)])
+def test_padded_rows_are_labelled_0_as_in_the_notes(rows):
+    """With wrt="padded" every row of vect(pad(X, k)) was labelled x₁, x₂, …, x₁₅, padded zeros
+    included: x₁ was a zero above the image, and the notes' x₁ appeared as x₇."""
+    conv = nn.Conv2D(1, 1, 3, bias=False, seed=0)
+    pattern = teach.weight_pattern(conv, (1, 3, 1), wrt="padded", rows=rows)
+    padded = ["0"] * 5 + ["0", "x₁", "x₂", "x₃", "0"] + ["0"] * 5  # 3 rows of 5: X in the middle
+    assert pattern.row_labels == list(np.array(padded)[slice(None) if rows is None else rows])
+    assert str(teach.weight_pattern(conv, (1, 3, 1))).splitlines()[1].startswith("x₁ [")
+
+
+def test_explain_patch_of_the_notes_megapixel_image_takes_no_more_than_the_image():
+    """All h·w patches were built to show one: 28 numbers per pixel of a 1024 × 1024 RGB image
+    with k = 1 (226 MB; 1.2 GB with k = 3)."""
+    explanation, peak = _peak_bytes(lambda: teach.explain_patch((1024, 1024, 3), 500, 7, 1))
+    assert explanation.pixels[13] == (1, 1, 1, (500, 7)) and len(explanation.pixels) == 27
+    assert explanation.vect_text().startswith("[X[499,6,0], X[499,6,1], X[499,6,2], X[499,7,0]")
+    assert peak < 80e6, f"peak {peak / 1e6:.0f} MB"  # the pixel numbers are 25 MB
+
+
+def test_a_faint_pixel_pushed_out_is_refused_not_judged():
+    """The check compared the sums of |X| with np.isclose, whose absolute tolerance (1e-8)
+    hid a faint image's pixel leaving it: a Conv2D then came out NOT equivariant."""
+    x = blob() * 1e-9
+    x[0, 3, 0] = 1e-9  # on the top border, which a shift up pushes out
+    with pytest.raises(ValueError, match="pushes some of its non-zero"):
+        teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), x, (-1, 0))
+    assert teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), x, (1, 0)).equivariant
