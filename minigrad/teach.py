@@ -280,6 +280,12 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
     x₁ [ W₁₁  W₁₂ ]
     x₂ [ W₂₁  W₂₂ ]
     """
+    if not hasattr(layer, "named_parameters"):  # a function: its weights cannot be found
+        raise TypeError(
+            f"weight_pattern takes a layer (an nn.Module, whose weights it sets one at a time); "
+            f"got a {type(layer).__name__}. For the matrix of a function use layer_matrix(f, "
+            "input_shape)."
+        )
     weights = [(n, p) for n, p in layer.named_parameters() if n.split(".")[-1] != "bias"]
     count = sum(p.size for _, p in weights)
     if count > 5000:

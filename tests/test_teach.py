@@ -726,3 +726,9 @@ def test_a_faint_pixel_pushed_out_is_refused_not_judged():
     with pytest.raises(ValueError, match="pushes some of its non-zero"):
         teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), x, (-1, 0))
     assert teach.check_equivariance(nn.Conv2D(1, 2, 3, seed=0), x, (1, 0)).equivariant
+
+
+def test_weight_pattern_of_a_function_points_to_layer_matrix():
+    with pytest.raises(TypeError, match=r"weight_pattern takes a layer .*got a function\. For "
+                       r"the matrix of a function use layer_matrix"):  # fmt: skip
+        teach.weight_pattern(lambda x: x * 2.0, (4,))
