@@ -618,7 +618,7 @@ def _check_gradient(node, parent, parent_grad, input_grads):
     """Refuse a gradient that is not a Tensor of its input's shape (the backward contract).
 
     (A Tensor subclass of the right shape passes.)"""
-    if parent_grad.__class__ is not Tensor and not isinstance(parent_grad, Tensor):
+    if not isinstance(parent_grad, Tensor):
         raise _contract_error(node, input_grads)
     if parent_grad.data.shape != parent.data.shape:
         raise RuntimeError(
@@ -726,9 +726,9 @@ def _private(grad, dtype, create_graph, handed_out):
         or data.dtype != dtype
         or not data.flags.writeable
     ):
-        copy = buffers.empty(data.shape, dtype)
-        np.copyto(copy, data)
-        data = copy
+        fresh = buffers.empty(data.shape, dtype)
+        np.copyto(fresh, data)
+        data = fresh
     handed_out.add(id(data))
     return Tensor._wrap(data, False, None)
 

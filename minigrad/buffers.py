@@ -47,6 +47,8 @@ def _free_count():
     Measured at each request rather than once: a tracer or debugger that looks at local
     variables adds references of its own while it runs.
     """
+    # A loop that returns at once: the probe is read as `empty` and `_evict` read the pool (a
+    # loop variable taken from a list by index), so that both counts are taken the same way.
     for index in range(len(_PROBE)):
         array = _PROBE[index]
         return _references(array)

@@ -296,7 +296,7 @@ def _least_precise(out):
     return lowest
 
 
-def _compare(name, shape, analytic, numeric, atol, rtol, cause=_WRONG_BACKWARD):
+def _compare(name, shape, analytic, numeric, atol, rtol, cause):
     """Raise GradcheckError naming the worst element if |a − n| > atol + rtol·|n| anywhere."""
     if not np.all(np.isfinite(numeric)):
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(numeric))[0])

@@ -3,8 +3,8 @@
 Operators and methods are thin: each one calls a function of `minigrad.ops`, which applies
 a primitive `Function` (or composes several). Where the function's checks are not needed, the
 op's `Function.apply` is called directly: exp, log, relu, tanh and sigmoid of self, and `+ - * /`
-with two Tensors, which run at every step. (Only exact Tensors: a Parameter, such as a layer's
-bias, goes through the function.)"""
+with an exact Tensor on the right, which run at every step. (A Parameter on the right, such as
+the bias in x @ W + b, goes through the function.)"""
 
 import numpy as np
 
@@ -60,8 +60,8 @@ _OPERATORS = {
     "add": ("+", "__radd__"),
     "subtract": ("-", "__rsub__"),
     "multiply": ("*", "__rmul__"),
-    "divide": ("/", "__rtruediv__"),  # (true_divide's name in numpy 1.x)
-    "true_divide": ("/", "__rtruediv__"),
+    "divide": ("/", "__rtruediv__"),
+    "true_divide": ("/", "__rtruediv__"),  # (np.divide's name in numpy 1.x)
     "power": ("**", "__rpow__"),
     "matmul": ("@", "__rmatmul__"),
 }
@@ -187,7 +187,9 @@ class Tensor:
 
     @property
     def is_leaf(self):
-        """True for tensors made by the user (no `grad_fn`): their `.grad` is kept."""
+        """True when no recorded op made it (no `grad_fn`): a tensor made by the user, or a result
+        computed without a graph (no input required grad, or under no_grad). Backward stores the
+        gradient of a leaf that requires grad in its `.grad`."""
         return self.grad_fn is None
 
     def __len__(self):
@@ -356,7 +358,7 @@ class Tensor:
 
     # ---- operators (each line is the op it calls) -------------------------------------------
     def __add__(self, other):
-        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
+        if other.__class__ is Tensor:  # an exact Tensor on the right: straight to the op (hot path)
             return ops.Add.apply(self, other)
         return ops.add(self, other)
 
@@ -364,7 +366,7 @@ class Tensor:
         return ops.add(other, self)
 
     def __sub__(self, other):
-        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
+        if other.__class__ is Tensor:  # an exact Tensor on the right: straight to the op (hot path)
             return ops.Sub.apply(self, other)
         return ops.sub(self, other)
 
@@ -372,7 +374,7 @@ class Tensor:
         return ops.sub(other, self)
 
     def __mul__(self, other):
-        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
+        if other.__class__ is Tensor:  # an exact Tensor on the right: straight to the op (hot path)
             return ops.Mul.apply(self, other)
         return ops.mul(self, other)
 
@@ -380,7 +382,7 @@ class Tensor:
         return ops.mul(other, self)
 
     def __truediv__(self, other):
-        if other.__class__ is Tensor:  # two exact Tensors go straight to the op (hot path)
+        if other.__class__ is Tensor:  # an exact Tensor on the right: straight to the op (hot path)
             return ops.Div.apply(self, other)
         return ops.div(self, other)
 

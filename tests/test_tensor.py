@@ -436,8 +436,9 @@ def test_a_shallow_copy_of_a_leaf_shares_its_data_and_its_grad():
 
 @pytest.mark.parametrize("symbol", ["+", "-", "*", "/"])
 def test_operators_on_two_tensors_and_on_a_parameter_make_the_same_node(symbol):
-    """With two exact Tensors, + − * / call the op's apply directly (the hot path); with a
-    Parameter (a subclass) or a number they go through mg.add & co. Same values, same op."""
+    """With an exact Tensor on the right, + − * / call the op's apply directly (the hot path);
+    with a Parameter (a subclass) or a number there they go through mg.add & co. Same values,
+    same op."""
     op = OPERATORS[symbol]
     function = {"+": mg.add, "-": mg.sub, "*": mg.mul, "/": mg.div}[symbol]
     a = mg.Tensor(A, requires_grad=True)

@@ -1,4 +1,4 @@
-"""Element-wise ops: + − × ÷ power, neg, exp, log, relu, tanh, sigmoid.
+"""Element-wise ops: + − × ÷ power, neg, exp, log, relu, tanh, sigmoid, and astype.
 
 Binary ops broadcast like numpy; their backward sums each gradient back to its input's shape
 with `unbroadcast` (the adjoint of broadcasting). The ops come first, then the lowercase
@@ -211,7 +211,7 @@ class TanhBackward(Function):
 
     forward:  z = g · (1 − y²)                  (g and y of the same shape)
     backward: ∂L/∂g = G · (1 − y²),  ∂L/∂y = −2 · G · g · y      (G = ∂L/∂z)
-    One op rather than the three of g * (1 - y * y): each op costs about a microsecond of
+    One op rather than the three of g * (1 - y * y): each op costs a few microseconds of
     Python, and tanh's backward runs at every step (benchmarks/, W3). Its own backward is
     written with Tensor ops, like every other, so higher orders still work.
     """
