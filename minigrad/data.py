@@ -4,6 +4,7 @@ IDX files you already have, and `batches`, the mini-batch iterator. Images are (
 import gzip
 import math
 import numbers
+import os
 import zlib
 from pathlib import Path
 
@@ -364,7 +365,7 @@ def load_mnist(path):
     Traceback (most recent call last):
     FileNotFoundError: load_mnist: folder no-such-folder does not exist. Download the four MNIST ...
     """
-    directory = Path(path).expanduser()
+    directory = Path(os.path.expanduser(path))  # (a "~name" of no user is left as written)
     if directory.is_file():
         raise NotADirectoryError(
             f"load_mnist: {directory} is a file; pass the folder that holds the four MNIST IDX "

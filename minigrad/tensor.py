@@ -65,7 +65,9 @@ _OPERATORS = {
     "power": ("**", "__rpow__"),
     "matmul": ("@", "__rmatmul__"),
 }
-_COMPARISONS = {"less": "<", "less_equal": "<=", "greater": ">", "greater_equal": ">="}
+# array < tensor as Python reflects 0 < x: the tensor's > (the error's example, x.data > 0, then
+# says what was written).
+_COMPARISONS = {"less": ">", "less_equal": ">=", "greater": "<", "greater_equal": "<="}
 # What keeps the graph where numpy's function would not (mg.<name> covers exp, log, tanh, …).
 _INSTEAD = {
     "negative": "-x",

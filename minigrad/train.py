@@ -2,6 +2,7 @@
 history and of learned conv filters (matplotlib when installed; otherwise the numbers as text)."""
 
 import math
+import os
 import shutil
 import sys
 import time
@@ -376,7 +377,7 @@ def _picture_path(caller, path):
     suffix (matplotlib would add it). Any suffix but a picture's is refused: in loss_lr0.01,
     ".01" would be taken for the format, and without matplotlib loss_lr0.01 and loss_lr0.05
     would both write loss_lr0.csv."""
-    path = Path(path).expanduser()
+    path = Path(os.path.expanduser(path))  # (Path's expanduser raises on a "~name" of no user)
     if not path.parent.is_dir():  # (matplotlib's error came from deep inside savefig)
         raise FileNotFoundError(
             f"{caller}: the folder {path.parent} does not exist; create it first "

@@ -321,7 +321,9 @@ def render(digraph, path, format="svg"):
         )
     if format not in FORMATS:
         raise ValueError(f"render: format must be one of {', '.join(FORMATS)}; got {format!r}.")
-    path = Path(path).expanduser()  # "~/graph.svg" as a shell reads it (no folder named ~)
+    # "~/graph.svg" as a shell reads it (no folder named ~); os.path's expanduser leaves a
+    # name such as "~draft.svg" as it is, where Path's raises (no user named draft.svg).
+    path = Path(os.path.expanduser(path))
     if not path.suffix:
         path = path.with_suffix("." + format)
     elif path.suffix.lower() != "." + format:
@@ -1317,7 +1319,7 @@ def _output_path(output):
     slashes = tuple(sep for sep in ("/", os.sep, os.altsep) if sep)
     # ~ expanded here, as render does, so that the check for an existing file looks at the
     # file render would write (-o "~/g.svg", quoted, reaches us with its ~).
-    path = Path(output).expanduser()
+    path = Path(os.path.expanduser(output))
     if output.endswith(slashes) and path.exists() and not path.is_dir():
         raise ValueError(
             f"minigrad graph: -o {output} names a folder, but {path} is a file. Drop the "

@@ -289,6 +289,12 @@ def test_an_output_under_the_home_folder_is_checked_where_it_is_written(
     assert (tmp_path / "new.dot").read_text(encoding="utf-8").startswith("digraph")
 
 
+def test_an_output_whose_name_starts_with_a_tilde_is_written_as_named(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # "~draft…" names no user: the shell leaves it as it is, so do we
+    assert main(["graph", "--model", "mlp", "-o", "~draft_of_no_user.dot"]) == 0
+    assert (tmp_path / "~draft_of_no_user.dot").read_text(encoding="utf-8").startswith("digraph")
+
+
 def test_an_output_inside_a_file_says_which_part_is_not_a_folder(tmp_path, capsys):
     (tmp_path / "notes").write_text("mine")
     for output in ("notes/g.dot", "notes/deeper/g.dot"):

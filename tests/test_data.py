@@ -316,3 +316,9 @@ def test_read_idx_calls_a_negative_or_huge_size_a_corrupt_header(tmp_path):
     (tmp_path / "huge").write_bytes(huge + bytes(10))  # np.prod wrapped the count around
     with pytest.raises(ValueError, match=rf"\({(2**31 - 1) ** 4} values\) but holds 10; .*trunc"):
         data.read_idx(tmp_path / "huge")
+
+
+def test_load_mnist_leaves_a_tilde_name_of_no_user_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # Path.expanduser raised "Could not determine home directory"
+    with pytest.raises(FileNotFoundError, match=r"folder ~no_such_user_mnist does not exist"):
+        mg.data.load_mnist("~no_such_user_mnist")

@@ -498,3 +498,11 @@ def test_augmented_assignment_on_an_input_that_requires_grad_says_to_write_x_equ
     assert residual(mg.Tensor(np.ones((1, 4, 4, 1)))).shape == (1, 4, 4, 1)
     with pytest.raises(TypeError, match=r"On an input that requires grad .* write x = x \+ …"):
         mg.teach.layer_matrix(residual, (4, 4, 1))
+
+
+def test_a_numpy_number_compared_with_a_tensor_gets_the_example_python_gives():
+    """np.float64(0) < x, as 0 < x (which Python turns into x > 0), names > and x.data > 0."""
+    x = mg.Tensor([1.0, -2.0])
+    for compare in (lambda x: np.float64(0) < x, lambda x: 0 < x):
+        with pytest.raises(TypeError, match=r"not compared with >: .* x\.data > 0 gives"):
+            compare(x)

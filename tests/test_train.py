@@ -716,3 +716,10 @@ def test_a_model_that_ignores_its_input_is_seen_on_a_data_set_sorted_by_class():
     with pytest.warns(RuntimeWarning, match="every example the same scores"):
         train.fit(at_most_16, optim.SGD(model.parameters(), lr=0.1), X, y, 1, batch_size=16,
                   progress=False)  # fmt: skip
+
+
+def test_a_picture_name_starting_with_a_tilde_of_no_user_is_kept(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # as a shell leaves it (Path.expanduser raised)
+    assert train._picture_path("plot_history", "~draft_of_no_user.png").name == (
+        "~draft_of_no_user.png"
+    )

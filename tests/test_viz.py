@@ -1352,3 +1352,13 @@ def test_render_expands_the_home_folder(tmp_path, monkeypatch):
     path = viz.render(viz.draw_graph((x * x).sum()), "~/graphs/g.dot", format="dot")
     assert path == tmp_path / "graphs" / "g.dot" and path.read_text().startswith("digraph")
     assert not (tmp_path / "~").exists()  # no folder named ~ in the working folder
+
+
+def test_render_keeps_a_name_that_starts_with_a_tilde(tmp_path, monkeypatch):
+    # "~draft" names no user's home: Path.expanduser raised "Could not determine home
+    # directory", where a shell (and os.path.expanduser) leaves the name as it is.
+    monkeypatch.chdir(tmp_path)
+    x = mg.Tensor([1.0, 2.0], requires_grad=True, name="x")
+    path = viz.render(viz.draw_graph((x * x).sum()), "~draft_of_no_user.dot", format="dot")
+    assert (tmp_path / path).read_text().startswith("digraph")
+    assert path.name == "~draft_of_no_user.dot"
