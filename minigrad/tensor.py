@@ -65,8 +65,8 @@ _OPERATORS = {
     "power": ("**", "__rpow__"),
     "matmul": ("@", "__rmatmul__"),
 }
-# array < tensor as Python reflects 0 < x: the tensor's > (the error's example, x.data > 0, then
-# says what was written).
+# A comparison is named as Python names 0 < x, by the tensor's reflected operator (>): the
+# error's example, x.data > 0, then says what was written.
 _COMPARISONS = {"less": ">", "less_equal": ">=", "greater": "<", "greater_equal": "<="}
 # What keeps the graph where numpy's function would not (mg.<name> covers exp, log, tanh, …).
 _INSTEAD = {
