@@ -233,11 +233,17 @@ def _non_array_result(cls, inputs, data):
     name = cls.__name__
     if data is None:
         raise TypeError(f"{name}.forward returned None: is `return` missing?")
-    if isinstance(data, tuple):  # numpy would stack the arrays into one, or fail
+    if isinstance(data, list) and not any(isinstance(v, np.ndarray | list) for v in data):
+        raise TypeError(  # (a list of numbers: numpy would make float64 of a float32 network)
+            f"{name}.forward returned a list; forward returns one numpy array of its input's "
+            "dtype: np.asarray(values, dtype=x.dtype)."
+        )
+    if isinstance(data, tuple | list):  # numpy would stack the arrays into one, or fail
         raise TypeError(
-            f"{name}.forward returned a tuple of {len(data)}; forward returns one array (an "
-            "op has one result). Save what backward needs on self (self.mask = …) instead of "
-            "returning it; for two results, write two ops or return np.stack([a, b]) and index it."
+            f"{name}.forward returned a {type(data).__name__} of {len(data)}; forward returns "
+            "one array (an op has one result). Save what backward needs on self (self.mask = …) "
+            "instead of returning it; for two results, write two ops or return np.stack([a, b]) "
+            "and index it."
         )
     if isinstance(data, float):  # a Python float (numpy's float64 scalar is an np.generic)
         arrays = [t.data for t in inputs if isinstance(t, Tensor)]
@@ -247,13 +253,7 @@ def _non_array_result(cls, inputs, data):
             f"{name}.forward returned the Python {type(data).__name__} {data!r}; forward must "
             "return floats: np.asarray(value, dtype=x.dtype)."
         )
-    try:
-        return np.asarray(data)  # an ndarray subclass, a list, a Tensor
-    except ValueError as error:  # a list of arrays of different shapes
-        raise TypeError(
-            f"{name}.forward returned a {type(data).__name__} that is not an array ({error}). "
-            "forward returns one numpy array of its input's dtype."
-        ) from error
+    return np.asarray(data)  # an ndarray subclass, a Tensor, a memoryview: apply checks the dtype
 
 
 def _check_inputs(node, inputs):

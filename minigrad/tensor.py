@@ -110,6 +110,84 @@ def _ufunc_error(ufunc, method, inputs, kwargs):
     )
 
 
+# numpy's functions (not ufuncs) whose result keeps the graph when written with minigrad's ops.
+_FUNCTIONS_INSTEAD = {
+    "dot": "the operator @ (x @ w)",
+    "matmul": "the operator @ (x @ w)",
+    "inner": "the operator @ (x @ w)",
+    "sum": "x.sum(axis=…)",
+    "mean": "x.mean(axis=…)",
+    "max": "x.max(axis=…)",
+    "amax": "x.max(axis=…)",
+    "concatenate": "mg.concat([x, y], axis=…)",
+    "ravel": "x.reshape(-1), or x.vect() for the notes' vect",
+    "norm": "(x * x).sum() ** 0.5",
+    "where": "a mask, x * mask, with a boolean array made from the values (x.data > 0)",
+    "squeeze": "x.reshape(…)",
+    "expand_dims": "x.reshape(…)",
+}
+
+
+def _function_error(func, args, tensors):
+    """The error for a numpy function (not a ufunc) whose floats would leave the graph: the
+    ops that keep it, or the arrays for the values alone."""
+    name = func.__name__
+    module = getattr(func, "__module__", None) or "numpy"
+    prefix = "np." + module[len("numpy.") :] if module.startswith("numpy.") else "np"
+    call = f"{prefix if not prefix.startswith(('np._', 'np.core')) else 'np'}.{name}"
+    instead = _FUNCTIONS_INSTEAD.get(name)
+    if instead is None and hasattr(_package(), name):
+        instead = f"mg.{name}(…)"
+    if instead is None:
+        instead = "minigrad's ops (operators, x.sum(), x.reshape(…), mg.concat, …)"
+    names = [t.name for t in tensors if t.requires_grad and isinstance(t.name, str)]
+    which = f"{names[0]!r}" if names else "the tensor"
+    letters, unnamed = {}, iter("xyzuvabcdefghijklmnopqrst")
+    for tensor in tensors:  # what the message calls each tensor: its name, or x, y, z, …
+        if id(tensor) not in letters:
+            named = isinstance(tensor.name, str) and tensor.name.isidentifier()
+            letters[id(tensor)] = tensor.name if named else next(unnamed, "t")
+    values = ", ".join(_as_values(value, letters) for value in args)
+    return TypeError(
+        f"{call} was given a Tensor that requires grad, and numpy's functions take arrays: its "
+        f"result would leave the graph, and no gradient would reach {which} through it. To "
+        f"keep the gradient use {instead}; for the values alone give numpy the arrays, "
+        f"{call}({values})."
+    )
+
+
+def _as_values(value, letters):
+    """How an argument reads with each tensor replaced by its array (x.data), for an error."""
+    if isinstance(value, Tensor):
+        return f"{letters[id(value)]}.data"
+    if value.__class__ in (list, tuple):
+        inside = ", ".join(_as_values(v, letters) for v in value)
+        return f"[{inside}]" if value.__class__ is list else f"({inside})"
+    return "…"
+
+
+def _arrays_in(value, tensors):
+    """`value` with each Tensor in it (in lists, tuples and dicts too) replaced by its array;
+    the tensors are appended to `tensors`."""
+    if isinstance(value, Tensor):
+        tensors.append(value)
+        return value.data
+    if value.__class__ in (list, tuple):
+        return value.__class__([_arrays_in(v, tensors) for v in value])
+    if value.__class__ is dict:
+        return {key: _arrays_in(v, tensors) for key, v in value.items()}
+    return value
+
+
+def _holds_floats(result):
+    """Whether a numpy function's result holds floats (an array, a scalar, or a tuple of them)."""
+    if result.__class__ in (list, tuple):
+        return any(_holds_floats(value) for value in result)
+    if isinstance(result, np.ndarray | np.generic):
+        return result.dtype.kind in "fc"
+    return isinstance(result, float | complex)
+
+
 def _package():
     """minigrad itself, whose functions the error above names (imported when an error is made:
     the package imports this module)."""
@@ -247,6 +325,19 @@ class Tensor:
             if name in _OPERATORS and not isinstance(inputs[0], Tensor):
                 return getattr(self, _OPERATORS[name][1])(inputs[0])
         raise _ufunc_error(ufunc, method, inputs, kwargs)
+
+    # numpy's other functions (np.dot, np.sum, np.concatenate, np.argmax, …) come here. They
+    # run on the arrays. A result with floats computed from a tensor that requires grad is
+    # refused: it would leave the graph, and that tensor would silently get no gradient through
+    # it (np.dot(x, w) in a model). Other results (np.argmax(logits, axis=1), np.allclose, any
+    # function of tensors that require no grad) are returned as numpy gives them.
+    def __array_function__(self, func, types, args, kwargs):
+        tensors = []
+        arrays = _arrays_in(args, tensors)
+        result = func(*arrays, **_arrays_in(kwargs, tensors))
+        if _holds_floats(result) and any(t.requires_grad for t in tensors):
+            raise _function_error(func, args, tensors)
+        return result
 
     def __array__(self, dtype=None, copy=None):
         """np.asarray(tensor) gives its data (no graph): numpy functions see the array."""

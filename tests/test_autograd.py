@@ -855,18 +855,35 @@ class ReturnsResultAndCache(Double):
         return x * 2, x.sum()
 
 
+class ReturnsList(Double):
+    def forward(self, x):
+        return [x * 2, x > 0]
+
+
+class ReturnsListOfNumbers(Double):
+    def forward(self, x):
+        return [float(v) * 2 for v in x]
+
+
 class ReturnsLen(Double):
     def forward(self, x):
         return len(x)
 
 
-def test_a_forward_returning_a_tuple_or_an_int_says_what_to_return():
+def test_a_forward_returning_a_tuple_a_list_or_an_int_says_what_to_return():
     """A tuple of equal shapes was stacked into one (2, …) result without a word; of other
     shapes, numpy's 'inhomogeneous shape' error came up from apply, naming no op."""
     refused = r"forward returned a tuple of 2; forward returns one array .*Save what backward"
     for op in (ReturnsTwo, ReturnsResultAndCache):
         with pytest.raises(TypeError, match=rf"^{op.__name__}.{refused} needs on self"):
             op.apply(leaf([1.0, -1.0]))
+    with pytest.raises(
+        TypeError, match=r"^ReturnsList.forward returned a list of 2; forward returns one array"
+    ):
+        ReturnsList.apply(leaf([1.0, -1.0]))  # (numpy stacked it into one (2, 2) result)
+    with pytest.raises(TypeError, match=r"ReturnsListOfNumbers.forward returned a list; .* "
+                       r"np.asarray\(values, dtype=x.dtype\)"):  # fmt: skip
+        ReturnsListOfNumbers.apply(leaf([1.0, -1.0]))  # (numpy made it float64)
     with pytest.raises(TypeError, match=r"ReturnsLen.forward returned the Python int 2; forward "
                        r"must return floats: np.asarray\(value, dtype=x.dtype\)"):  # fmt: skip
         ReturnsLen.apply(leaf([1.0, -1.0]))

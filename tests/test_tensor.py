@@ -157,6 +157,56 @@ def test_a_numpy_number_on_the_left_of_an_operator_makes_a_node_of_the_graph():
     assert (np.zeros(2) == x) is False and (np.zeros(2) != x) is True  # identity, as x == y
 
 
+@pytest.mark.parametrize(
+    "call, instead, values",
+    [
+        (lambda x, w: np.dot(x, w), r"the operator @", r"np\.dot\(x\.data, w\.data\)"),
+        (lambda x, w: np.sum(w), r"x\.sum\(axis=…\)", r"np\.sum\(w\.data\)"),
+        (lambda x, w: np.mean(w, axis=0), r"x\.mean\(axis=…\)", r"np\.mean\(w\.data\)"),
+        (lambda x, w: np.max(w), r"x\.max\(axis=…\)", r"np\.max\(w\.data\)"),
+        (
+            lambda x, w: np.concatenate([w, w.T.T]),
+            r"mg\.concat\(\[x, y\], axis=…\)",
+            r"np\.concatenate\(\[w\.data, x\.data\]\)",
+        ),
+        (lambda x, w: np.stack([w]), r"mg\.stack\(…\)", r"np\.stack\(\[w\.data\]\)"),
+        (
+            lambda x, w: np.where(w.data > 0, w, 0),
+            r"a mask, x \* mask",
+            r"np\.where\(…, w\.data, …\)",
+        ),
+        (lambda x, w: np.linalg.norm(w), r"\(x \* x\)\.sum\(\) \*\* 0\.5", r"np\.linalg\.norm\("),
+        (lambda x, w: np.round(w), r"minigrad's ops", r"np\.round\(w\.data\)"),
+    ],
+    ids=["dot", "sum", "mean", "max", "concatenate", "stack", "where", "norm", "round"],
+)
+def test_a_numpy_function_whose_floats_would_leave_the_graph_is_refused(call, instead, values):
+    # np.dot(x, w) gave an array, and w silently no gradient; np.sum(w) failed with "Tensor.sum()
+    # got an unexpected keyword argument 'out'".
+    x = mg.Tensor([[1.0, 2.0]])
+    w = mg.Tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True, name="w")
+    with pytest.raises(
+        TypeError,
+        match=r"was given a Tensor that requires grad.* no gradient would reach 'w' .* use "
+        + instead
+        + r".*; for the values alone give numpy the arrays, "
+        + values,
+    ):
+        call(x, w)
+
+
+def test_numpy_functions_with_no_gradient_to_lose_give_numpy_results():
+    logits = mg.Tensor([[0.1, 2.0, -1.0], [3.0, 0.0, 0.5]], requires_grad=True)
+    data = mg.Tensor([[1.0, 2.0], [3.0, 4.0]])  # requires no grad
+    np.testing.assert_array_equal(np.argmax(logits, axis=1), [1, 0])  # integers
+    assert np.allclose(logits, logits.data) and np.shape(logits) == (2, 3)
+    np.testing.assert_array_equal(np.isclose(logits, 0.1)[0], [True, False, False])
+    product = np.dot(data, data)  # values of tensors that require no grad: an array
+    assert type(product) is np.ndarray
+    np.testing.assert_array_equal(product, data.data @ data.data)
+    assert np.sum(data) == 10.0 and np.concatenate([data, data]).shape == (4, 2)
+
+
 @pytest.mark.parametrize("in_place", [operator.isub, operator.iadd, operator.imul])
 def test_a_tensor_written_into_an_array_is_refused_with_the_step_by_hand(in_place):
     w = mg.Tensor([1.0, 2.0], requires_grad=True)
