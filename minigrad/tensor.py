@@ -118,7 +118,7 @@ _FUNCTIONS_INSTEAD = {
     "sum": "x.sum(axis=…)",
     "mean": "x.mean(axis=…)",
     "max": "x.max(axis=…)",
-    "amax": "x.max(axis=…)",
+    "min": "-(-x).max(axis=…)",
     "concatenate": "mg.concat([x, y], axis=…)",
     "ravel": "x.reshape(-1), or x.vect() for the notes' vect",
     "norm": "(x * x).sum() ** 0.5",
@@ -128,10 +128,15 @@ _FUNCTIONS_INSTEAD = {
 }
 
 
+# numpy 1.x's own names of functions that np.max, np.min and np.round call (both name them).
+_NUMPY_1_NAMES = {"amax": "max", "amin": "min", "round_": "round", "around": "round"}
+
+
 def _function_error(func, args, tensors):
     """The error for a numpy function (not a ufunc) whose floats would leave the graph: the
     ops that keep it, or the arrays for the values alone."""
     name = func.__name__
+    name = _NUMPY_1_NAMES.get(name, name)
     module = getattr(func, "__module__", None) or "numpy"
     prefix = "np." + module[len("numpy.") :] if module.startswith("numpy.") else "np"
     call = f"{prefix if not prefix.startswith(('np._', 'np.core')) else 'np'}.{name}"
