@@ -2,7 +2,7 @@
 computation, timed in one run with interleaved repetitions, printed as a table of ratios.
 
 Run `python benchmarks/run.py` (options: --quick, --only W2, --repeat N, --markdown,
---profile W2)."""
+--record PATH, --profile W2)."""
 
 import argparse
 import cProfile
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 import tracemalloc
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -696,6 +697,11 @@ def _target_cells(name, result, fastest_gemm=None):
             verdicts.append(f"unreliable (busy: others used {busiest:.2f} cores)")
         elif what != "µs/op" and slowed is not None and slowed > SLOWED_GEMMS:
             verdicts.append(f"unreliable (slowed: GEMMs {slowed:.1f}× slower than the run's best)")
+        elif what != "µs/op" and (result.get("reference_slowed") or 0) > SLOWED_REFERENCE:
+            verdicts.append(
+                f"unreliable (slowed: the reference {result['reference_slowed']:.2f}× its "
+                "fastest on this machine)"
+            )
         else:
             verdicts.append("yes" if value <= bound else "NO")
     return "; ".join(targets), "; ".join(verdicts)
@@ -703,22 +709,29 @@ def _target_cells(name, result, fastest_gemm=None):
 
 def others_lines(results):
     """One line per row timed in processes of its own: the cores other processes used while each
-    side was timed, how fast the GEMM probe ran, and what they mean."""
+    side was timed, how fast the GEMM probe ran, how fast the reference, and what they mean."""
     lines, fastest = [], fastest_gemm(results)
     for name, result in results.items():
+        parts = []
         shares = {side: _share(used) for side, used in result.get("others", {}).items() if used}
-        if shares:
-            text = ", ".join(f"{s} {c:.2f}" for s, c in shares.items())
-            slowed = _slowed(result, fastest)
-            if slowed is not None:
-                text += f"; GEMM probe {slowed:.2f}× the run's best"
-            lines.append(f"{name}: other processes {text}")
+        if shares:  # (not measured where /proc/stat is missing)
+            parts.append("other processes " + ", ".join(f"{s} {c:.2f}" for s, c in shares.items()))
+        slowed = _slowed(result, fastest)
+        if slowed is not None:
+            parts.append(f"GEMM probe {slowed:.2f}× the run's best")
+        if result.get("reference_slowed") is not None:
+            best = _format_time(result["reference_fastest"], result["unit"])
+            parts.append(f"reference {result['reference_slowed']:.2f}× its fastest here ({best})")
+        if parts:
+            lines.append(f"{name}: " + "; ".join(parts))
     if lines:
         lines.append(
-            "(cores used by other processes, steal time included, while each side was timed, "
-            "and the median time of a 256×256 GEMM in the row's processes over the run's best; "
-            f"above {BUSY_OTHER_CORES} cores for a side, or {SLOWED_GEMMS}× for the GEMMs, the "
-            "shared GEMMs were slowed and the row's verdicts read unreliable)"
+            "(cores used by other processes, steal time included, while each side was timed; "
+            "the median time of a 256×256 GEMM in the row's processes over the run's best; the "
+            "reference's median over the fastest this machine has recorded for it; above "
+            f"{BUSY_OTHER_CORES} cores for a side, {SLOWED_GEMMS}× for the GEMMs or "
+            f"{SLOWED_REFERENCE}× for the reference, the shared GEMMs were slowed and the row's "
+            "verdicts read unreliable)"
         )
     return lines
 
@@ -750,6 +763,61 @@ def _busiest(result):
     one disturbed round of eight does not void the row, as it does not move its median ratio."""
     shares = [_share(used) for used in result.get("others", {}).values() if used]
     return max(shares) if shares else None
+
+
+# The fastest time each row's reference has had on this machine, kept between runs in a file
+# outside the repository (--record). A host that slows every GEMM through a whole run leaves no
+# fast row for the GEMM probe to be compared with, and a probe that stays in the cache can run
+# at full speed while larger GEMMs are slowed: one afternoon W4's reference took 2.52 ms instead
+# of 1.89, the probe 1.11× the run's best, and W4's ratio read 1.04, "met", instead of 1.23. The
+# reference's own time against its fastest here shows it. Above this factor a row's verdicts
+# read unreliable. (On an idle machine here, four runs in a row gave W4's reference medians
+# within 1.21× of each other and W1's within 1.24×.)
+SLOWED_REFERENCE = 1.25
+RECORD = (
+    Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "minigrad-benchmark.json"
+)
+
+
+def record_key(info):
+    """What a record of reference times holds for: the machine, the numpy and BLAS that run the
+    references, their thread settings, and the references' code."""
+    code = (HERE / "references.py").read_bytes()
+    parts = [str(info.get(key)) for key in ("cpu", "cores", "numpy", "blas", "blas threads")]
+    parts += [f"{variable}={info.get(variable)}" for variable in THREAD_VARIABLES]
+    return " | ".join(parts) + f" | references.py {zlib.crc32(code):08x}"
+
+
+def compare_with_record(results, path, key, update):
+    """Set each timed row's `reference_slowed`: the median of its reference's times over the
+    fastest median recorded for it under `key` (None for the first run there). With `update`,
+    record this run's medians where they are faster. An unreadable file is started again; one
+    that cannot be written only costs the record (with a warning)."""
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        record = {}
+    if not isinstance(record, dict) or not isinstance(record.get(key, {}), dict):
+        record = {}
+    fastest = record.setdefault(key, {})
+    for name, result in results.items():
+        samples = result.get("samples", {}).get("ref")
+        if not samples or "gemm" not in result:  # timed in processes of its own: W1, W2, W4, W5
+            continue
+        median, best = statistics.median(samples), fastest.get(name)
+        known = isinstance(best, float) and best > 0
+        result["reference_slowed"] = median / best if known else None
+        result["reference_fastest"] = best if known else None
+        if update and not (known and best <= median):
+            fastest[name] = median
+    if update:
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(json.dumps(record, indent=1) + "\n")
+        except OSError as error:
+            print(
+                f"warning: the record of reference times was not written: {error}", file=sys.stderr
+            )
 
 
 def main_table(results, torch_too):
@@ -974,6 +1042,8 @@ def run(args):
         results["W2 memory"] = run_memory("W2")
     sections = []
     if results:
+        if args.record != "none":  # quick runs compare, and only full runs are recorded
+            compare_with_record(results, args.record, record_key(info), update=not quick)
         table = main_table(results, torch_too)
         checks = [
             f"{name}: {result['check']:.1e}"
@@ -1050,7 +1120,9 @@ _NOTES = f"""
   256×256 GEMM timed in the row's processes ran {SLOWED_GEMMS}× slower than at the run's best (a
   virtual machine's host can slow its cores with no sign inside it), the row's verdicts read
   *unreliable* (see *The machine while timing*): a busy or slowed machine slows the GEMMs both
-  sides share far more than minigrad's Python, and pulls every ratio towards 1.
+  sides share far more than minigrad's Python, and pulls every ratio towards 1. So does a row
+  whose reference ran {SLOWED_REFERENCE}× slower than the fastest this machine has recorded for
+  it (`--record`; a whole run slowed has no fast row to compare the probe with).
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
   slice-adds). *floor* is the three GEMMs of the conv step timed alone, into arrays allocated
@@ -1096,6 +1168,13 @@ def main(argv=None):
         const=str(HERE / "RESULTS.md"),
         metavar="PATH",
         help="also write the report as Markdown (default benchmarks/RESULTS.md)",
+    )
+    parser.add_argument(
+        "--record",
+        default=str(RECORD),
+        metavar="PATH",
+        help="the file of this machine's fastest reference times, which tells a run whose GEMMs "
+        "the host slowed throughout ('none': no record; default %(default)s)",
     )
     parser.add_argument("--profile", metavar="NAME", help="cProfile minigrad's step of W1 … W5")
     parser.add_argument("--memory-child", nargs=2, metavar=("NAME", "SIDE"), help=argparse.SUPPRESS)

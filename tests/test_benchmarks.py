@@ -5,6 +5,7 @@ import cProfile
 import doctest
 import importlib
 import io
+import json
 import pstats
 import re
 import subprocess
@@ -38,6 +39,7 @@ def quick_report(tmp_path_factory):
     """One run of `run.py --quick --markdown PATH` in a fresh process: (stdout, markdown text)."""
     path = tmp_path_factory.mktemp("bench") / "RESULTS.md"
     command = [sys.executable, str(BENCHMARKS / "run.py"), "--quick", "--markdown", str(path)]
+    command += ["--record", str(path.parent / "record.json")]  # (a quick run only reads it)
     completed = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert completed.returncode == 0, completed.stderr
     return completed.stdout, path.read_text()
@@ -223,6 +225,49 @@ def test_a_row_timed_while_the_host_slowed_the_gemms_is_unreliable():
     assert run._target_cells("W4", result, fastest)[1] == "yes; yes"
     results = {"W1": {"gemm": {"ref": [0.9e-3]}}, "W4": result, "W3": {}}
     assert run.fastest_gemm(results) == 0.9e-3
+
+
+def test_a_row_whose_reference_ran_slower_than_its_fastest_here_is_unreliable(tmp_path, capsys):
+    """A host that slowed the GEMMs through a whole run left no fast row to compare the probe
+    with: W4 read 1.04, "met", with its reference at 2.52 ms instead of 1.89. The fastest
+    reference time recorded on this machine tells."""
+    path, key = tmp_path / "cache" / "record.json", "this machine"
+
+    def timed(ref_median, ratio=1.04):
+        samples = {"minigrad": [ref_median * ratio] * 3, "ref": [ref_median] * 3}
+        result = {"samples": samples, "gemm": {"ref": [1e-3]}, "check": 0.0, "ref": ratio}
+        return {"W4": {**result, "unit": "ms"}}
+
+    first = timed(1.89e-3)
+    run.compare_with_record(first, path, key, update=True)  # nothing to compare with yet
+    assert first["W4"]["reference_slowed"] is None
+    assert run._target_cells("W4", first["W4"])[1] == "yes; yes"
+    slowed = timed(2.52e-3)
+    run.compare_with_record(slowed, path, key, update=True)
+    assert slowed["W4"]["reference_slowed"] == pytest.approx(2.52 / 1.89)
+    expected = "unreliable (slowed: the reference 1.33× its fastest on this machine)"
+    assert run._target_cells("W4", slowed["W4"])[1] == f"{expected}; {expected}"
+    assert "reference 1.33× its fastest here (1.89 ms)" in run.others_lines(slowed)[0]
+    quick = timed(1.5e-3)  # faster, but a quick run does not record
+    run.compare_with_record(quick, path, key, update=False)
+    run.compare_with_record(timed(1.6e-3), path, "another numpy", update=True)
+    record = json.loads(path.read_text())
+    assert record == {key: {"W4": 1.89e-3}, "another numpy": {"W4": 1.6e-3}}
+    path.write_text("not json")  # a damaged record is started again
+    run.compare_with_record(timed(2.0e-3), path, key, update=True)
+    assert json.loads(path.read_text()) == {key: {"W4": 2.0e-3}}
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    run.compare_with_record(timed(2.0e-3), blocked / "record.json", key, update=True)
+    assert "the record of reference times was not written" in capsys.readouterr().err
+
+
+def test_the_record_is_kept_per_machine_numpy_blas_threads_and_references():
+    info = run.machine_info()
+    key = run.record_key(info)
+    assert info["cpu"] in key and info["numpy"] in key and "references.py " in key
+    assert run.record_key({**info, "numpy": "0.0"}) != key
+    assert run.record_key({**info, "OPENBLAS_NUM_THREADS": "1"}) != key
 
 
 def test_the_gemm_probe_times_one_product():
