@@ -201,6 +201,13 @@ def _package():
     return minigrad
 
 
+class _Released:
+    """The shape and dtype of values backward released, as a pickled tensor keeps them."""
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
 class Tensor:
     """An n-dimensional array that remembers how it was computed, for reverse-mode autodiff.
 
@@ -384,6 +391,24 @@ class Tensor:
             twin = ops.Reshape.apply(self, shape=self.data.shape)
         twin.name = self.name
         return twin
+
+    def __getstate__(self):
+        """pickle and copy.deepcopy: the attributes, with values that backward released (a
+        read-only NaN placeholder, see autograd._release_value) kept as their shape and dtype.
+        Written out, a placeholder became a full array of NaNs, shown as the tensor's values."""
+        state = dict(getattr(self, "__dict__", {}))  # (a subclass's own attributes)
+        for slot in _STATE_SLOTS:
+            if hasattr(self, slot):
+                state[slot] = getattr(self, slot)
+        if autograd.is_released(self):
+            state["data"] = _Released(self.data.shape, self.data.dtype)
+        return state
+
+    def __setstate__(self, state):
+        for attribute, value in state.items():
+            if attribute == "data" and isinstance(value, _Released):
+                value = autograd.released_placeholder(value.shape, value.dtype)
+            setattr(self, attribute, value)
 
     # ---- leaving the graph ------------------------------------------------------------------
     def detach(self):
@@ -605,5 +630,8 @@ class Tensor:
         """Every patch P_k(i, j) that fits: (..., h, w, c) -> (..., h', w', s, s, c)."""
         return ops.patches(self, k, stride)
 
+
+# What pickle and copy.deepcopy carry of a tensor (its weak references stay behind).
+_STATE_SLOTS = tuple(slot for slot in Tensor.__slots__ if slot != "__weakref__")
 
 from minigrad import autograd, ops

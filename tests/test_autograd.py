@@ -1072,6 +1072,26 @@ def test_a_pickled_graph_that_backward_freed_is_still_refused():
         pickle.loads(pickle.dumps(loss)).backward()
 
 
+def test_values_backward_released_stay_released_in_a_copy_or_a_pickle():
+    """A copy wrote a released tensor's placeholder as a full, writable array of NaNs, which
+    the copy then showed as its values (and a pickle held a NaN array the size of the data)."""
+    x = mg.Tensor(np.ones((256, 512)), requires_grad=True)  # float64: 1 MiB tensors
+    loss = (x * 2.0).tanh().sum()
+    loss.backward()
+    released = loss.grad_fn.inputs[0]  # tanh's output: only the graph held it
+    assert is_released(released)
+    size = len(pickle.dumps(loss))
+    assert size < 2.1 * x.data.nbytes  # x and x.grad; no arrays for the two released values
+    for twin in (pickle.loads(pickle.dumps(released)), copy.deepcopy(released)):
+        assert is_released(twin) and twin.shape == (256, 512) and twin.dtype == np.float64
+        assert "<values released by backward>" in repr(twin)
+    parameter = mg.nn.Parameter(np.ones(2, np.float32), name="w")
+    parameter.note = "kept"  # a subclass's own attributes are copied too
+    twin = pickle.loads(pickle.dumps(parameter))
+    assert type(twin) is mg.nn.Parameter and twin.note == "kept" and twin.name == "w"
+    np.testing.assert_array_equal(twin.data, [1.0, 1.0])
+
+
 def every_op_on_large_tensors(x, w):
     """A loss through nearly every primitive, on intermediates of 1 MiB or more (released by
     backward unless retained): values read in backward come from inputs, outputs and saves."""
