@@ -65,6 +65,17 @@ _OPERATORS = {
     "power": ("**", "__rpow__"),
     "matmul": ("@", "__rmatmul__"),
 }
+# numpy's ufuncs of Python's operators that tensors do not have (`x % 2` is Python's TypeError).
+_NO_OPERATOR = {
+    "remainder": "%",
+    "floor_divide": "//",
+    "divmod": "divmod",
+    "bitwise_and": "&",
+    "bitwise_or": "|",
+    "bitwise_xor": "^",
+    "left_shift": "<<",
+    "right_shift": ">>",
+}
 # A comparison is named as Python names 0 < x, by the tensor's reflected operator (>): the
 # error's example, x.data > 0, then says what was written.
 _COMPARISONS = {"less": ">", "less_equal": ">=", "greater": "<", "greater_equal": "<="}
@@ -85,6 +96,17 @@ def _ufunc_error(ufunc, method, inputs, kwargs):
     if name in _COMPARISONS and method == "__call__":
         return _comparison_error(_COMPARISONS[name])
     call = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
+    reflected = (
+        len(inputs) == 2 and isinstance(inputs[1], Tensor) and not isinstance(inputs[0], Tensor)
+    )
+    if method == "__call__" and name in _NO_OPERATOR and reflected and "out" not in kwargs:
+        symbol = _NO_OPERATOR[name]
+        written = f"{symbol}(a, x)" if symbol == "divmod" else f"a {symbol} x"
+        return TypeError(
+            f"{written} with a Tensor x: tensors have no {symbol} (no op of minigrad computes "
+            f"it, nor its gradient). For the values alone use the tensor's array, "
+            f"{written.replace('x', 'x.data')}."
+        )
     if "out" in kwargs and name in _OPERATORS:  # array -= tensor: numpy would write into it
         symbol = _OPERATORS[name][0]
         return TypeError(

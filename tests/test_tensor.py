@@ -207,6 +207,23 @@ def test_numpy_functions_with_no_gradient_to_lose_give_numpy_results():
     assert np.sum(data) == 10.0 and np.concatenate([data, data]).shape == (4, 2)
 
 
+@pytest.mark.parametrize(
+    "call, written",
+    [
+        (operator.mod, "a % x"),
+        (operator.floordiv, "a // x"),
+        (divmod, r"divmod\(a, x\)"),
+        (operator.and_, "a & x"),
+    ],
+    ids=["%", "//", "divmod", "&"],
+)
+def test_an_operator_tensors_lack_with_an_array_on_the_left_is_named_as_written(call, written):
+    """`a % x` said "np.remainder was given a Tensor", a function the user never called."""
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=rf"^{written} with a Tensor x: tensors have no .*x\.data"):
+        call(np.array([3.0, 4.0]), x)
+
+
 @pytest.mark.parametrize("in_place", [operator.isub, operator.iadd, operator.imul])
 def test_a_tensor_written_into_an_array_is_refused_with_the_step_by_hand(in_place):
     w = mg.Tensor([1.0, 2.0], requires_grad=True)
