@@ -398,6 +398,11 @@ def class_labels(labels, shape, op, what):
         hint = ""
         if values.shape == (n, classes):
             hint = " These look like one-hot rows: pass labels.argmax(axis=1)."
+        elif values.size == n:  # a column (n, 1), as a data frame or y[:, None] gives it
+            hint = (
+                " They hold one label per example: pass labels.reshape(-1) (or give fit "
+                "y.reshape(-1))."
+            )
         raise ValueError(
             f"{op}: expected one label per example, shape ({n},) for {what} of shape "
             f"({n}, {classes}); got labels of shape {values.shape}.{hint}"

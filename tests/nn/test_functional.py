@@ -75,6 +75,9 @@ def test_cross_entropy_errors():
         F.cross_entropy(logits, [0, 1, 2])
     with pytest.raises(ValueError, match=r"look like one-hot rows: pass labels.argmax\(axis=1\)"):
         F.cross_entropy(logits, np.eye(2, logits.shape[1], dtype=np.int64))
+    with pytest.raises(ValueError, match=r"got labels of shape \(2, 1\)\. They hold one label per "
+                       r"example: pass labels\.reshape\(-1\)"):  # fmt: skip
+        F.cross_entropy(logits, np.array([[0], [2]]))  # a column, as y[:, None] gives it
     with pytest.raises(TypeError, match="integer class indices.*argmax"):
         F.cross_entropy(logits, [0.5, 1.0])
     with pytest.raises(ValueError, match=r"expects logits \(n, classes\).*single example"):
