@@ -700,7 +700,7 @@ def _target_cells(name, result, fastest_gemm=None):
         elif what != "µs/op" and (result.get("reference_slowed") or 0) > SLOWED_REFERENCE:
             verdicts.append(
                 f"unreliable (slowed: the reference {result['reference_slowed']:.2f}× its "
-                "fastest on this machine)"
+                "usual time on this machine)"
             )
         else:
             verdicts.append("yes" if value <= bound else "NO")
@@ -720,15 +720,19 @@ def others_lines(results):
         if slowed is not None:
             parts.append(f"GEMM probe {slowed:.2f}× the run's best")
         if result.get("reference_slowed") is not None:
-            best = _format_time(result["reference_fastest"], result["unit"])
-            parts.append(f"reference {result['reference_slowed']:.2f}× its fastest here ({best})")
+            usual = _format_time(result["reference_usual"], result["unit"])
+            runs = result["reference_runs"]
+            parts.append(
+                f"reference {result['reference_slowed']:.2f}× its usual time here ({usual}, "
+                f"the median of {runs} earlier run{'s' if runs > 1 else ''})"
+            )
         if parts:
             lines.append(f"{name}: " + "; ".join(parts))
     if lines:
         lines.append(
             "(cores used by other processes, steal time included, while each side was timed; "
             "the median time of a 256×256 GEMM in the row's processes over the run's best; the "
-            "reference's median over the fastest this machine has recorded for it; above "
+            "reference's median over its usual one on this machine (--record); above "
             f"{BUSY_OTHER_CORES} cores for a side, {SLOWED_GEMMS}× for the GEMMs or "
             f"{SLOWED_REFERENCE}× for the reference, the shared GEMMs were slowed and the row's "
             "verdicts read unreliable)"
@@ -765,18 +769,21 @@ def _busiest(result):
     return max(shares) if shares else None
 
 
-# The fastest time each row's reference has had on this machine, kept between runs in a file
-# outside the repository (--record). A host that slows every GEMM through a whole run leaves no
-# fast row for the GEMM probe to be compared with, and a probe that stays in the cache can run
-# at full speed while larger GEMMs are slowed: one afternoon W4's reference took 2.52 ms instead
-# of 1.89, the probe 1.11× the run's best, and W4's ratio read 1.04, "met", instead of 1.23. The
-# reference's own time against its fastest here shows it. Above this factor a row's verdicts
+# Each row's reference times on this machine, kept between runs in a file outside the repository
+# (--record). A host that slows every GEMM through a whole run leaves no fast row for the GEMM
+# probe to be compared with, and a probe that stays in the cache can run at full speed while
+# larger GEMMs are slowed: one afternoon W4's reference took 2.52 ms instead of 1.89, the probe
+# 1.11× the run's best, and W4's ratio read 1.04, "met", instead of 1.23. The reference's own
+# median against its usual one here (the median over the last RECORD_RUNS full runs: not the
+# fastest, which only falls as runs pile up) shows it. Above SLOWED_REFERENCE a row's verdicts
 # read unreliable. (On an idle machine here, four runs in a row gave W4's reference medians
-# within 1.21× of each other and W1's within 1.24×.)
+# within 1.21× of each other and W1's within 1.24×: at most ~1.12× from their median.)
 SLOWED_REFERENCE = 1.25
-RECORD = (
-    Path(os.environ.get("XDG_CACHE_HOME") or "~/.cache").expanduser() / "minigrad-benchmark.json"
-)
+RECORD_RUNS = 9
+# (os.path.expanduser leaves ~ where no home directory is known, as for a user id of no
+# account: no record then, where Path.expanduser raised when this module was imported)
+_CACHE = os.path.expanduser(os.environ.get("XDG_CACHE_HOME") or "~/.cache")
+RECORD = "none" if _CACHE.startswith("~") else str(Path(_CACHE) / "minigrad-benchmark.json")
 
 
 def record_key(info):
@@ -789,35 +796,49 @@ def record_key(info):
 
 
 def compare_with_record(results, path, key, update):
-    """Set each timed row's `reference_slowed`: the median of its reference's times over the
-    fastest median recorded for it under `key` (None for the first run there). With `update`,
-    record this run's medians where they are faster. An unreadable file is started again; one
-    that cannot be written only costs the record (with a warning)."""
+    """Set each timed row's `reference_slowed`: the median of its reference's times over its
+    usual median under `key` (`reference_usual`: the median over the last RECORD_RUNS recorded;
+    None before the first). With `update`, add this run's medians to the record. An unreadable
+    file or entry is started again; a file that cannot be written only costs the record (with a
+    warning)."""
     try:
         record = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         record = {}
-    if not isinstance(record, dict) or not isinstance(record.get(key, {}), dict):
+    if not isinstance(record, dict):
         record = {}
-    fastest = record.setdefault(key, {})
+    if not isinstance(record.get(key), dict):  # (the records of other settings are kept)
+        record[key] = {}
+    runs = record[key]
     for name, result in results.items():
         samples = result.get("samples", {}).get("ref")
         if not samples or "gemm" not in result:  # timed in processes of its own: W1, W2, W4, W5
             continue
-        median, best = statistics.median(samples), fastest.get(name)
-        known = isinstance(best, float) and best > 0
-        result["reference_slowed"] = median / best if known else None
-        result["reference_fastest"] = best if known else None
-        if update and not (known and best <= median):
-            fastest[name] = median
+        earlier = runs.get(name)
+        if not isinstance(earlier, list) or not all(_is_time(t) for t in earlier):
+            earlier = []
+        median = statistics.median(samples)
+        usual = statistics.median(earlier) if earlier else None
+        result["reference_slowed"] = median / usual if usual else None
+        result["reference_usual"] = usual
+        result["reference_runs"] = len(earlier)
+        if update:
+            runs[name] = (earlier + [median])[-RECORD_RUNS:]
     if update:
+        path = Path(path)
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(json.dumps(record, indent=1) + "\n")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + f".{os.getpid()}")
+            partial.write_text(json.dumps(record, indent=1) + "\n")
+            os.replace(partial, path)  # (a run stopped while writing leaves the old record)
         except OSError as error:
             print(
                 f"warning: the record of reference times was not written: {error}", file=sys.stderr
             )
+
+
+def _is_time(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
 
 
 def main_table(results, torch_too):
@@ -1121,8 +1142,9 @@ _NOTES = f"""
   virtual machine's host can slow its cores with no sign inside it), the row's verdicts read
   *unreliable* (see *The machine while timing*): a busy or slowed machine slows the GEMMs both
   sides share far more than minigrad's Python, and pulls every ratio towards 1. So does a row
-  whose reference ran {SLOWED_REFERENCE}× slower than the fastest this machine has recorded for
-  it (`--record`; a whole run slowed has no fast row to compare the probe with).
+  whose reference ran {SLOWED_REFERENCE}× slower than its usual time on this machine (the
+  median over the last {RECORD_RUNS} full runs, `--record`; a whole run slowed has no fast row
+  to compare the probe with).
 - *numpy ref* is `benchmarks/references.py`: the same computation written by hand in numpy, the
   obvious way (im2col as a strided view + one copy + one matmul; backward by matmuls and s²
   slice-adds). *floor* is the three GEMMs of the conv step timed alone, into arrays allocated
@@ -1171,10 +1193,10 @@ def main(argv=None):
     )
     parser.add_argument(
         "--record",
-        default=str(RECORD),
+        default=RECORD,
         metavar="PATH",
-        help="the file of this machine's fastest reference times, which tells a run whose GEMMs "
-        "the host slowed throughout ('none': no record; default %(default)s)",
+        help="the file of this machine's reference times, which tells a run whose GEMMs the "
+        "host slowed throughout ('none': no record; default %(default)s)",
     )
     parser.add_argument("--profile", metavar="NAME", help="cProfile minigrad's step of W1 … W5")
     parser.add_argument("--memory-child", nargs=2, metavar=("NAME", "SIDE"), help=argparse.SUPPRESS)

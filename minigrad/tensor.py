@@ -96,16 +96,21 @@ def _ufunc_error(ufunc, method, inputs, kwargs):
     if name in _COMPARISONS and method == "__call__":
         return _comparison_error(_COMPARISONS[name])
     call = f"np.{name}" if method == "__call__" else f"np.{name}.{method}"
-    reflected = (
-        len(inputs) == 2 and isinstance(inputs[1], Tensor) and not isinstance(inputs[0], Tensor)
-    )
-    if method == "__call__" and name in _NO_OPERATOR and reflected and "out" not in kwargs:
+    # (x % a, with the array on the right, comes here too: the tensor has no %, the array's
+    # reflected % calls np.remainder(x, a))
+    one_tensor = len(inputs) == 2 and isinstance(inputs[0], Tensor) != isinstance(inputs[1], Tensor)
+    if method == "__call__" and name in _NO_OPERATOR and one_tensor and "out" not in kwargs:
         symbol = _NO_OPERATOR[name]
-        written = f"{symbol}(a, x)" if symbol == "divmod" else f"a {symbol} x"
+        a, x = ("x", "a") if isinstance(inputs[0], Tensor) else ("a", "x")
+        written = f"{symbol}({a}, {x})" if symbol == "divmod" else f"{a} {symbol} {x}"
+        values = (  # (numpy has no bitwise operators of floats)
+            "numpy's floats have none either"
+            if name.startswith(("bitwise", "left", "right"))
+            else f"for the values alone use the tensor's array, {written.replace('x', 'x.data')}"
+        )
         return TypeError(
             f"{written} with a Tensor x: tensors have no {symbol} (no op of minigrad computes "
-            f"it, nor its gradient). For the values alone use the tensor's array, "
-            f"{written.replace('x', 'x.data')}."
+            f"it, nor its gradient); {values}."
         )
     if "out" in kwargs and name in _OPERATORS:  # array -= tensor: numpy would write into it
         symbol = _OPERATORS[name][0]
@@ -154,7 +159,7 @@ _FUNCTIONS_INSTEAD = {
 _NUMPY_1_NAMES = {"amax": "max", "amin": "min", "round_": "round", "around": "round"}
 
 
-def _function_error(func, args, tensors):
+def _function_error(func, args, kwargs, tensors):
     """The error for a numpy function (not a ufunc) whose floats would leave the graph: the
     ops that keep it, or the arrays for the values alone."""
     name = func.__name__
@@ -174,7 +179,8 @@ def _function_error(func, args, tensors):
         if id(tensor) not in letters:
             named = isinstance(tensor.name, str) and tensor.name.isidentifier()
             letters[id(tensor)] = tensor.name if named else next(unnamed, "t")
-    values = ", ".join(_as_values(value, letters) for value in args)
+    values = [_as_values(value, letters) for value in args] + ["…"] * bool(kwargs)  # (axis=…)
+    values = ", ".join(values)
     return TypeError(
         f"{call} was given a Tensor that requires grad, and numpy's functions take arrays: its "
         f"result would leave the graph, and no gradient would reach {which} through it. To "
@@ -199,20 +205,42 @@ def _arrays_in(value, tensors):
     if isinstance(value, Tensor):
         tensors.append(value)
         return value.data
-    if value.__class__ in (list, tuple):
-        return value.__class__([_arrays_in(v, tensors) for v in value])
+    if isinstance(value, list | tuple):  # (a namedtuple too: a Tensor left in it would bring
+        arrays = [_arrays_in(v, tensors) for v in value]  # numpy back here without end)
+        return arrays if isinstance(value, list) else tuple(arrays)
     if value.__class__ is dict:
         return {key: _arrays_in(v, tensors) for key, v in value.items()}
     return value
 
 
 def _holds_floats(result):
-    """Whether a numpy function's result holds floats (an array, a scalar, or a tuple of them)."""
-    if result.__class__ in (list, tuple):
+    """Whether a numpy function's result holds floats (an array, a scalar, or a tuple of them,
+    such as np.linalg.svd's named tuple)."""
+    if isinstance(result, list | tuple):
         return any(_holds_floats(value) for value in result)
     if isinstance(result, np.ndarray | np.generic):
         return result.dtype.kind in "fc"
     return isinstance(result, float | complex)
+
+
+# numpy's functions whose result takes only the shape and dtype of the tensor, not its values.
+_SHAPE_ONLY = frozenset({"empty_like", "zeros_like", "ones_like", "full_like"})
+
+
+# numpy's functions that write into their first argument (np.copyto(w, values)).
+_WRITE_INTO_FIRST = frozenset(
+    {"copyto", "fill_diagonal", "place", "put", "put_along_axis", "putmask"}
+)
+
+
+def _out_error(func):
+    """The error for a Tensor that a numpy function would write into (out=, np.copyto's first
+    argument): a tensor's values change through its array, and one in a graph not at all."""
+    return TypeError(
+        f"np.{func.__name__} would write into a Tensor: change a tensor's values through its "
+        f"array, as a step by hand does (out=w.data, np.{func.__name__}(w.data, …)), and never "
+        "those of a tensor in a graph (its backward reads them); minigrad's ops make new tensors."
+    )
 
 
 def _package():
@@ -365,12 +393,20 @@ class Tensor:
     # refused: it would leave the graph, and that tensor would silently get no gradient through
     # it (np.dot(x, w) in a model). Other results (np.argmax(logits, axis=1), np.allclose, any
     # function of tensors that require no grad) are returned as numpy gives them.
+    # (np.zeros_like(w) takes only its shape; a Tensor numpy would write into, given as out=
+    # or to np.copyto, is refused before it does.)
     def __array_function__(self, func, types, args, kwargs):
         tensors = []
+        _arrays_in(kwargs.get("out"), tensors)
+        if func.__name__ in _WRITE_INTO_FIRST:
+            _arrays_in(args[:1], tensors)
+        if tensors:
+            raise _out_error(func)
         arrays = _arrays_in(args, tensors)
         result = func(*arrays, **_arrays_in(kwargs, tensors))
-        if _holds_floats(result) and any(t.requires_grad for t in tensors):
-            raise _function_error(func, args, tensors)
+        shape_only = func.__name__ in _SHAPE_ONLY
+        if not shape_only and _holds_floats(result) and any(t.requires_grad for t in tensors):
+            raise _function_error(func, args, kwargs, tensors)
         return result
 
     def __array__(self, dtype=None, copy=None):
@@ -419,7 +455,7 @@ class Tensor:
         read-only NaN placeholder, see autograd._release_value) kept as their shape and dtype.
         Written out, a placeholder became a full array of NaNs, shown as the tensor's values."""
         state = dict(getattr(self, "__dict__", {}))  # (a subclass's own attributes)
-        for slot in _STATE_SLOTS:
+        for slot in _slots(type(self)):
             if hasattr(self, slot):
                 state[slot] = getattr(self, slot)
         if autograd.is_released(self):
@@ -427,6 +463,8 @@ class Tensor:
         return state
 
     def __setstate__(self, state):
+        if isinstance(state, tuple):  # pickled before __getstate__: (__dict__ or None, slots)
+            state = {**(state[0] or {}), **(state[1] or {})}
         for attribute, value in state.items():
             if attribute == "data" and isinstance(value, _Released):
                 value = autograd.released_placeholder(value.shape, value.dtype)
@@ -653,7 +691,14 @@ class Tensor:
         return ops.patches(self, k, stride)
 
 
-# What pickle and copy.deepcopy carry of a tensor (its weak references stay behind).
-_STATE_SLOTS = tuple(slot for slot in Tensor.__slots__ if slot != "__weakref__")
+def _slots(cls):
+    """What pickle and copy.deepcopy carry of a tensor of class `cls`: the slots of Tensor and
+    of its subclasses (its weak references stay behind)."""
+    slots = []
+    for base in cls.__mro__:
+        names = base.__dict__.get("__slots__", ())
+        slots += [names] if isinstance(names, str) else names
+    return [slot for slot in slots if slot not in ("__weakref__", "__dict__")]
+
 
 from minigrad import autograd, ops

@@ -3,8 +3,10 @@ no_grad, released graphs and retain_graph, higher-order gradients, mg.grad, reta
 fresh gradient arrays, a deterministic topological order, custom Functions, and the errors."""
 
 import copy
+import copyreg
 import functools
 import gc
+import io
 import pickle
 import weakref
 from contextlib import contextmanager
@@ -1090,6 +1092,38 @@ def test_values_backward_released_stay_released_in_a_copy_or_a_pickle():
     twin = pickle.loads(pickle.dumps(parameter))
     assert type(twin) is mg.nn.Parameter and twin.note == "kept" and twin.name == "w"
     np.testing.assert_array_equal(twin.data, [1.0, 1.0])
+
+
+class TaggedTensor(mg.Tensor):
+    __slots__ = ("tag",)
+
+
+def test_a_copy_or_a_pickle_keeps_a_tensor_subclass_s_own_slots():
+    """Only Tensor's own slots were written: a subclass's slot was lost in the copy."""
+    tagged = TaggedTensor([1.0, 2.0])
+    tagged.tag = "kept"
+    for twin in (pickle.loads(pickle.dumps(tagged)), copy.deepcopy(tagged)):
+        assert type(twin) is TaggedTensor and twin.tag == "kept"
+
+
+def test_a_tensor_pickled_before_tensors_had_getstate_still_loads():
+    """Python's own state of a tensor, (__dict__ or None, slots), as pickles written before
+    Tensor.__getstate__ hold it, failed to load: 'tuple' object has no attribute 'items'."""
+    parameter = mg.nn.Parameter(np.ones(2, np.float32), name="w")
+    parameter.note = "kept"
+
+    def as_before(tensor):  # how object.__reduce_ex__ wrote a tensor
+        slots = {slot: getattr(tensor, slot) for slot in mg.Tensor.__slots__[1:]}  # not __weakref__
+        return copyreg.__newobj__, (type(tensor),), (getattr(tensor, "__dict__", None), slots)
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=2)
+    pickler.dispatch_table = {mg.nn.Parameter: as_before, mg.Tensor: as_before}
+    pickler.dump([parameter, mg.Tensor([1.0, 2.0], name="x")])
+    twin, tensor = pickle.loads(buffer.getvalue())
+    assert type(twin) is mg.nn.Parameter and twin.note == "kept" and twin.name == "w"
+    np.testing.assert_array_equal(twin.data, [1.0, 1.0])
+    assert type(tensor) is mg.Tensor and tensor.name == "x" and not tensor.requires_grad
 
 
 def every_op_on_large_tensors(x, w):

@@ -6,6 +6,7 @@ import doctest
 import importlib
 import io
 import json
+import os
 import pstats
 import re
 import subprocess
@@ -227,10 +228,10 @@ def test_a_row_timed_while_the_host_slowed_the_gemms_is_unreliable():
     assert run.fastest_gemm(results) == 0.9e-3
 
 
-def test_a_row_whose_reference_ran_slower_than_its_fastest_here_is_unreliable(tmp_path, capsys):
+def test_a_row_whose_reference_ran_slower_than_usual_here_is_unreliable(tmp_path, capsys):
     """A host that slowed the GEMMs through a whole run left no fast row to compare the probe
-    with: W4 read 1.04, "met", with its reference at 2.52 ms instead of 1.89. The fastest
-    reference time recorded on this machine tells."""
+    with: W4 read 1.04, "met", with its reference at 2.52 ms instead of 1.89. The reference's
+    usual time on this machine, kept between runs, tells."""
     path, key = tmp_path / "cache" / "record.json", "this machine"
 
     def timed(ref_median, ratio=1.04):
@@ -245,17 +246,33 @@ def test_a_row_whose_reference_ran_slower_than_its_fastest_here_is_unreliable(tm
     slowed = timed(2.52e-3)
     run.compare_with_record(slowed, path, key, update=True)
     assert slowed["W4"]["reference_slowed"] == pytest.approx(2.52 / 1.89)
-    expected = "unreliable (slowed: the reference 1.33× its fastest on this machine)"
+    expected = "unreliable (slowed: the reference 1.33× its usual time on this machine)"
     assert run._target_cells("W4", slowed["W4"])[1] == f"{expected}; {expected}"
-    assert "reference 1.33× its fastest here (1.89 ms)" in run.others_lines(slowed)[0]
-    quick = timed(1.5e-3)  # faster, but a quick run does not record
-    run.compare_with_record(quick, path, key, update=False)
+    line = "reference 1.33× its usual time here (1.89 ms, the median of 1 earlier run)"
+    assert line in run.others_lines(slowed)[0]
+    for _ in range(3):  # the usual time is the median of the runs, not the fastest of them
+        run.compare_with_record(timed(1.5e-3), path, key, update=True)
+    again = timed(1.8e-3)
+    run.compare_with_record(again, path, key, update=False)  # a quick run: not recorded
+    assert again["W4"]["reference_usual"] == 1.5e-3  # the median of 1.89, 2.52 and 1.5 × 3
+    assert again["W4"]["reference_runs"] == 5
+    assert run._target_cells("W4", again["W4"])[1] == "yes; yes"
+    for _ in range(run.RECORD_RUNS):  # only the last RECORD_RUNS runs are kept
+        run.compare_with_record(timed(1.6e-3), path, key, update=True)
+    assert json.loads(path.read_text()) == {key: {"W4": [1.6e-3] * run.RECORD_RUNS}}
     run.compare_with_record(timed(1.6e-3), path, "another numpy", update=True)
-    record = json.loads(path.read_text())
-    assert record == {key: {"W4": 1.89e-3}, "another numpy": {"W4": 1.6e-3}}
+    assert set(json.loads(path.read_text())) == {key, "another numpy"}
+    path.write_text(json.dumps({key: [1.89e-3], "another numpy": {"W4": [1.6e-3]}}))
+    run.compare_with_record(timed(2.0e-3), path, key, update=True)  # (it dropped the other's)
+    expected_record = {key: {"W4": [2.0e-3]}, "another numpy": {"W4": [1.6e-3]}}
+    assert json.loads(path.read_text()) == expected_record
+    path.write_text(json.dumps({key: {"W4": [1.0, "fast", -2.0]}}))  # an entry not of times
+    run.compare_with_record(timed(2.0e-3), path, key, update=True)
+    assert json.loads(path.read_text()) == {key: {"W4": [2.0e-3]}}
     path.write_text("not json")  # a damaged record is started again
     run.compare_with_record(timed(2.0e-3), path, key, update=True)
-    assert json.loads(path.read_text()) == {key: {"W4": 2.0e-3}}
+    assert json.loads(path.read_text()) == {key: {"W4": [2.0e-3]}}
+    assert [p.name for p in path.parent.iterdir()] == ["record.json"]  # (written whole, renamed)
     blocked = tmp_path / "a file"
     blocked.write_text("")
     run.compare_with_record(timed(2.0e-3), blocked / "record.json", key, update=True)
@@ -268,6 +285,21 @@ def test_the_record_is_kept_per_machine_numpy_blas_threads_and_references():
     assert info["cpu"] in key and info["numpy"] in key and "references.py " in key
     assert run.record_key({**info, "numpy": "0.0"}) != key
     assert run.record_key({**info, "OPENBLAS_NUM_THREADS": "1"}) != key
+
+
+def test_a_user_of_no_home_directory_runs_the_benchmark_with_no_record():
+    """Path("~/.cache").expanduser() raised 'Could not determine home directory' when run.py
+    was imported (a user id of no account, HOME unset), even with --record none."""
+    code = (
+        "import os, sys; os.path.expanduser = lambda path: path; "  # (as with no home known)
+        f"sys.path.insert(0, {str(BENCHMARKS)!r}); import run; print(run.RECORD)"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != "XDG_CACHE_HOME"}
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environment, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip() == "none"
 
 
 def test_the_gemm_probe_times_one_product():

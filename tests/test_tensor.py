@@ -1,6 +1,7 @@
 """Tests of Tensor itself: dtype rules, refusing non-numeric data, repr, item, detach, numpy,
 len, .T, and every operator with its reflected form (numbers and numpy arrays on the left)."""
 
+import collections
 import contextlib
 import copy
 import operator
@@ -162,7 +163,7 @@ def test_a_numpy_number_on_the_left_of_an_operator_makes_a_node_of_the_graph():
     [
         (lambda x, w: np.dot(x, w), r"the operator @", r"np\.dot\(x\.data, w\.data\)"),
         (lambda x, w: np.sum(w), r"x\.sum\(axis=…\)", r"np\.sum\(w\.data\)"),
-        (lambda x, w: np.mean(w, axis=0), r"x\.mean\(axis=…\)", r"np\.mean\(w\.data\)"),
+        (lambda x, w: np.mean(w, axis=0), r"x\.mean\(axis=…\)", r"np\.mean\(w\.data, …\)"),
         (lambda x, w: np.max(w), r"x\.max\(axis=…\)", r"np\.max\(w\.data\)"),
         (
             lambda x, w: np.concatenate([w, w.T.T]),
@@ -207,21 +208,76 @@ def test_numpy_functions_with_no_gradient_to_lose_give_numpy_results():
     assert np.sum(data) == 10.0 and np.concatenate([data, data]).shape == (4, 2)
 
 
+def test_a_numpy_function_finds_the_tensors_in_a_named_tuple_and_refuses_one():
+    """A named tuple of tensors (np.stack(pair)) recursed without end (numpy found the tensors
+    the conversion had left in it), and np.linalg.svd's named tuple of floats was let through."""
+    pair = collections.namedtuple("Pair", "a b")
+    data = mg.Tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert np.stack(pair(data, data)).shape == (2, 2, 2)
+    w = mg.Tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True, name="w")
+    for call in (lambda: np.stack(pair(w, data)), lambda: np.linalg.svd(w)):
+        with pytest.raises(TypeError, match=r"no gradient would reach 'w'"):
+            call()
+
+
+def test_numpy_functions_of_a_tensors_shape_alone_give_arrays():
+    """np.zeros_like(w), as an optimizer by hand makes its state, was refused: its result takes
+    no value of w."""
+    w = mg.Tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    for function in (np.zeros_like, np.ones_like, np.empty_like):
+        result = function(w)
+        assert type(result) is np.ndarray and result.shape == (2, 2)
+        assert result.dtype == np.float32
+    np.testing.assert_array_equal(np.full_like(w, 3.0), np.full((2, 2), 3.0))
+
+
+def test_a_tensor_numpy_would_write_into_is_refused_before_it_does():
+    """np.clip(w, -1, 1, out=w) clipped w's values, then was refused; out= a tensor that
+    requires no grad was written into and its array returned; np.copyto(h, 0) on a tensor of
+    the graph changed the values its backward read (a silently wrong gradient)."""
+    w = mg.Tensor([-2.0, 0.5, 3.0], requires_grad=True)
+    h, data = w.tanh(), mg.Tensor([0.0, 0.0])
+    values = h.data.copy()
+    calls = {
+        "clip": lambda: np.clip(w, -1, 1, out=w),
+        "sum": lambda: np.sum(w.data[:2], axis=0, out=data[0]),
+        "copyto": lambda: np.copyto(h, 0.0),
+        "fill_diagonal": lambda: np.fill_diagonal(w.reshape(3, 1), 1.0),
+    }
+    for name, call in calls.items():
+        with pytest.raises(TypeError, match=rf"^np\.{name} would write into a Tensor: .*w\.data"):
+            call()
+    np.testing.assert_array_equal(w.data, [-2.0, 0.5, 3.0])
+    np.testing.assert_array_equal(h.data, values)
+    np.testing.assert_array_equal(data.data, [0.0, 0.0])
+    np.clip(w.data, -1, 1, out=w.data)  # the array: the step by hand
+    np.testing.assert_array_equal(w.data, [-1.0, 0.5, 1.0])
+
+
 @pytest.mark.parametrize(
     "call, written",
     [
         (operator.mod, "a % x"),
         (operator.floordiv, "a // x"),
         (divmod, r"divmod\(a, x\)"),
-        (operator.and_, "a & x"),
     ],
-    ids=["%", "//", "divmod", "&"],
+    ids=["%", "//", "divmod"],
 )
 def test_an_operator_tensors_lack_with_an_array_on_the_left_is_named_as_written(call, written):
     """`a % x` said "np.remainder was given a Tensor", a function the user never called."""
     x = mg.Tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(TypeError, match=rf"^{written} with a Tensor x: tensors have no .*x\.data"):
         call(np.array([3.0, 4.0]), x)
+
+
+def test_an_operator_tensors_lack_with_the_array_on_the_right_or_a_bitwise_one_is_named_too():
+    """`x % a` (numpy's reflected % calls np.remainder(x, a)) still said "np.remainder was given
+    a Tensor"; `a & x` offered `a & x.data`, which numpy refuses too (no bitwise ops of floats)."""
+    x, a = mg.Tensor([1.0, 2.0], requires_grad=True), np.array([3.0, 4.0])
+    with pytest.raises(TypeError, match=r"^x % a with a Tensor x: .* x\.data % a\.$"):
+        x % a
+    with pytest.raises(TypeError, match=r"^a & x with a Tensor x: .*; numpy's floats have none"):
+        a & x
 
 
 @pytest.mark.parametrize("in_place", [operator.isub, operator.iadd, operator.imul])
