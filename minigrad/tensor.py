@@ -403,7 +403,10 @@ class Tensor:
         if tensors:
             raise _out_error(func)
         arrays = _arrays_in(args, tensors)
-        result = func(*arrays, **_arrays_in(kwargs, tensors))
+        # (numpy's function without its dispatch: a Tensor left in a container the conversion
+        # does not open, a deque say, is then read through np.asarray rather than sent back here)
+        implementation = getattr(func, "_implementation", func)
+        result = implementation(*arrays, **_arrays_in(kwargs, tensors))
         shape_only = func.__name__ in _SHAPE_ONLY
         if not shape_only and _holds_floats(result) and any(t.requires_grad for t in tensors):
             raise _function_error(func, args, kwargs, tensors)

@@ -220,6 +220,15 @@ def test_a_numpy_function_finds_the_tensors_in_a_named_tuple_and_refuses_one():
             call()
 
 
+def test_tensors_in_a_container_numpy_opens_but_the_check_does_not_are_read_as_arrays():
+    """np.concatenate(deque([x, y])) recursed without end: numpy found the tensors left in the
+    deque and sent the call back to Tensor.__array_function__."""
+    data = mg.Tensor([1.0, 2.0])
+    joined = np.concatenate(collections.deque([data, data]))
+    assert type(joined) is np.ndarray
+    np.testing.assert_array_equal(joined, [1.0, 2.0, 1.0, 2.0])
+
+
 def test_numpy_functions_of_a_tensors_shape_alone_give_arrays():
     """np.zeros_like(w), as an optimizer by hand makes its state, was refused: its result takes
     no value of w."""
