@@ -233,7 +233,7 @@ def _non_array_result(cls, inputs, data):
     name = cls.__name__
     if data is None:
         raise TypeError(f"{name}.forward returned None: is `return` missing?")
-    if isinstance(data, list) and not any(isinstance(v, np.ndarray | list) for v in data):
+    if isinstance(data, list) and not any(isinstance(v, np.ndarray | Tensor) for v in data):
         raise TypeError(  # (a list of numbers: numpy would make float64 of a float32 network)
             f"{name}.forward returned a list; forward returns one numpy array of its input's "
             "dtype: np.asarray(values, dtype=x.dtype)."

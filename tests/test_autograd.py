@@ -864,7 +864,12 @@ class ReturnsList(Double):
 
 class ReturnsListOfNumbers(Double):
     def forward(self, x):
-        return [float(v) * 2 for v in x]
+        return [[float(v) * 2 for v in x]]  # (nested: rows of numbers)
+
+
+class ReturnsListOfTensors(Double):
+    def forward(self, x):
+        return [mg.Tensor(x * 2), mg.Tensor(x > 0)]
 
 
 class ReturnsLen(Double):
@@ -883,6 +888,8 @@ def test_a_forward_returning_a_tuple_a_list_or_an_int_says_what_to_return():
         TypeError, match=r"^ReturnsList.forward returned a list of 2; forward returns one array"
     ):
         ReturnsList.apply(leaf([1.0, -1.0]))  # (numpy stacked it into one (2, 2) result)
+    with pytest.raises(TypeError, match=r"^ReturnsListOfTensors.forward returned a list of 2"):
+        ReturnsListOfTensors.apply(leaf([1.0, -1.0]))
     with pytest.raises(TypeError, match=r"ReturnsListOfNumbers.forward returned a list; .* "
                        r"np.asarray\(values, dtype=x.dtype\)"):  # fmt: skip
         ReturnsListOfNumbers.apply(leaf([1.0, -1.0]))  # (numpy made it float64)
