@@ -798,9 +798,10 @@ def record_key(info):
 def compare_with_record(results, path, key, update):
     """Set each timed row's `reference_slowed`: the median of its reference's times over its
     usual median under `key` (`reference_usual`: the median over the last RECORD_RUNS recorded;
-    None before the first). With `update`, add this run's medians to the record. An unreadable
-    file or entry is started again; a file that cannot be written only costs the record (with a
-    warning)."""
+    None before the first). With `update`, add this run's medians to the record, but for rows
+    the other checks found disturbed (busy, or the GEMM probe slowed): a slowed time would make
+    the usual one slower. An unreadable file or entry is started again; a file that cannot be
+    written only costs the record (with a warning)."""
     try:
         record = json.loads(Path(path).read_text())
     except (OSError, ValueError):
@@ -822,7 +823,9 @@ def compare_with_record(results, path, key, update):
         result["reference_slowed"] = median / usual if usual else None
         result["reference_usual"] = usual
         result["reference_runs"] = len(earlier)
-        if update:
+        busy = (_busiest(result) or 0) > BUSY_OTHER_CORES
+        slowed = (_slowed(result, fastest_gemm(results)) or 0) > SLOWED_GEMMS
+        if update and not (busy or slowed):
             runs[name] = (earlier + [median])[-RECORD_RUNS:]
     if update:
         path = Path(path)

@@ -257,6 +257,13 @@ def test_a_row_whose_reference_ran_slower_than_usual_here_is_unreliable(tmp_path
     assert again["W4"]["reference_usual"] == 1.5e-3  # the median of 1.89, 2.52 and 1.5 × 3
     assert again["W4"]["reference_runs"] == 5
     assert run._target_cells("W4", again["W4"])[1] == "yes; yes"
+    disturbed = timed(3.0e-3)
+    disturbed["W4"]["others"] = {"ref": [(0.6, 1.0)]}  # another process took 0.6 cores
+    slowed_probe = {**timed(3.0e-3), "W1": {"gemm": {"ref": [0.5e-3]}}}  # probe 2× the best
+    for results in (disturbed, slowed_probe):  # the other checks' unreliable rows: not recorded
+        run.compare_with_record(results, path, key, update=True)
+        assert results["W4"]["reference_slowed"] == 2.0
+    assert len(json.loads(path.read_text())[key]["W4"]) == 5
     for _ in range(run.RECORD_RUNS):  # only the last RECORD_RUNS runs are kept
         run.compare_with_record(timed(1.6e-3), path, key, update=True)
     assert json.loads(path.read_text()) == {key: {"W4": [1.6e-3] * run.RECORD_RUNS}}
