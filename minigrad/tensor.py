@@ -164,9 +164,9 @@ def _function_error(func, args, kwargs, tensors):
     ops that keep it, or the arrays for the values alone."""
     name = func.__name__
     name = _NUMPY_1_NAMES.get(name, name)
-    module = getattr(func, "__module__", None) or "numpy"
-    prefix = "np." + module[len("numpy.") :] if module.startswith("numpy.") else "np"
-    call = f"{prefix if not prefix.startswith(('np._', 'np.core')) else 'np'}.{name}"
+    module = getattr(func, "__module__", None) or "numpy"  # numpy, numpy.linalg, numpy._core…
+    public = module.startswith("numpy.") and not module.startswith(("numpy._", "numpy.core"))
+    call = ("np." + module[len("numpy.") :] if public else "np") + "." + name  # np.linalg.norm
     instead = _FUNCTIONS_INSTEAD.get(name)
     if instead is None and hasattr(_package(), name):
         instead = f"mg.{name}(…)"
