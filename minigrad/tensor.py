@@ -398,8 +398,8 @@ class Tensor:
     def __array_function__(self, func, types, args, kwargs):
         tensors = []
         _arrays_in(kwargs.get("out"), tensors)
-        if func.__name__ in _WRITE_INTO_FIRST:
-            _arrays_in(args[:1], tensors)
+        if func.__name__ in _WRITE_INTO_FIRST:  # (its first parameter, by position or name)
+            _arrays_in([args[:1], kwargs.get("dst"), kwargs.get("a"), kwargs.get("arr")], tensors)
         if tensors:
             raise _out_error(func)
         arrays = _arrays_in(args, tensors)

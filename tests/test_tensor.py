@@ -247,13 +247,15 @@ def test_a_tensor_numpy_would_write_into_is_refused_before_it_does():
     w = mg.Tensor([-2.0, 0.5, 3.0], requires_grad=True)
     h, data = w.tanh(), mg.Tensor([0.0, 0.0])
     values = h.data.copy()
-    calls = {
-        "clip": lambda: np.clip(w, -1, 1, out=w),
-        "sum": lambda: np.sum(w.data[:2], axis=0, out=data[0]),
-        "copyto": lambda: np.copyto(h, 0.0),
-        "fill_diagonal": lambda: np.fill_diagonal(w.reshape(3, 1), 1.0),
-    }
-    for name, call in calls.items():
+    calls = [
+        ("clip", lambda: np.clip(w, -1, 1, out=w)),
+        ("sum", lambda: np.sum(w.data[:2], axis=0, out=data[0])),
+        ("copyto", lambda: np.copyto(h, 0.0)),
+        ("copyto", lambda: np.copyto(dst=h, src=0.0)),  # (the first parameter by name too)
+        ("put", lambda: np.put(a=h, ind=0, v=0.0)),
+        ("fill_diagonal", lambda: np.fill_diagonal(w.reshape(3, 1), 1.0)),
+    ]
+    for name, call in calls:
         with pytest.raises(TypeError, match=rf"^np\.{name} would write into a Tensor: .*w\.data"):
             call()
     np.testing.assert_array_equal(w.data, [-2.0, 0.5, 3.0])
