@@ -690,21 +690,31 @@ def _target_cells(name, result, fastest_gemm=None):
             text = f"{'ref' if what == 'ref' else 'floor'} ≤ {bound}× (#{issue})"
         targets.append(text)
         check = result.get("check")
-        busiest, slowed = _busiest(result), _slowed(result, fastest_gemm)
+        disturbed = None if what == "µs/op" else _disturbed(result, fastest_gemm)
         if check is not None and not check <= CHECK_TOLERANCE:  # (NaN or inf: INVALID too)
             verdicts.append("INVALID: results differ")
-        elif what != "µs/op" and busiest is not None and busiest > BUSY_OTHER_CORES:
-            verdicts.append(f"unreliable (busy: others used {busiest:.2f} cores)")
-        elif what != "µs/op" and slowed is not None and slowed > SLOWED_GEMMS:
-            verdicts.append(f"unreliable (slowed: GEMMs {slowed:.1f}× slower than the run's best)")
-        elif what != "µs/op" and (result.get("reference_slowed") or 0) > SLOWED_REFERENCE:
-            verdicts.append(
-                f"unreliable (slowed: the reference {result['reference_slowed']:.2f}× its "
-                "usual time on this machine)"
-            )
+        elif disturbed:
+            verdicts.append(f"unreliable ({disturbed})")
         else:
             verdicts.append("yes" if value <= bound else "NO")
     return "; ".join(targets), "; ".join(verdicts)
+
+
+def _disturbed(result, fastest_gemm, reference=True):
+    """Why a row's times cannot give a verdict, or None: other processes took the cores, the
+    GEMM probe ran slowed, or (with `reference`) the reference ran slower than its usual time on
+    this machine (see compare_with_record)."""
+    busiest, slowed = _busiest(result), _slowed(result, fastest_gemm)
+    if busiest is not None and busiest > BUSY_OTHER_CORES:
+        return f"busy: others used {busiest:.2f} cores"
+    if slowed is not None and slowed > SLOWED_GEMMS:
+        return f"slowed: GEMMs {slowed:.1f}× slower than the run's best"
+    if reference and (result.get("reference_slowed") or 0) > SLOWED_REFERENCE:
+        return (
+            f"slowed: the reference {result['reference_slowed']:.2f}× its usual time on this "
+            "machine"
+        )
+    return None
 
 
 def others_lines(results):
@@ -810,7 +820,7 @@ def compare_with_record(results, path, key, update):
         record = {}
     if not isinstance(record.get(key), dict):  # (the records of other settings are kept)
         record[key] = {}
-    runs = record[key]
+    runs, fastest = record[key], fastest_gemm(results)
     for name, result in results.items():
         samples = result.get("samples", {}).get("ref")
         if not samples or "gemm" not in result:  # timed in processes of its own: W1, W2, W4, W5
@@ -823,9 +833,8 @@ def compare_with_record(results, path, key, update):
         result["reference_slowed"] = median / usual if usual else None
         result["reference_usual"] = usual
         result["reference_runs"] = len(earlier)
-        busy = (_busiest(result) or 0) > BUSY_OTHER_CORES
-        slowed = (_slowed(result, fastest_gemm(results)) or 0) > SLOWED_GEMMS
-        if update and not (busy or slowed):
+        # (a reference slower than usual is recorded: the host may have become slower)
+        if update and not _disturbed(result, fastest, reference=False):
             runs[name] = (earlier + [median])[-RECORD_RUNS:]
     if update:
         path = Path(path)

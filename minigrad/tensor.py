@@ -193,9 +193,9 @@ def _as_values(value, letters):
     """How an argument reads with each tensor replaced by its array (x.data), for an error."""
     if isinstance(value, Tensor):
         return f"{letters[id(value)]}.data"
-    if value.__class__ in (list, tuple):
+    if isinstance(value, list | tuple):  # (as _arrays_in opens them)
         inside = ", ".join(_as_values(v, letters) for v in value)
-        return f"[{inside}]" if value.__class__ is list else f"({inside})"
+        return f"[{inside}]" if isinstance(value, list) else f"({inside})"
     return "…"
 
 
