@@ -108,9 +108,9 @@ def _ufunc_error(ufunc, method, inputs, kwargs):
             if name.startswith(("bitwise", "left", "right"))
             else f"for the values alone use the tensor's array, {written.replace('x', 'x.data')}"
         )
-        return TypeError(
-            f"{written} with a Tensor x: tensors have no {symbol} (no op of minigrad computes "
-            f"it, nor its gradient); {values}."
+        return TypeError(  # (named both ways: np.remainder(a, x) by name comes here too)
+            f"{written} (np.{name}) with a Tensor x: tensors have no {symbol} (no op of minigrad "
+            f"computes it, nor its gradient); {values}."
         )
     if "out" in kwargs and name in _OPERATORS:  # array -= tensor: numpy would write into it
         symbol = _OPERATORS[name][0]

@@ -266,18 +266,21 @@ def test_a_tensor_numpy_would_write_into_is_refused_before_it_does():
 
 
 @pytest.mark.parametrize(
-    "call, written",
+    "call, written, name",
     [
-        (operator.mod, "a % x"),
-        (operator.floordiv, "a // x"),
-        (divmod, r"divmod\(a, x\)"),
+        (operator.mod, "a % x", "remainder"),
+        (operator.floordiv, "a // x", "floor_divide"),
+        (divmod, r"divmod\(a, x\)", "divmod"),
     ],
     ids=["%", "//", "divmod"],
 )
-def test_an_operator_tensors_lack_with_an_array_on_the_left_is_named_as_written(call, written):
+def test_an_operator_tensors_lack_with_an_array_on_the_left_is_named_as_written(
+    call, written, name
+):
     """`a % x` said "np.remainder was given a Tensor", a function the user never called."""
     x = mg.Tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match=rf"^{written} with a Tensor x: tensors have no .*x\.data"):
+    message = rf"^{written} \(np\.{name}\) with a Tensor x: tensors have no .*x\.data"
+    with pytest.raises(TypeError, match=message):
         call(np.array([3.0, 4.0]), x)
 
 
@@ -285,10 +288,21 @@ def test_an_operator_tensors_lack_with_the_array_on_the_right_or_a_bitwise_one_i
     """`x % a` (numpy's reflected % calls np.remainder(x, a)) still said "np.remainder was given
     a Tensor"; `a & x` offered `a & x.data`, which numpy refuses too (no bitwise ops of floats)."""
     x, a = mg.Tensor([1.0, 2.0], requires_grad=True), np.array([3.0, 4.0])
-    with pytest.raises(TypeError, match=r"^x % a with a Tensor x: .* x\.data % a\.$"):
+    with pytest.raises(TypeError, match=r"^x % a \(np\.remainder\) with a .*x\.data % a\.$"):
         x % a
-    with pytest.raises(TypeError, match=r"^a & x with a Tensor x: .*; numpy's floats have none"):
+    with pytest.raises(
+        TypeError, match=r"^a & x \(np\.bitwise_and\) with a .*; numpy's floats have"
+    ):
         a & x
+
+
+def test_numpys_function_of_an_operator_tensors_lack_is_named_as_called_too():
+    """np.remainder(a, x), called by name, was reported as `a % x`, which the user never wrote."""
+    x, a = mg.Tensor([1.0, 2.0], requires_grad=True), np.array([3.0, 4.0])
+    with pytest.raises(TypeError, match=r"^a % x \(np\.remainder\) with a Tensor x"):
+        np.remainder(a, x)
+    with pytest.raises(TypeError, match=r"^x // a \(np\.floor_divide\) with a Tensor x"):
+        np.floor_divide(x, a)
 
 
 @pytest.mark.parametrize("in_place", [operator.isub, operator.iadd, operator.imul])
