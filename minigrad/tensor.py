@@ -27,6 +27,13 @@ def as_array(data, dtype=None):
         if dtype.kind != "f":
             raise TypeError(f"Tensor dtype must be a float type such as float32; got {dtype}.")
     if isinstance(data, np.ndarray | np.generic):
+        if isinstance(data, np.ma.MaskedArray):  # np.asarray would drop the mask silently
+            raise TypeError(
+                "Tensor data cannot be a masked array: a tensor has no mask, and its masked "
+                "entries would count as values. Fill them first, m.filled(0.0), or keep the "
+                "mask as a float array and multiply by it (x * mask keeps the gradient where "
+                "mask is 1)."
+            )
         array = np.asarray(data)
         if array.dtype.kind == "f":
             return array if dtype is None else array.astype(dtype, copy=False)

@@ -55,6 +55,14 @@ def test_non_numeric_data_is_refused_with_a_type_error(data):
         mg.Tensor(data)
 
 
+def test_a_masked_array_is_refused_rather_than_its_mask_dropped():
+    w = mg.Tensor([1.0, 2.0], requires_grad=True)
+    masked = np.ma.masked_array([1.0, 2.0], mask=[False, True])
+    for make in (mg.Tensor, lambda m: w * m, lambda m: w + m, lambda m: mg.concat([w, m])):
+        with pytest.raises(TypeError, match=r"masked array.*m\.filled\(0\.0\)"):
+            make(masked)
+
+
 def test_ragged_lists_are_refused_with_a_type_error():
     with pytest.raises(TypeError, match=r"numeric and rectangular"):
         mg.Tensor([[1.0, 2.0], [3.0]])
