@@ -219,7 +219,9 @@ class LogSoftmax(Function):
         if x.size == 0:  # an empty batch, or an empty axis (whose max numpy refuses): empty
             return x.copy()
         z = np.subtract(x, np.maximum.reduce(x, axis=axis, keepdims=True))
-        total = np.add.reduce(np.exp(z), axis=axis, keepdims=True)
+        # (float16 is summed in float32, as Sum does: along a strided axis numpy adds one term
+        # at a time, and a float16 total stops growing at 2048)
+        total = np.add.reduce(np.exp(z), axis=axis, keepdims=True, dtype=_accumulator(x.dtype))
         return np.subtract(z, np.log(total, out=total), out=z)
 
     def backward(self, grad_out):
@@ -236,7 +238,8 @@ class LogSoftmaxBackward(Function):
     """
 
     def forward(self, g, y, axis):
-        return g - np.exp(y) * np.add.reduce(g, axis=axis, keepdims=True)
+        total = np.add.reduce(g, axis=axis, keepdims=True, dtype=_accumulator(g.dtype))
+        return g - np.exp(y) * total.astype(g.dtype, copy=False)  # (float16: as forward)
 
     def backward(self, grad_out):
         g, y = self.inputs
