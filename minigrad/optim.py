@@ -3,6 +3,7 @@
 Each `step()` updates the parameters' `.data` in place, under no_grad, from their `.grad`."""
 
 import numbers
+import warnings
 
 import numpy as np
 
@@ -114,11 +115,26 @@ class Optimizer:
         )
 
     def step(self):
-        """Update every parameter that has a gradient (those without one are left alone)."""
+        """Update every parameter that has a gradient (those without one are left alone).
+
+        When none has one, nothing changes and a RuntimeWarning says so: the mark of step()
+        called before loss.backward() (zero_grad, forward, step, backward trains nothing)."""
+        updated = 0
         with no_grad():
             for p, state in zip(self.params, self.state):
                 if p.grad is not None:
                     self.update(p, p.grad.data, state)
+                    updated += 1
+        if not updated:
+            count = len(self.params)
+            warnings.warn(
+                f"{type(self).__name__}.step(): none of the {count} parameter"
+                f"{'s' if count > 1 else ''} has a gradient, so nothing changed. Call "
+                "loss.backward() before optimizer.step(); zero_grad() goes before the forward "
+                "pass (or after step()), never between backward and step.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
 
     def zero_grad(self):
         """Forget every parameter's gradient (`.grad` becomes None) before the next backward."""

@@ -1,5 +1,7 @@
 """Tests of SGD and Adam against updates computed by hand (PyTorch's rules), and their errors."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -69,6 +71,26 @@ def test_parameters_without_gradient_are_left_alone_and_dtype_is_kept():
         assert unused.grad is None
         np.testing.assert_array_equal(unused.data, [1.0, 1.0])
         assert used.dtype == np.float32 and used.data[0] < 1.0
+
+
+def test_a_step_before_backward_changes_nothing_and_warns_with_the_order_to_follow():
+    w = nn.Parameter(np.array([1.0, 2.0]))
+    b = nn.Parameter(np.array([0.0]))
+    optimizer = optim.SGD([w, b], lr=0.1)
+    optimizer.zero_grad()
+    loss = (w * w).sum() + b.sum()
+    with pytest.warns(
+        RuntimeWarning,
+        match=r"none of the 2 parameters has a gradient.*"
+        r"loss\.backward\(\) before optimizer\.step\(\)",
+    ):
+        optimizer.step()  # the classic slip: zero_grad, forward, step, backward
+    np.testing.assert_array_equal(w.data, [1.0, 2.0])
+    loss.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        optimizer.step()  # with gradients: no warning
+    np.testing.assert_allclose(w.data, [0.8, 1.6])
 
 
 def test_optimizer_errors():
@@ -215,7 +237,13 @@ def test_lr_changed_between_steps_keeps_the_state_and_a_skipped_step_advances_no
             t += 1
             m, v = 0.9 * m + 0.1 * 3, 0.999 * v + 0.001 * 9
             expected_adam -= lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
-        sgd.step(), adam.step()
+        if step == 2:  # each says that it changed nothing
+            with pytest.warns(RuntimeWarning, match=r"SGD\.step\(\): none of the 1 parameter "):
+                sgd.step()
+            with pytest.warns(RuntimeWarning, match=r"Adam\.step\(\): none"):
+                adam.step()
+        else:
+            sgd.step(), adam.step()
         np.testing.assert_allclose(p.data, expected, rtol=1e-12)
         np.testing.assert_allclose(adam_p.data, [expected_adam], rtol=1e-6)
     assert adam.state[0]["step"] == 3
