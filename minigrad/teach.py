@@ -304,6 +304,7 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
             for index in np.ndindex(p.shape):
                 p.data[index] = 1.0
                 matrix = _jacobian(layer, input_shape, None, wrt, "weight_pattern")[0]
+                all_rows = len(matrix)  # (the labels are of M's rows before `rows` picks some)
                 matrix = matrix if rows is None else matrix[rows]
                 n_rows, n_cols = matrix.shape
                 reached[(name, index)] = [
@@ -331,11 +332,12 @@ def weight_pattern(layer, input_shape, wrt="input", rows=None, row_labels=None):
             entries[r][q].append((coefficient, key))
     unused = sum(not hits for hits in reached.values())
     entries = [[tuple(cell) for cell in row] for row in entries]
-    if row_labels is None and wrt == "padded":
-        labels = _padded_row_labels(layer, input_shape)
-        row_labels = labels if rows is None else [labels[p] for p in np.arange(len(labels))[rows]]
     if row_labels is None:
-        row_labels = ["x" + str(p + 1).translate(_SUBSCRIPTS) for p in range(n_rows)]
+        if wrt == "padded":
+            labels = _padded_row_labels(layer, input_shape)
+        else:
+            labels = ["x" + str(p + 1).translate(_SUBSCRIPTS) for p in range(all_rows)]
+        row_labels = labels if rows is None else [labels[p] for p in np.arange(all_rows)[rows]]
     col_labels = ["h" + str(q + 1).translate(_SUBSCRIPTS) for q in range(n_cols)]
     return WeightPattern(entries, row_labels, col_labels, unused)
 

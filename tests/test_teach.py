@@ -709,6 +709,22 @@ def test_padded_rows_are_labelled_0_as_in_the_notes(rows):
     assert str(teach.weight_pattern(conv, (1, 3, 1))).splitlines()[1].startswith("x₁ [")
 
 
+@pytest.mark.parametrize(
+    "rows, labels",
+    [
+        (slice(2, 4), ["x₃", "x₄"]),
+        ([3, 1], ["x₄", "x₂"]),
+        (np.array([1, 0, 1, 0], bool), ["x₁", "x₃"]),
+    ],
+)
+def test_rows_picked_from_vect_x_keep_their_labels(rows, labels):
+    """With rows= and wrt="input" the labels started again at x₁: rows 3 and 4 of vect(X) read
+    x₁ and x₂ (a second reader's find)."""
+    pattern = teach.weight_pattern(nn.Dense(4, 2, bias=False), (4,), rows=rows)
+    assert pattern.row_labels == labels
+    assert [line.split("[")[0].strip() for line in str(pattern).splitlines()[1:]] == labels
+
+
 def test_explain_patch_of_the_notes_megapixel_image_takes_no_more_than_the_image():
     """All h·w patches were built to show one: 28 numbers per pixel of a 1024 × 1024 RGB image
     with k = 1 (226 MB; 1.2 GB with k = 3)."""
