@@ -1,6 +1,9 @@
 """Numerical gradient checking: compare a backward with central differences, in float64,
 along a random upstream gradient (first order: `gradcheck`; second order: `gradgradcheck`)."""
 
+import math
+import numbers
+
 import numpy as np
 
 from minigrad.autograd import _grad_mode, grad
@@ -10,6 +13,22 @@ from minigrad.tensor import Tensor
 
 class GradcheckError(AssertionError):
     """A backward disagrees with the numerical gradient; the message says where."""
+
+
+def _check_settings(eps, atol, rtol):
+    """Refuse a step eps that is not > 0, or a tolerance that is not ≥ 0 (eps = 0 divided by 0)."""
+    for setting, value, allowed in (
+        ("eps", eps, "> 0"),
+        ("atol", atol, "≥ 0"),
+        ("rtol", rtol, "≥ 0"),
+    ):
+        number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+        if not number or not math.isfinite(value) or value < 0 or (setting == "eps" and value == 0):
+            raise ValueError(
+                f"gradcheck: {setting} must be a finite number {allowed} (eps is the step of the "
+                f"central differences, 1e-6 by default; atol and rtol the tolerances, 1e-5 and "
+                f"1e-3); got {value!r}."
+            )
 
 
 def _checked_params(params):
@@ -37,6 +56,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
     >>> mg.gradcheck(lambda a, b: a @ b, mg.Tensor(np.ones((2, 3))), mg.Tensor(np.ones((3, 4))))
     True
     """
+    _check_settings(eps, atol, rtol)
     rng = np.random.default_rng(seed)
     xs = [_float64_copy(x) if isinstance(x, Tensor) else x for x in inputs]
     named = [(_input_name(i, x), x) for i, x in enumerate(xs) if isinstance(x, Tensor)]
@@ -65,8 +85,9 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
         _check_unchanged(named, before)
         tensors = [t for _, t in named]
         if value.requires_grad:
+            graph_values = _graph_values(value)
             analytic = grad(value, tensors, retain_graph=True)
-            _check_backwards_write_nothing(value)
+            _check_backwards_write_nothing(value, graph_values)
         else:
             analytic = [None] * len(tensors)
         for (name, t), g in zip(named, analytic):
@@ -74,7 +95,7 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
             g = np.zeros_like(t.data) if g is None else g.data
             numeric = _numerical_gradient(loss, t, eps)
             if not _agree(g, numeric, atol, rtol):
-                cause = _likely_cause(loss, value.item(), reached, weights["dtype"], eps)
+                cause = _likely_cause(loss, value.item(), reached, weights["dtype"], eps, atol)
                 _compare(name, t.shape, g, numeric, atol, rtol, cause)
     finally:
         for p, data, requires_grad in originals:
@@ -145,12 +166,25 @@ def _nodes(root):
         stack.extend(node.inputs)
 
 
-def _check_backwards_write_nothing(root):
-    """Run each op's backward once more (the engine's run went through the graph already) on a
-    random grad_out, and refuse, by name, one that writes into grad_out or into its inputs. The
+def _graph_values(root):
+    """(tensor, a copy of its values) for each input of each node of the graph of `root`."""
+    inputs = {id(t): t for _, node in _nodes(root) for t in node.inputs}
+    return [(t, t.data.copy()) for t in inputs.values()]
+
+
+def _check_backwards_write_nothing(root, graph_values):
+    """Refuse, by name, an op whose backward writes into grad_out or into its inputs. The
     engine may hand one gradient to several ops (Add gives its grad_out to both inputs), and
     grad_out may be the caller's array or a retained .grad: such a write silently changes other
-    gradients."""
+    gradients. `graph_values` are the inputs' values before the engine's backward: values it
+    changed are put back, and each op's backward runs once more, on a random grad_out, watched.
+    (Watching only the second run missed a write that repeats itself, x.data[x.data < 0] = 0.)"""
+    changed = []  # (tensor, the first index the engine's backward changed)
+    for t, values in graph_values:
+        where = _first_change(t.data, values)
+        if where is not None:
+            changed.append((t, where))
+            t.data[...] = values
     rng = np.random.default_rng(0)
     with _grad_mode(False):
         for tensor, node in _nodes(root):
@@ -176,6 +210,18 @@ def _check_backwards_write_nothing(root):
                     f"into grad_out or its inputs: {why}. Compute a new Tensor instead "
                     "(grad_out * 3, not grad_out.data *= 3)."
                 )
+    if changed:  # a write the second run did not repeat
+        t, where = changed[0]
+        readers = sorted(
+            {node.name for _, node in _nodes(root) if any(x is t for x in node.inputs)}
+        )
+        raise GradcheckError(
+            f"gradcheck: the backward pass changed the values of a tensor of the graph (shape "
+            f"{t.shape}) in place, at index {where}, though running each backward again did "
+            f"not: the write depends on the first run. Ops reading that tensor: "
+            f"{', '.join(readers)}. backward must not write into its inputs or grad_out: "
+            "compute a new Tensor instead."
+        )
 
 
 def _backward_off_the_graph(fn, inputs):
@@ -255,7 +301,7 @@ def _agree(analytic, numeric, atol, rtol):
 _WRONG_BACKWARD = "The backward of an op this input flows into is wrong there."
 
 
-def _likely_cause(loss, value, reached, dtype, eps):
+def _likely_cause(loss, value, reached, dtype, eps, atol):
     """The last sentence of a failure: why the gradients disagree, when it is not a backward."""
     again = loss().item()
     same = again == value or abs(again - value) <= 1e-10 * abs(value)
@@ -277,6 +323,14 @@ def _likely_cause(loss, value, reached, dtype, eps):
             f"astype, an op whose forward returns {dtype}): central differences need float64 "
             f"(a step of eps={eps} is lost in {dtype}'s rounding). Keep the inputs' dtype in fn "
             "(an op's forward should return arrays of its input's dtype)."
+        )
+    rounding = np.finfo(np.float64).eps * max(abs(value), 1.0) / (2 * eps)
+    if rounding > atol:  # the numerical gradient is rounding noise (or 0: x + eps == x)
+        return (
+            f"The step eps={eps:g} is too small for float64: L(x ± eps) each carry a rounding "
+            f"error of about 2.2e-16·|L|, which the difference divides by 2·eps, so the "
+            f"numerical gradient is off by about {rounding:.2g}, more than atol={atol:g}. Use a "
+            "larger eps (the default, 1e-6, suits values near 1)."
         )
     return _WRONG_BACKWARD
 

@@ -455,6 +455,92 @@ def test_a_backward_that_writes_into_its_input_is_named_not_called_random():
     assert "deterministic" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"eps": 0}, "eps must be a finite number > 0"),  # was a bare ZeroDivisionError
+        ({"eps": -1e-6}, "eps must be a finite number > 0"),
+        ({"eps": True}, "eps must be a finite number > 0"),
+        ({"atol": -1}, "atol must be a finite number ≥ 0"),
+        ({"rtol": float("nan")}, "rtol must be a finite number ≥ 0"),
+    ],
+)
+def test_a_step_or_tolerance_out_of_range_is_refused_by_name(settings, message):
+    with pytest.raises(ValueError, match=rf"^gradcheck: {message} .*got "):
+        mg.gradcheck(lambda a: a.tanh(), leaf([0.5, 1.5]), **settings)
+
+
+def test_a_step_lost_to_rounding_is_blamed_not_the_backward():
+    """eps=1e-20 gave a numerical gradient of 0, reported as "The backward … is wrong"."""
+    blamed = r"numeric 0,.*The step eps=1e-20 is too small for float64.*off by about 1\.1e\+04"
+    with pytest.raises(mg.GradcheckError, match=blamed + ", more than atol=1e-05") as info:
+        mg.gradcheck(lambda a: a.tanh(), leaf([0.5, 1.5]), eps=1e-20)
+    assert "wrong" not in str(info.value)
+    assert mg.gradcheck(lambda a: a.tanh(), leaf([0.5, 1.5]), eps=1e-12)  # still fine there
+
+
+def test_labels_given_as_a_tensor_are_moved_and_the_error_says_so():
+    logits, labels = leaf(np.random.default_rng(0).standard_normal((3, 4))), np.array([0, 2, 1])
+    with pytest.raises(TypeError, match=r"not whole numbers\. These are whole numbers moved by "
+                       r"a small step, as gradcheck moves each Tensor"):  # fmt: skip
+        mg.gradcheck(mg.nn.functional.cross_entropy, logits, mg.Tensor(labels))
+    assert mg.gradcheck(mg.nn.functional.cross_entropy, logits, labels)  # an array: unchanged
+
+
+class ClampIntoInput(mg.Function):
+    """relu, with backward zeroing x's negative values in place: a write that changes nothing
+    when it runs a second time."""
+
+    def forward(self, x):
+        return np.maximum(x, 0)
+
+    def backward(self, grad_out):
+        (x,) = self.inputs
+        x.data[x.data < 0] = 0
+        return (grad_out * mg.Tensor((x.data > 0).astype(grad_out.dtype)),)
+
+
+class WritesOnceIntoInput(mg.Function):
+    """y = 2x, with a backward that zeroes its input the first time it runs, and only then."""
+
+    def forward(self, x):
+        return x * 2
+
+    def backward(self, grad_out):
+        if not getattr(self, "written", False):
+            self.inputs[0].data[...] = 0
+            self.written = True
+        return (grad_out * 2,)
+
+
+def test_a_backward_whose_write_repeats_itself_is_named():
+    """The inputs were copied only after the engine's backward had run once, so a second,
+    identical write changed nothing: ClampIntoInput passed gradcheck (a second reader's find),
+    and beside x * x it was reported as "the backward of an op … is wrong"."""
+    pattern = r"^gradcheck: ClampIntoInput.backward changed self.inputs\[0\] in place: at index"
+    x = leaf([-0.5, 1.0, -2.0])
+    with pytest.raises(mg.GradcheckError, match=pattern + r" \(0,\), -0.5 became 0"):
+        mg.gradcheck(lambda a: ClampIntoInput.apply(a * 1), x)
+
+    def beside_a_square(a):
+        t = a * 1
+        return t * t + ClampIntoInput.apply(t)
+
+    with pytest.raises(mg.GradcheckError, match=pattern):
+        mg.gradcheck(beside_a_square, x)
+    np.testing.assert_array_equal(x.data, [-0.5, 1.0, -2.0])  # the caller's values are intact
+
+
+def test_a_backward_that_writes_only_the_first_time_is_still_caught():
+    def fn(a):
+        return WritesOnceIntoInput.apply(a * 1) + a
+
+    with pytest.raises(mg.GradcheckError, match=r"^gradcheck: the backward pass changed the "
+                       r"values of a tensor of the graph \(shape \(2,\)\) in place, at index "
+                       r"\(0,\).*Ops reading that tensor: WritesOnceIntoInput\."):  # fmt: skip
+        mg.gradcheck(fn, leaf([0.5, 1.5]))
+
+
 def test_gradgradcheck_names_a_backward_computed_with_numpy():
     x = leaf([0.5, -1.5])
     assert mg.gradcheck(SquareInNumpy.apply, x)

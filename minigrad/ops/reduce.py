@@ -393,9 +393,18 @@ def class_labels(labels, shape, op, what):
     if values.dtype.kind == "f" and np.all(np.isfinite(values) & (values == np.round(values))):
         values = values.astype(np.int64)
     if values.dtype.kind not in "iu":
+        found = f"dtype {values.dtype}"
+        hint = "For one-hot targets use labels = targets.argmax(axis=1)."
+        if values.dtype.kind == "f" and np.all(np.isfinite(values)):
+            found += ", with values that are not whole numbers"
+            if np.all(np.abs(values - np.round(values)) < 1e-4):  # whole numbers, nudged
+                hint = (
+                    "These are whole numbers moved by a small step, as gradcheck moves each "
+                    "Tensor it is given: give gradcheck the labels as an array (it passes "
+                    "arrays to fn unchanged), or let fn close over them."
+                )
         raise TypeError(
-            f"{op}: labels must be integer class indices (0 … {classes - 1}); got dtype "
-            f"{values.dtype}. For one-hot targets use labels = targets.argmax(axis=1)."
+            f"{op}: labels must be integer class indices (0 … {classes - 1}); got {found}. {hint}"
         )
     if values.shape != (n,):
         hint = ""
