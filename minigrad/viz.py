@@ -612,6 +612,19 @@ class _Drawing:
                 "it has no data input of at least two axes (examples × features, or images), "
                 "where the batch axis starts"
             )
+        if self.model is None:  # then every leaf that requires grad is drawn as a parameter
+            taken = [
+                t
+                for t in self.all_tensors
+                if t.grad_fn is None and t.requires_grad and t.ndim >= 2 and t.shape[0] % n == 0
+            ]
+            if taken:
+                cause += (
+                    f". {taken[0].name or 'A leaf'} ~ {_shape_text(taken[0].shape)} requires "
+                    "grad, and without a model every leaf that does is drawn as a parameter, "
+                    "whose sizes stay numbers (given a model, draw_graph(root, model), only the "
+                    "model's parameters are)"
+                )
         raise ValueError(
             f"draw_graph: batch_size={n}, but this graph has no batch of {n} examples: {cause}. "
             "Pass the number of examples in the batch, or leave batch_size out to write every "
@@ -828,7 +841,9 @@ def _matmul_operands(inputs, leaf_axis):
     when its batch was followed through ops (not a leaf's guess): a batch on its contracted axis k
     is on the leaf's k too. And a leaf's batch on a stacking axis (the h', w' of one matrix per
     pixel) where the other operand has a size above 1 and no batch (a parameter) is a coincidence
-    of sizes: the leaf has no batch axis that can be told."""
+    of sizes: the leaf has no batch axis that can be told. So is a leaf's batch on its contracted
+    axis when the other operand's contracted axis is not the batch (x @ proj with a constant
+    proj ~ (4, 3) and 4 examples: the product sums over that axis)."""
     (a, batch_a), (b, batch_b) = inputs
     k_a, k_b = a.ndim - 1, max(b.ndim - 2, 0)
 
@@ -839,11 +854,23 @@ def _matmul_operands(inputs, leaf_axis):
         batch_a = (k_a, batch_b[1])
     elif data(b) and batch_a is not None and a.grad_fn is not None and batch_a[0] == k_a:
         batch_b = (k_b, batch_a[1])
+    # A batch on the contracted axis is summed over; it is one only when the other operand's
+    # contracted axis is the batch too (xᵀ G). Otherwise a data leaf's guess there is a
+    # coincidence of sizes: a constant (4, 3) matrix in x @ proj, with 4 examples in x.
+    if data(a) and batch_a is not None and batch_a[0] == k_a and not _on(batch_b, k_b):
+        batch_a = None
+    if data(b) and batch_b is not None and batch_b[0] == k_b and not _on(batch_a, k_a):
+        batch_b = None
     if data(a) and _on_a_stacking_axis(a, batch_a, b, batch_b):
         batch_a = None
     if data(b) and _on_a_stacking_axis(b, batch_b, a, batch_a):
         batch_b = None
     return (a, batch_a), (b, batch_b)
+
+
+def _on(batch, axis):
+    """Whether `batch` (an (axis, rows) pair, or None) is on `axis`."""
+    return batch is not None and batch[0] == axis
 
 
 def _on_a_stacking_axis(t, batch, other, other_batch):

@@ -1009,6 +1009,37 @@ def test_bad_counts_are_refused_naming_draw_graph(kwargs, match):
         viz.draw_graph(dense(x), dense, **kwargs)
 
 
+class ProjectThenDense(nn.Module):
+    """x @ proj with a constant proj (a Tensor attribute, not a Parameter), then a Dense."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Dense(3, 2, seed=0)
+        self.proj = mg.Tensor(np.ones((4, 3), dtype=np.float32), name="proj")
+
+    def forward(self, x):
+        return self.fc(x @ self.proj)
+
+
+@pytest.mark.parametrize("n", [4, 2])
+def test_a_constant_matrix_whose_rows_match_the_batch_keeps_its_number(n):
+    """proj ~ (4, 3) was drawn (n, 3) when the batch had 4 examples, and (4, 3) with 2: a data
+    leaf's batch guessed on the axis a product sums over (a second reader's find)."""
+    model = ProjectThenDense()
+    x = mg.Tensor(np.ones((n, 4), dtype=np.float32), requires_grad=True, name="x")  # recorded
+    labels = "\n".join(nodes(viz.draw_graph(model(x), model, batch_size=n)).values())
+    assert "proj ~ (4, 3)" in labels and "x ~ (n, 4)" in labels and "~ (n, 2)" in labels
+
+
+def test_without_a_model_a_batch_refused_names_the_leaf_taken_for_a_parameter():
+    x = mg.Tensor(np.ones((4, 3), dtype=np.float32), requires_grad=True, name="x")
+    c = mg.Tensor(np.ones((3, 3), dtype=np.float32), name="c")
+    with pytest.raises(ValueError, match=r"as c ~ \(3, 3\), with no axis of 4 examples .*\. x ~ "
+                       r"\(4, 3\) requires grad, and without a model every leaf that does is "
+                       r"drawn as a parameter"):  # fmt: skip
+        viz.draw_graph((x @ c).sum(), batch_size=4)
+
+
 def test_a_batch_size_the_graph_does_not_have_is_refused():
     """The title would say n = 7 and no tensor would show n."""
     x = mg.Tensor(np.ones((5, 3), dtype=np.float32), name="x")
