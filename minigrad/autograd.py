@@ -231,6 +231,9 @@ def _non_array_result(cls, inputs, data):
     """forward's result as an array when it is not one (a Python float takes the inputs' dtype,
     as a Python number in an expression does), or the error that says what forward returned."""
     name = cls.__name__
+    for t in inputs:  # (a forward given a Tensor as .data returns what numpy made of it)
+        if isinstance(t, Tensor) and (error := data_error(t, name)) is not None:
+            raise error
     if data is None:
         raise TypeError(f"{name}.forward returned None: is `return` missing?")
     if isinstance(data, list) and not any(isinstance(v, np.ndarray | Tensor) for v in data):
@@ -257,9 +260,12 @@ def _non_array_result(cls, inputs, data):
 
 
 def _check_inputs(node, inputs):
-    """Raise a clear error if an op was applied to something that is not a Tensor."""
+    """Raise a clear error if an op was applied to something that is not a Tensor, or to a
+    Tensor whose .data was assigned something that is not a float array."""
     name = node.name
     for position, value in enumerate(inputs):
+        if isinstance(value, Tensor) and (error := data_error(value, name)) is not None:
+            raise error
         if not isinstance(value, Tensor):
             wrap = "To differentiate with respect to it, wrap it: mg.Tensor(value)."
             # A number (numpy's too), a string, a tuple (axes) or None after the first input:
@@ -861,6 +867,6 @@ class _grad_mode:  # lower case: used like a function, as no_grad is
 
 # Imported last: tensor.py imports this module, and Tensor is only needed when ops run.
 from minigrad.ops.elementwise import AsType
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, data_error
 
 _wrap = Tensor._wrap  # the engine's constructor of result tensors, looked up once

@@ -9,7 +9,7 @@ import numpy as np
 
 from minigrad.autograd import no_grad
 from minigrad.nn.module import Module, Parameter
-from minigrad.tensor import Tensor
+from minigrad.tensor import Tensor, data_error
 
 
 def _check_setting(optimizer, setting, value, allowed, within):
@@ -121,8 +121,9 @@ class Optimizer:
         called before loss.backward() (zero_grad, forward, step, backward trains nothing)."""
         updated = 0
         with no_grad():
-            for p, state in zip(self.params, self.state):
+            for position, (p, state) in enumerate(zip(self.params, self.state)):
                 if p.grad is not None:
+                    _check_assigned(self, position, p)
                     self.update(p, p.grad.data, state)
                     updated += 1
         if not updated:
@@ -143,6 +144,33 @@ class Optimizer:
 
     def update(self, p, grad, state):  # pragma: no cover - every optimizer overrides it
         raise NotImplementedError
+
+
+def _check_assigned(optimizer, position, p):
+    """Refuse a parameter whose .data or .grad was assigned something backward would not have
+    made (a Tensor as .data, an array as .grad, a gradient of another shape): the update would
+    fail inside numpy, or broadcast into a wrong one."""
+    where = f"{type(optimizer).__name__}.step()"
+    error = data_error(p, where)
+    grad = p.grad
+    if error is None and (not isinstance(grad, Tensor) or grad.data.shape != p.data.shape):
+        what = (
+            f"a Tensor of shape {grad.shape}"
+            if isinstance(grad, Tensor)
+            else f"{type(grad).__name__} (an array, say)"
+            if grad is not None
+            else "None"
+        )
+        error = TypeError(
+            f"{where}: parameter {position} ({p.name or 'unnamed'}, shape {p.shape}) has as .grad "
+            f"{what}, where backward stores a Tensor of the parameter's shape: it was assigned "
+            "by hand. Let loss.backward() compute it, or assign mg.Tensor(values) of shape "
+            f"{p.shape}."
+        )
+    if error is None:
+        error = data_error(grad, where)
+    if error is not None:
+        raise error
 
 
 class SGD(Optimizer):

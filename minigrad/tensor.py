@@ -317,22 +317,34 @@ class Tensor:
     @property
     def shape(self):
         """The shape of `data`, a tuple."""
-        return self.data.shape
+        try:
+            return self.data.shape
+        except AttributeError:  # .data assigned by hand (a list, say)
+            raise data_error(self, "shape") or AttributeError("shape") from None
 
     @property
     def ndim(self):
         """The number of axes."""
-        return self.data.ndim
+        try:
+            return self.data.ndim
+        except AttributeError:  # .data assigned by hand (a list, say)
+            raise data_error(self, "ndim") or AttributeError("ndim") from None
 
     @property
     def dtype(self):
         """The numpy dtype of `data`."""
-        return self.data.dtype
+        try:
+            return self.data.dtype
+        except AttributeError:  # .data assigned by hand (a list, say)
+            raise data_error(self, "dtype") or AttributeError("dtype") from None
 
     @property
     def size(self):
         """The number of elements."""
-        return self.data.size
+        try:
+            return self.data.size
+        except AttributeError:  # .data assigned by hand (a list, say)
+            raise data_error(self, "size") or AttributeError("size") from None
 
     @property
     def is_leaf(self):
@@ -699,6 +711,33 @@ class Tensor:
     def patches(self, k, stride=1):
         """Every patch P_k(i, j) that fits: (..., h, w, c) -> (..., h', w', s, s, c)."""
         return ops.patches(self, k, stride)
+
+
+def data_error(t, where, data=None):
+    """None when t.data (or `data`, about to be assigned to it) is a numpy float array, as a
+    tensor's always is; otherwise the TypeError for what was assigned to .data by hand, for
+    `where` (the op or optimizer that found it). (Looked at by a Parameter's .data setter, by
+    optimizers, and where something failed: not on every op.)"""
+    assigning = data is not None
+    data = t.data if data is None else data
+    if data.__class__ is np.ndarray and data.dtype.kind == "f":
+        return None
+    if isinstance(data, Tensor):  # w.data = w.data - lr * w.grad: .grad is a Tensor
+        held, fix = "a Tensor", "assign an array: w.data = w.data - lr * w.grad.data"
+    else:
+        dtype = data.dtype if isinstance(data, np.ndarray) else None
+        held = f"an array of {dtype}" if dtype is not None else f"a {type(data).__name__}"
+        held = held.replace("a int", "an int")
+        fix = "assign a float array: w.data = np.asarray(values, dtype=np.float32)"
+    fix = (
+        f"To change a tensor's values, {fix} (or change them in place, w.data -= lr * w.grad.data)."
+    )
+    if assigning:
+        return TypeError(f"{where}: a tensor's .data is a numpy float array; got {held}. {fix}")
+    return TypeError(
+        f"{where}: {t.name or 'a tensor'}'s .data holds {held}, where a tensor keeps a numpy "
+        f"float array: it was assigned by hand. {fix}"
+    )
 
 
 def _slots(cls):

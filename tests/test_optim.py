@@ -93,6 +93,25 @@ def test_a_step_before_backward_changes_nothing_and_warns_with_the_order_to_foll
     np.testing.assert_allclose(w.data, [0.8, 1.6])
 
 
+def test_a_gradient_or_values_assigned_by_hand_are_refused_by_step():
+    """An array as .grad failed inside the update with "unsupported operand type(s) for *:
+    'float' and 'memoryview'", a gradient of another shape with numpy's broadcast error."""
+    w = mg.Tensor(np.ones((3, 2)), requires_grad=True, name="w")
+    optimizer = optim.SGD([w], lr=0.1)
+    for grad, what in [
+        (np.ones((3, 2)), "ndarray"),
+        (mg.Tensor(np.ones((2, 3))), "a Tensor of shape \\(2, 3\\)"),
+    ]:
+        w.grad = grad
+        pattern = rf"^SGD.step\(\): parameter 0 \(w, shape \(3, 2\)\) has as .grad {what}"
+        with pytest.raises(TypeError, match=pattern + r".*mg.Tensor\(values\) of shape \(3, 2\)"):
+            optimizer.step()
+    w.grad = mg.Tensor(np.ones((3, 2)))
+    w.data = w * 2  # a plain tensor's .data is checked by step
+    with pytest.raises(TypeError, match=r"^SGD.step\(\): w's .data holds a Tensor"):
+        optimizer.step()
+
+
 def test_optimizer_errors():
     with pytest.raises(ValueError, match="SGD got no parameters to optimize"):
         optim.SGD([], lr=0.1)

@@ -4,7 +4,7 @@
 from collections.abc import Mapping
 
 from minigrad.autograd import enter_scope, exit_scope, running_calls
-from minigrad.tensor import Tensor, as_array
+from minigrad.tensor import Tensor, as_array, data_error
 
 
 class Parameter(Tensor):
@@ -21,6 +21,24 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return self._repr("Parameter", show_requires_grad=False)  # (it always requires grad)
+
+    # A weight's values are what students change by hand, so an assignment to .data is checked
+    # here, where it is written, rather than by the op that would fail on it later:
+    # w.data = w.data - lr * w.grad (a Tensor: .grad is one) or a list is refused.
+    @property
+    def data(self):
+        """The values, a numpy float array (assign one, or change it in place)."""
+        return _DATA.__get__(self)
+
+    @data.setter
+    def data(self, values):
+        error = data_error(self, "Parameter.data = …", values)
+        if error is not None:
+            raise error
+        _DATA.__set__(self, values)
+
+
+_DATA = Tensor.__dict__["data"]  # the slot that holds a tensor's array
 
 
 def _unregistering(module, name, held, value):

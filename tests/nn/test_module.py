@@ -27,6 +27,42 @@ def test_parameters_are_registered_in_definition_order_with_dotted_names():
     assert [id(p) for p in block.parameters()] == [id(p) for _, p in block.named_parameters()]
 
 
+@pytest.mark.parametrize(
+    "values, held",
+    [
+        ("tensor", "a Tensor.*w.data = w.data - lr \\* w.grad.data"),
+        ([3.0, 4.0], "a list.*np.asarray\\(values, dtype=np.float32\\)"),
+        (np.ones((3, 2), dtype=int), "an array of int64"),
+    ],
+)
+def test_a_parameter_refuses_data_that_is_not_a_float_array_where_it_is_assigned(values, held):
+    """w.data = w.data - lr * w.grad (a Tensor) was accepted, and the layer then failed with
+    "array @= tensor" and its repr and state_dict with AttributeErrors (a second reader's find)."""
+    layer = nn.Dense(3, 2, seed=0)
+    layer(np.ones((4, 3), dtype=np.float32)).sum().backward()
+    before = layer.weight.data
+    if isinstance(values, str):
+        values = layer.weight.data - 0.1 * layer.weight.grad
+    with pytest.raises(TypeError, match=r"^Parameter.data = …: a tensor's .data is a numpy float "
+                       rf"array; got {held}"):  # fmt: skip
+        layer.weight.data = values
+    assert layer.weight.data is before
+    layer.weight.data = layer.weight.data - 0.1 * layer.weight.grad.data  # the fix
+    layer.weight.data = np.zeros((5, 2), dtype=np.float64)  # any float array (load_state_dict)
+    assert layer.weight.shape == (5, 2)
+
+
+def test_a_plain_tensor_whose_data_was_assigned_a_tensor_is_named_by_the_op_that_fails():
+    v = mg.Tensor([1.0, 2.0], requires_grad=True, name="v")
+    v.data = v * 2  # (a plain Tensor's .data is not checked where it is assigned: it is hot)
+    with pytest.raises(TypeError, match=r"^Mul: v's .data holds a Tensor, where a tensor keeps "
+                       r"a numpy float array: it was assigned by hand\."):  # fmt: skip
+        v * 3
+    v.data = [1.0, 2.0]
+    with pytest.raises(TypeError, match=r"^shape: v's .data holds a list"):
+        _ = v.shape
+
+
 def test_named_modules_and_children():
     block = Block()
     names = [name for name, _ in block.named_modules()]
