@@ -55,6 +55,15 @@ def cross_entropy(logits, labels):
     """
     logits = tensor_input(logits)
     labels = ops.reduce.class_labels(labels, logits.shape, "cross_entropy", "logits")
+    made = logits.grad_fn  # softmax(x) is exp(log_softmax(x)): an Exp of a LogSoftmax
+    before = made.inputs[0].grad_fn if made is not None and made.name == "Exp" else None
+    if before is not None and before.name == "LogSoftmax":
+        raise ValueError(
+            "cross_entropy takes the logits, the scores before softmax, and takes their "
+            "log_softmax itself; it was given softmax(logits), so softmax would be applied "
+            "twice (the loss then hardly moves, and the gradients are far too small). Pass "
+            "the logits: remove the softmax from the model's last layer."
+        )
     return ops.reduce.NLLLoss.apply(ops.log_softmax(logits, -1), labels=labels)
 
 

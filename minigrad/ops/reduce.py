@@ -361,6 +361,13 @@ def nll_loss(log_probs, labels):
     """
     log_probs = tensor_input(log_probs)
     labels = class_labels(labels, log_probs.shape, "nll_loss", "log_probs")
+    if log_probs.size and (top := float(np.max(log_probs.data))) > 1e-6:  # (log p ≤ 0)
+        raise ValueError(
+            f"nll_loss takes log-probabilities, which are ≤ 0 (what log_softmax gives); got "
+            f"values up to {top:.4g}, as probabilities (softmax) or logits have: the loss would "
+            "be meaningless, negative even. Pass log_softmax(logits), or give the logits to "
+            "cross_entropy, which takes the log_softmax itself."
+        )
     return NLLLoss.apply(log_probs, labels=labels)
 
 

@@ -91,6 +91,15 @@ def test_cross_entropy_errors():
         F.cross_entropy(mg.Tensor(np.zeros((0, 3))), [])
 
 
+def test_cross_entropy_given_softmax_says_that_it_takes_the_logits():
+    """cross_entropy(softmax(x)) applied softmax twice, with no error (a second reader's find)."""
+    logits = mg.Tensor([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]], requires_grad=True)
+    with pytest.raises(ValueError, match=r"^cross_entropy takes the logits.*given "
+                       r"softmax\(logits\), so softmax would be applied twice"):  # fmt: skip
+        F.cross_entropy(F.softmax(logits), [0, 1])
+    assert F.cross_entropy(logits.exp(), [0, 1]).item() > 0  # exp alone is not softmax
+
+
 def test_cross_entropy_is_nll_loss_of_log_softmax():
     """Two ops, as the docs draw them: LogSoftmax, then NLLLoss (the mean of −log p at the
     labels); F.nll_loss gives the same number from log-probabilities."""

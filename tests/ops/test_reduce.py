@@ -382,7 +382,7 @@ def test_nll_loss_matches_numpy_and_has_right_gradients(n, classes, seed):
 
 
 def test_nll_loss_gradient_is_minus_one_over_n_at_each_label():
-    x = leaf(rand(3, 4))
+    x = leaf(rand(3, 4, low=-3, high=0))  # log-probabilities are ≤ 0
     mg.ops.nll_loss(x, [1, 1, 3]).backward()
     expected = np.zeros((3, 4))
     expected[[0, 1, 2], [1, 1, 3]] = -1 / 3
@@ -391,7 +391,7 @@ def test_nll_loss_gradient_is_minus_one_over_n_at_each_label():
 
 def test_nll_loss_keeps_its_own_copy_of_the_labels():
     """The backward uses the labels of the forward, even if the caller's array changes after."""
-    x, labels = leaf(rand(2, 3)), np.array([0, 2])
+    x, labels = leaf(rand(2, 3, low=-3, high=0)), np.array([0, 2])
     loss = mg.ops.nll_loss(x, labels)
     labels[:] = 1
     loss.backward()
@@ -400,17 +400,29 @@ def test_nll_loss_keeps_its_own_copy_of_the_labels():
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
 def test_nll_loss_is_the_mean_numpy_computes(dtype):
-    x = rand(300, 7).astype(dtype)
+    x = rand(300, 7, low=-3, high=0).astype(dtype)
     labels = np.random.default_rng(0).integers(0, 7, size=300)
     out = mg.ops.nll_loss(x, labels).data
     assert out.dtype == dtype and out == -x[np.arange(300), labels].mean()
 
 
 def test_nll_loss_keeps_float32():
-    x = mg.Tensor(rand(4, 3).astype(np.float32), requires_grad=True)
+    x = mg.Tensor(rand(4, 3, low=-3, high=0).astype(np.float32), requires_grad=True)
     loss = mg.ops.nll_loss(x, [0, 1, 2, 0])
     loss.backward()
     assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+def test_nll_loss_refuses_what_cannot_be_log_probabilities():
+    """nll_loss(softmax(x)) gave a negative loss, nll_loss(logits) a meaningless one, silently
+    (a second reader's finds); log-probabilities are ≤ 0."""
+    logits = leaf([[2.0, -1.0, 0.5], [0.1, 0.2, -3.0]])
+    for scores, top in [(mg.nn.functional.softmax(logits), "0.7856"), (logits, "2")]:
+        with pytest.raises(ValueError, match=rf"^nll_loss takes log-probabilities, which are ≤ 0 "
+                           rf".*got values up to {top}.*Pass log_softmax\(logits\), or give the "
+                           r"logits to cross_entropy"):  # fmt: skip
+            mg.ops.nll_loss(scores, [0, 1])
+    assert mg.ops.nll_loss(mg.ops.log_softmax(logits), [0, 1]).item() > 0
 
 
 def test_nll_loss_errors_name_the_op():
