@@ -76,6 +76,7 @@ class Function:
         # backward (benchmarks/, per-op overhead).
         try:
             if settings:
+                _check_settings_given(cls, settings)
                 data = node.forward(*[t.data for t in inputs], **settings)
             elif len(inputs) == 2:
                 data = node.forward(inputs[0].data, inputs[1].data)
@@ -257,6 +258,21 @@ def _non_array_result(cls, inputs, data):
             "return floats: np.asarray(value, dtype=x.dtype)."
         )
     return np.asarray(data)  # an ndarray subclass, a Tensor, a memoryview: apply checks the dtype
+
+
+def _check_settings_given(cls, settings):
+    """Refuse a Tensor given as a setting (a keyword of apply): forward would get the Tensor
+    rather than its array, and backward gives settings no gradient, so a weight passed that way
+    would silently never be trained."""
+    for key, value in settings.items():
+        if isinstance(value, Tensor):
+            raise TypeError(
+                f"{cls.__name__}.apply got a Tensor as the setting {key}=…: settings (numbers, "
+                "tuples, arrays) get no gradient, so it would never be trained. Pass it by "
+                f"position, as an input: {cls.__name__}.apply(x, {key}), with forward(self, x, "
+                f"{key}) receiving its array and backward returning a gradient for it too (or "
+                f"{key}={key}.data for its values alone)."
+            )
 
 
 def _check_inputs(node, inputs):

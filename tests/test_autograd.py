@@ -1553,6 +1553,17 @@ def test_a_tensor_input_read_as_a_setting_is_not_called_a_default():
         MulReadsInputAsSetting.apply(leaf([1.0]), leaf([2.0])).sum().backward()
 
 
+@pytest.mark.parametrize("requires_grad", [True, False])
+def test_a_tensor_given_as_a_setting_is_refused_with_the_input_it_should_be(requires_grad):
+    """A Parameter passed as a keyword was never trained, with no error (forward got the Tensor
+    itself, and settings get no gradient; a second reader's find)."""
+    slope = mg.Tensor([0.1], requires_grad=requires_grad)
+    with pytest.raises(TypeError, match=r"^Leaky.apply got a Tensor as the setting slope=…: "
+                       r"settings .* get no gradient.*Leaky.apply\(x, slope\)"):  # fmt: skip
+        Leaky.apply(leaf([1.0, -2.0]), slope=slope)
+    assert Leaky.apply(leaf([1.0, -2.0]), slope=slope.data).data[1] == pytest.approx(-0.2)
+
+
 # ---- mutation audit: what the review fixes' messages must keep saying ----------------------------
 class LeakyNoDefault(Leaky):
     def forward(self, x, slope):
