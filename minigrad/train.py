@@ -451,7 +451,7 @@ def _say_written_as_numbers(what, path, quiet):
         )
 
 
-def filters_of(conv):
+def filters_of(conv, caller="filters_of"):
     """The learned filters of a Conv2D as an array (c', c, s, s): W ~ (s²c, c') unvected.
 
     >>> import minigrad as mg
@@ -463,14 +463,20 @@ def filters_of(conv):
         layers = [name for name, m in modules if isinstance(m, Conv2D)]
         hint = ""
         if layers:
-            hint = f" Its Conv2D layers: {', '.join(layers)} (pass model.{layers[0]})."
+            hint = f" Its Conv2D layers: {', '.join(layers)} (pass {_written(layers[0])})."
         raise TypeError(
-            f"filters_of takes one Conv2D layer, whose shared W holds the filters; got a "
+            f"{caller} takes one Conv2D layer, whose shared W holds the filters; got a "
             f"{type(conv).__name__}.{hint}"
         )
     s, c = conv.kernel_size, conv.in_channels
     w = conv.weight.data.reshape(s, s, c, conv.out_channels)  # rows were (a·s + b)·c + channel
     return w.transpose(3, 2, 0, 1)  # (c', c, s, s)
+
+
+def _written(dotted):
+    """A layer's dotted name as Python reaches it: "features.0" → model.features[0]."""
+    parts = dotted.split(".")
+    return "model" + "".join(f"[{p}]" if p.isdigit() else f".{p}" for p in parts)
 
 
 def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
@@ -487,7 +493,7 @@ def plot_filters(conv, path, max_channels=8, quiet=False, overwrite=False):
             f"plot_filters: max_channels must be an int ≥ 1 (input channels drawn); got "
             f"{max_channels!r}."
         )
-    filters = filters_of(conv)[:, :max_channels]  # (c', rows, s, s)
+    filters = filters_of(conv, "plot_filters")[:, :max_channels]  # (c', rows, s, s)
     path = _picture_path("plot_filters", path)
     c_out, rows = filters.shape[:2]
     Figure = _matplotlib_figure()

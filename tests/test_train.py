@@ -368,8 +368,13 @@ def test_filters_of_a_model_or_a_local_layer_is_refused_with_the_layer_to_pass(t
     model = models.digits_cnn(seed=0)
     with pytest.raises(TypeError, match=r"one Conv2D layer.*got a Sequential.*model\.conv1"):
         train.plot_filters(model, tmp_path / "f.png")
-    with pytest.raises(TypeError, match="got a Local"):
+    with pytest.raises(TypeError, match="^filters_of takes one Conv2D layer.*got a Local"):
         train.filters_of(nn.Local((5, 5, 1), 2, 3, seed=0))
+    # Layers without names are reached by index: model.0 is a SyntaxError (a second reader's find)
+    unnamed = nn.Sequential(nn.Sequential(nn.Conv2D(1, 2, 3, seed=0), nn.ReLU()))
+    with pytest.raises(TypeError, match=r"^plot_filters takes .*Its Conv2D layers: 0\.0 \(pass "
+                       r"model\[0\]\[0\]\)"):  # fmt: skip
+        train.plot_filters(unnamed, tmp_path / "f.png")
     for bad in (0, -1, 2.0):
         with pytest.raises(ValueError, match="max_channels must be an int ≥ 1"):
             train.plot_filters(model.conv1, tmp_path / "f.png", max_channels=bad)
