@@ -38,6 +38,13 @@ def as_array(data, dtype=None):
         if array.dtype.kind == "f":
             return array if dtype is None else array.astype(dtype, copy=False)
     else:
+        if isinstance(data, list | tuple) and _holds_a_graph_tensor(data):
+            raise TypeError(
+                "mg.Tensor of a list holding tensors that require grad would copy their values "
+                "and cut them out of the graph: they would get no gradient. Use mg.stack([a, b]) "
+                "to make one tensor of them through the graph (mg.concat joins them along an "
+                "axis); for the values alone, mg.Tensor([a.data, b.data])."
+            )
         try:
             array = np.asarray(data)
         except ValueError as error:
@@ -51,6 +58,20 @@ def as_array(data, dtype=None):
             f"{array.dtype}. Convert it with float(...) or np.asarray(..., dtype=float) first."
         )
     return array.astype(dtype or DEFAULT_DTYPE, copy=False)
+
+
+def _holds_a_graph_tensor(rows):
+    """Whether nested lists or tuples hold a Tensor that requires grad (a loop, not recursion)."""
+    stack = [rows]
+    while stack:
+        for value in stack.pop():
+            if value.__class__ is float or value.__class__ is int:
+                continue
+            if isinstance(value, list | tuple):
+                stack.append(value)
+            elif isinstance(value, Tensor) and value.requires_grad:
+                return True
+    return False
 
 
 def _comparison_error(symbol):

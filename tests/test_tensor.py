@@ -63,6 +63,18 @@ def test_a_masked_array_is_refused_rather_than_its_mask_dropped():
             make(masked)
 
 
+def test_a_list_of_tensors_that_require_grad_is_refused_with_stack():
+    """mg.Tensor([a, b]) copied their values into a new leaf: a and b silently got no gradient
+    (a second reader's find). Tensors that require no grad still give their values."""
+    a = mg.Tensor([1.0, 2.0], requires_grad=True)
+    b = mg.Tensor([3.0, 4.0], requires_grad=True)
+    for data in ([a, b], ([1.0, 2.0], b), [[a.data], [b]]):
+        with pytest.raises(TypeError, match=r"cut them out of the graph.*Use mg.stack\(\[a, b\]\)"):
+            mg.Tensor(data)
+    np.testing.assert_array_equal(mg.Tensor([a.detach(), b.data]).data, [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(mg.stack([a, b]).data, [[1, 2], [3, 4]])
+
+
 def test_ragged_lists_are_refused_with_a_type_error():
     with pytest.raises(TypeError, match=r"numeric and rectangular"):
         mg.Tensor([[1.0, 2.0], [3.0]])
