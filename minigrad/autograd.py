@@ -59,6 +59,15 @@ class Function:
                 "without calling it. Pass settings as keywords instead: "
                 f"{cls.__name__}.apply(x, slope=0.1) calls forward(x, slope=0.1)."
             )
+        for method in ("forward", "backward"):  # PyTorch's style: @staticmethod, ctx first
+            held = cls.__dict__.get(method)
+            if isinstance(held, staticmethod) and _first_parameter(held.__func__) == "ctx":
+                raise TypeError(
+                    f"{cls.__name__}.{method} is a @staticmethod taking ctx, as PyTorch writes "
+                    "it; in minigrad forward and backward are ordinary methods, and self plays "
+                    f"the part of ctx: remove @staticmethod and write def {method}(self, …) (save "
+                    "with self.mask = …; backward reads its inputs as self.inputs)."
+                )
 
     @classmethod
     def apply(cls, *inputs, **settings):
@@ -258,6 +267,15 @@ def _non_array_result(cls, inputs, data):
             "return floats: np.asarray(value, dtype=x.dtype)."
         )
     return np.asarray(data)  # an ndarray subclass, a Tensor, a memoryview: apply checks the dtype
+
+
+def _first_parameter(function):
+    """The name of a function's first parameter, or None (no parameters, or no signature)."""
+    try:
+        parameters = list(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return None
+    return parameters[0] if parameters else None
 
 
 def _check_settings_given(cls, settings):

@@ -936,6 +936,30 @@ def test_an_op_with_an_init_is_refused_when_defined():
                 self.slope = slope
 
 
+def test_pytorchs_static_forward_and_backward_with_ctx_are_refused_when_defined():
+    """@staticmethod forward(ctx, a) got the advice "pass a setting: Scale.apply(ctx, a=…)",
+    which made things worse (a second reader's find)."""
+    with pytest.raises(TypeError, match=r"^Twice.forward is a @staticmethod taking ctx, as "
+                       r"PyTorch writes it;.*remove @staticmethod"):  # fmt: skip
+
+        class Twice(mg.Function):
+            @staticmethod
+            def forward(ctx, a):
+                return a * 2
+
+    with pytest.raises(TypeError, match=r"^TwiceBack.backward is a @staticmethod taking ctx"):
+
+        class TwiceBack(mg.Function):
+            def forward(self, a):
+                return a * 2
+
+            @staticmethod
+            def backward(ctx, grad_out):
+                return (grad_out * 2,)
+
+    assert SlopeStatic.apply(leaf([1.0, -2.0]), slope=0.5).data[1] == -1.0  # no ctx: allowed
+
+
 def test_a_subclass_of_valueerror_from_forward_keeps_its_type():
     """_explain rebuilt every ValueError: `except np.linalg.LinAlgError` stopped catching."""
     with pytest.raises(np.linalg.LinAlgError):
