@@ -254,6 +254,17 @@ def check_examples(caller, X, y, batch_size=None, allow_empty=False):
         raise ValueError(
             f"{caller}: X and y need one row per example; got {len(X)} images and {len(y)} labels."
         )
+    if y.dtype.kind not in "biuf":  # (class names, or labels read from a file as text)
+        raise TypeError(
+            f"{caller}: y must hold numbers, class labels 0 … k − 1 (or targets); got dtype "
+            f"{y.dtype}. Number class names first: names, y = np.unique(y, return_inverse=True) "
+            "(names[i] is the name of class i)."
+        )
+    if X.dtype.kind not in "biuf":
+        raise TypeError(
+            f"{caller}: X must hold numbers; got dtype {X.dtype}. Convert it: "
+            "np.asarray(X, dtype=np.float32)."
+        )
     if len(X) == 0 and not allow_empty:
         raise ValueError(f"{caller}: X holds no examples (shape {X.shape}).")
     if batch_size is not None and (not is_int(batch_size) or batch_size < 1):

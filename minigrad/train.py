@@ -186,7 +186,7 @@ def fit(
             correct = 0 if classification else None
             metrics = {}
             for step, (xb, yb) in enumerate(batches(X, y, batch_size, seed=rng), start=1):
-                out = model(xb)
+                out = _checked_output(model(xb), model)
                 batch_loss = _checked_loss(
                     loss(out, _targets(yb, out)), epoch, step, xb, yb, optimizer
                 )
@@ -258,6 +258,28 @@ def _warn_if_collapsed(model, X, y, history, optimizer, batch_size):
         RuntimeWarning,
         stacklevel=3,
     )
+
+
+def _checked_output(out, model):
+    """The model's output on a batch, refused if backward could not reach the weights from it:
+    not a Tensor (an array: numpy, .data, .numpy()), or a Tensor with no graph."""
+    name = type(model).__name__
+    if not isinstance(out, Tensor):
+        what = "a numpy array" if isinstance(out, np.ndarray) else f"a {type(out).__name__}"
+        what = "None (is `return` missing?)" if out is None else what
+        raise TypeError(
+            f"fit: the model ({name}) returned {what}, not a Tensor: an output "
+            "computed with numpy, on .data or with .numpy() has no graph, so backward could not "
+            "reach the weights. forward must return the Tensor its layers compute."
+        )
+    if not out.requires_grad:
+        raise ValueError(
+            f"fit: the model's ({name}) output does not depend on any weight through the graph "
+            "(it does not require grad), so no step could train it. Does forward use .data, "
+            "mg.Tensor(…) or mg.no_grad() on the way, or has the model no parameters (or only "
+            "frozen ones)?"
+        )
+    return out
 
 
 def _checked_loss(batch_loss, epoch, step, xb, yb, optimizer):

@@ -543,6 +543,56 @@ def test_a_loss_that_returns_no_tensor_is_refused_by_fit():
         train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, loss=numpy_loss)
 
 
+class Head(nn.Module):
+    """Dense(64 → 10) on flattened 8×8 images; `ending` says what forward does with its output."""
+
+    def __init__(self, ending):
+        super().__init__()
+        self.dense, self.ending = nn.Dense(64, 10, seed=0), ending
+
+    def forward(self, x):
+        out = self.dense(x.reshape(len(x), -1))
+        if self.ending == "array":
+            return out.data
+        if self.ending == "detached":
+            return out.detach()
+        if self.ending == "returned":
+            return out
+
+
+@pytest.mark.parametrize(
+    "ending, error, message",
+    [
+        (None, TypeError, r"^Head.forward returned None: is `return` missing\?"),
+        ("array", TypeError, r"^fit: the model \(Head\) returned a numpy array, not a Tensor"),
+        (
+            "detached",
+            ValueError,
+            r"^fit: the model's \(Head\) output does not depend on any weight",
+        ),
+    ],
+)
+def test_a_model_whose_output_has_no_graph_is_refused_by_fit(ending, error, message):
+    """They failed later, as "Tensor data must be numeric; got NoneType" or "backward: this tensor
+    does not require grad", naming neither the model nor its forward (a second reader's find)."""
+    X, y = np.ones((8, 8, 8, 1), np.float32), np.arange(8)
+    model = Head(ending)
+    with pytest.raises(error, match=message):
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False)
+    model.ending = "returned"
+    train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False)
+
+
+def test_class_names_as_labels_are_refused_with_np_unique():
+    X, y = np.ones((4, 8, 8, 1), np.float32), np.array(["cat", "dog", "cat", "eel"])
+    model = Head("returned")
+    with pytest.raises(TypeError, match=r"^fit: y must hold numbers.*got dtype <U3.*np.unique\(y, "
+                       r"return_inverse=True\)"):  # fmt: skip
+        train.fit(model, optim.SGD(model.parameters(), lr=0.1), X, y, 1, progress=False)
+    with pytest.raises(TypeError, match=r"^evaluate: X must hold numbers"):
+        train.evaluate(model, np.array([["a"] * 64] * 4), [0, 1, 0, 1])
+
+
 def test_a_loss_of_several_numbers_is_left_to_backward_to_refuse():
     """The finite check reads one number: a loss per example goes on to backward's message."""
     X, y = np.ones((4, 2), np.float32), np.ones((4, 1), np.float32)

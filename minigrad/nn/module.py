@@ -165,6 +165,11 @@ class Module:
             out = self.forward(*args, **kwargs)
         finally:
             exit_scope(saved)
+        if out is None:  # (a layer's output feeds the next layer: None would fail far from here)
+            raise TypeError(
+                f"{type(self).__name__}.forward returned None: is `return` missing? forward "
+                "returns the layer's output (return self.l(x), not x = self.l(x))."
+            )
         if _CallRecorder.calls is not None:
             _CallRecorder.calls.append((self, getattr(out, "shape", None)))
         return out
