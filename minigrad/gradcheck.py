@@ -96,6 +96,9 @@ def gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3, params=None, seed=0):
             numeric = _numerical_gradient(loss, t, eps)
             if not _agree(g, numeric, atol, rtol):
                 cause = _likely_cause(loss, value.item(), reached, weights["dtype"], eps, atol)
+                if cause is _WRONG_BACKWARD:  # or is it fn: a kink, or values outside the graph?
+                    cause = _outside_graph(value, t, tensors) or _kink(loss, t, g, numeric, eps)
+                    cause = cause or _WRONG_BACKWARD
                 _compare(name, t.shape, g, numeric, atol, rtol, cause)
     finally:
         for p, data, requires_grad in originals:
@@ -299,6 +302,48 @@ def _agree(analytic, numeric, atol, rtol):
 
 
 _WRONG_BACKWARD = "The backward of an op this input flows into is wrong there."
+
+
+def _outside_graph(root, t, checked):
+    """The cause when fn reads t's values through a tensor outside the graph (x.detach()
+    shares t's memory, mg.Tensor(x.data) copies its values), which backward cannot see; or
+    None."""
+    for _, node in _nodes(root):
+        for leaf in node.inputs:
+            if leaf.grad_fn is not None or any(leaf is c for c in checked):
+                continue
+            same = leaf.shape == t.shape and np.array_equal(leaf.data, t.data)
+            if same or np.may_share_memory(leaf.data, t.data):
+                return (
+                    f"fn reads this input's values through a tensor outside the graph (in "
+                    f"{node.name}: a constant equal to the input, as .detach(), .data or "
+                    "mg.Tensor(x.data) make), so backward does not see that part of the "
+                    "dependence, and the numerical gradient does. Backward is then right for the "
+                    "function it was given; use x itself where the gradient should flow."
+                )
+    return None
+
+
+def _kink(loss, t, analytic, numeric, eps):
+    """The cause when fn is not differentiable where an element is off (relu at 0, tied
+    maxima): its one-sided slopes differ, and the central difference is their mean; or None."""
+    off = np.abs(analytic - numeric) > 1e-5 + 1e-3 * np.abs(numeric)
+    for index in [tuple(int(i) for i in at) for at in np.argwhere(off)[:20]]:  # (a few say enough)
+        original = t.data[index]
+        middle = loss().item()
+        t.data[index] = original + eps
+        right = (loss().item() - middle) / eps
+        t.data[index] = original - eps
+        left = (middle - loss().item()) / eps
+        t.data[index] = original
+        if abs(right - left) > 1e-4 * max(1.0, abs(right), abs(left)):
+            return (
+                f"fn is not differentiable at this point: at index {index} its slope is "
+                f"{left:.6g} on the left and {right:.6g} on the right (a kink: relu or abs at "
+                "0, tied maxima), and the central difference takes their mean while backward "
+                "takes one side. Check at another point (random values rarely hit a kink)."
+            )
+    return None
 
 
 def _likely_cause(loss, value, reached, dtype, eps, atol):

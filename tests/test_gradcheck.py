@@ -479,6 +479,31 @@ def test_a_step_lost_to_rounding_is_blamed_not_the_backward():
     assert mg.gradcheck(lambda a: a.tanh(), leaf([0.5, 1.5]), eps=1e-12)  # still fine there
 
 
+@pytest.mark.parametrize(
+    "fn", [lambda x: x * x.detach(), lambda x: x * mg.Tensor(x.data)], ids=["detach", "Tensor"]
+)
+def test_values_read_outside_the_graph_are_named_not_the_backward(fn):
+    """x * x.detach() has a right backward for what it was given; it was reported as "The
+    backward of an op this input flows into is wrong there" (a second reader's find)."""
+    named = r"fn reads this input's values through a tensor outside the graph \(in Mul: a "
+    with pytest.raises(mg.GradcheckError, match=named + "constant equal to the input"):
+        mg.gradcheck(fn, leaf([0.5, -1.5, 2.0]))
+
+
+@pytest.mark.parametrize(
+    "fn, x",
+    [
+        (lambda x: x.relu(), [0.0, 1.0, -1.0]),
+        (mg.nn.MaxPool2D(2), np.zeros((1, 2, 2, 1))),  # four tied maxima
+    ],
+    ids=["relu at 0", "tied maxima"],
+)
+def test_a_kink_is_named_not_the_backward(fn, x):
+    named = r"fn is not differentiable at this point: at index \(0(, 0)*,?\) its slope is 0 on "
+    with pytest.raises(mg.GradcheckError, match=named + "the left and .* on the right"):
+        mg.gradcheck(fn, leaf(x))
+
+
 def test_labels_given_as_a_tensor_are_moved_and_the_error_says_so():
     logits, labels = leaf(np.random.default_rng(0).standard_normal((3, 4))), np.array([0, 2, 1])
     with pytest.raises(TypeError, match=r"not whole numbers\. These are whole numbers moved by "
