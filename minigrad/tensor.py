@@ -667,6 +667,14 @@ class Tensor:
     def __getitem__(self, index):
         return ops.getitem(self, index)
 
+    def __setitem__(self, index, value):
+        raise TypeError(
+            "tensors do not take item assignment (x[i] = v): the graph may already have read "
+            "the old value, and no op records the change. Change the values in the array, "
+            "x.data[i] = v (of a leaf, before the forward pass), or build a new tensor through "
+            "the graph, as x * mask + v * (1 - mask) with a float array mask."
+        )
+
     # ---- methods ----------------------------------------------------------------------------
     def sum(self, axis=None, keepdims=False):
         """Sum over `axis` (all axes when None)."""

@@ -293,12 +293,22 @@ def scatter_add(g, index, shape):
     return ScatterAdd.apply(g, index=index, shape=shape)
 
 
+def _check_axis_is_no_tensor(op, axis):
+    """Refuse op(a, b), where the second tensor would be taken for the axis."""
+    if isinstance(axis, Tensor):
+        raise TypeError(
+            f"{op} takes the tensors as one list, then the axis: mg.{op}([a, b], axis=0); got "
+            "a Tensor as the axis."
+        )
+
+
 def concat(tensors, axis=0):
     """Join tensors along an existing axis.
 
     >>> concat([Tensor([1.0]), Tensor([2.0, 3.0])])
     Tensor([1., 2., 3.])
     """
+    _check_axis_is_no_tensor("concat", axis)
     tensors = tuple(tensor_input(t) for t in tensors)
     if not tensors:
         raise ValueError("concat needs at least one tensor.")
@@ -314,6 +324,7 @@ def stack(tensors, axis=0):
     Tensor([[1., 3.],
             [2., 4.]])
     """
+    _check_axis_is_no_tensor("stack", axis)
     tensors = tuple(tensor_input(t) for t in tensors)
     if not tensors:
         raise ValueError("stack needs at least one tensor.")

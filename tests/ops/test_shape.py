@@ -244,6 +244,16 @@ def test_concat_and_stack_errors():
         mg.concat([mg.Tensor(np.zeros((2, 3))), mg.Tensor(np.zeros((2, 4)))], axis=0)
     with pytest.raises(ValueError, match=r"existing axis; got 0-d tensors \(use stack\)"):
         mg.concat([mg.Tensor(1.0), mg.Tensor(2.0)])
+    a, b = mg.Tensor([1.0, 2.0]), mg.Tensor([3.0, 4.0])  # (b was read as the axis)
+    for op in (mg.concat, mg.stack):
+        with pytest.raises(TypeError, match=rf"^{op.__name__} takes the tensors as one list"):
+            op(a, b)
+
+
+def test_item_assignment_is_refused_with_the_array_and_a_mask():
+    x = mg.Tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match=r"^tensors do not take item assignment.*x.data\[i\] = v"):
+        x[0] = 5.0
 
 
 # ---- pad and crop -----------------------------------------------------------------------------
