@@ -249,12 +249,19 @@ def _warn_if_collapsed(model, X, y, history, optimizer, batch_size):
     if not np.allclose(out, out[:1], rtol=1e-5, atol=1e-7):
         return
     lr = getattr(optimizer, "lr", None)
+    largest = float(np.abs(sample).max())
+    scale = (
+        f" Or the inputs are too large for the weights' initial scale: X reaches {largest:g} "
+        "(pixels of 0 … 255?); scale it to about [0, 1] (X / 255) or standardise it."
+        if largest > 10
+        else ""
+    )
     warnings.warn(
         f"fit: the trained model gives every example the same scores, so the same class, "
         f"{int(out[0].argmax())} (training accuracy {history['accuracy'][-1]:.3f}): it ignores "
         f"its input. The learning rate{'' if lr is None else f' (lr={lr:g})'} is probably too "
         "high: its steps pushed the weights to where the hidden units no longer respond to the "
-        "input (every ReLU at 0, say). Build the model again and try one 10 times smaller.",
+        f"input (every ReLU at 0, say). Build the model again and try one 10 times smaller.{scale}",
         RuntimeWarning,
         stacklevel=3,
     )

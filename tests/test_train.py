@@ -687,6 +687,15 @@ def test_training_that_ends_at_one_class_for_every_example_warns_of_the_learning
     with pytest.warns(RuntimeWarning, match=collapsed) as caught:
         train.fit(model, optim.SGD(model.parameters(), lr=10), X, y, 2, seed=0, progress=False)
     assert caught[0].filename == __file__  # it points at the call of fit
+    assert "too large" not in str(caught[0].message)  # X is in [0, 1]
+    # Pixels of 0 … 255 collapse a model at a learning rate that trains it on [0, 1]: the
+    # warning blamed the learning rate alone (a second reader's find).
+    model = nn.Sequential(nn.Vect(), nn.Dense(64, 32, seed=0), nn.ReLU(), nn.Dense(32, 10, seed=0))
+    scale = r"Or the inputs are too large .*X reaches 255 .*scale it to about \[0, 1\] \(X / 255\)"
+    with pytest.warns(RuntimeWarning, match=r"every example the same scores.*" + scale):
+        train.fit(
+            model, optim.SGD(model.parameters(), lr=0.1), X * 255, y, 2, seed=0, progress=False
+        )
     for lr in (3e-3, 1e-9):  # training, and too little training to learn: not a collapse
         model = models.digits_cnn(seed=0)
         with warnings.catch_warnings():
